@@ -1,0 +1,53 @@
+# SPDX-License-Identifier: MIT
+# Mica: the one entry point.
+#   make        build everything           make run    boot Mica in QEMU
+#   make test   every test suite           make bench  benchmark tables
+#   make fuzz   fuzzers, bounded time      make clean  remove build/
+#
+# Each component has a Makefile with the targets all, test, bench, fuzz and
+# clean; it builds into $(BUILD)/<component> and its test target leaves JUnit
+# XML in $(RESULTS) through scripts/run-suite.  A component whose build fails
+# is counted as a failed test, so `make test` never passes on a broken tree.
+
+BUILD    := $(CURDIR)/build
+RESULTS  := $(BUILD)/results
+COMPONENTS := hypercall-abi ring-io hypervisor tests
+export BUILD RESULTS
+
+FUZZ_SECONDS ?= 60
+export FUZZ_SECONDS
+
+.PHONY: all deps run test bench fuzz clean $(COMPONENTS)
+
+all: deps $(COMPONENTS)
+
+deps:
+	@bash scripts/deps.sh
+
+$(COMPONENTS):
+	@$(MAKE) --no-print-directory -C $@ all
+
+run: all
+	@scripts/qemu --iso $(BUILD)/mica.iso
+
+# Build each component as a counted check, then run its suites; the summary
+# line closes the run and decides the exit status.
+test: deps
+	@rm -rf $(RESULTS); mkdir -p $(RESULTS)
+	@for c in $(COMPONENTS); do \
+	  scripts/run-suite check build-$$c -- $(MAKE) --no-print-directory -C $$c all; \
+	done
+	@for c in $(COMPONENTS); do \
+	  $(MAKE) --no-print-directory -C $$c test || \
+	    scripts/run-suite check test-target-$$c -- sh -c "echo make -C $$c test failed; exit 1"; \
+	done
+	@scripts/test-summary $(RESULTS)
+
+bench: all
+	@for c in $(COMPONENTS); do $(MAKE) --no-print-directory -C $$c bench || exit 1; done
+
+fuzz: deps
+	@for c in $(COMPONENTS); do $(MAKE) --no-print-directory -C $$c fuzz || exit 1; done
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * GDT, TSS and IDT of a physical CPU.
+ *
+ * The GDT already has Xen's shape: 64-bit PV guests own entries 0..7167
+ * (14 pages, filled from their set_gdt frames later) and the hypervisor's
+ * descriptors sit at 7168 + n, selector 0xe000 + 8n, with the same indices
+ * Xen uses (public arch-x86/xen.h, FLAT_* selectors).  Guests reach the
+ * ring-3 entries through FLAT_KERNEL_CS etc.; ring-0 ones are ours.
+ * NMI, double fault and machine check run on their own IST stacks, so a
+ * corrupt stack pointer still yields a register dump.
+ */
+#include <mica/string.h>
+#include <mica/traps.h>
+#include <mica/x86.h>
+
+#define GDT_ENTRIES (FIRST_RESERVED_GDT_ENTRY + 512)     /* 15 pages */
+#define RSVD(n) (FIRST_RESERVED_GDT_ENTRY + (n))
+
+#define IST_STACK_SIZE 8192
+enum { IST_NMI = 1, IST_DF = 2, IST_MC = 3 };
+
+struct __packed tss64 {
+    uint32_t reserved0;
+    uint64_t rsp[3];
+    uint64_t reserved1;
+    uint64_t ist[7];
+    uint64_t reserved2;
+    uint16_t reserved3;
+    uint16_t iomap_base;
+};
+_Static_assert(sizeof(struct tss64) == 104, "TSS layout");
+
+struct __packed idt_gate {
+    uint16_t offset_lo;
+    uint16_t selector;
+    uint8_t ist;
+    uint8_t type_attr;
+    uint16_t offset_mid;
+    uint32_t offset_hi;
+    uint32_t reserved;
+};
+_Static_assert(sizeof(struct idt_gate) == 16, "IDT gate layout");
+
+struct __packed desc_ptr {
+    uint16_t limit;
+    uint64_t base;
+};
+
+static uint64_t gdt[GDT_ENTRIES] __aligned(PAGE_SIZE);
+static struct idt_gate idt[256] __aligned(PAGE_SIZE);
+static struct tss64 tss __aligned(128);
+static uint8_t ist_stacks[3][IST_STACK_SIZE] __aligned(16);
+
+extern const uint64_t entry_stubs[256];
+
+static void set_gate(unsigned int vec, uint64_t handler, unsigned int ist)
+{
+    idt[vec] = (struct idt_gate){
+        .offset_lo = (uint16_t)handler,
+        .selector = __HYPERVISOR_CS,
+        .ist = (uint8_t)ist,
+        .type_attr = 0x8e,          /* present, DPL 0, 64-bit interrupt gate */
+        .offset_mid = (uint16_t)(handler >> 16),
+        .offset_hi = (uint32_t)(handler >> 32),
+    };
+}
+
+static void set_tss_desc(unsigned int idx, uint64_t base, uint32_t limit)
+{
+    gdt[idx] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
+               (0x89ULL << 40) |                  /* present, 64-bit TSS */
+               ((uint64_t)(limit >> 16) << 48) | ((base >> 24 & 0xff) << 56);
+    gdt[idx + 1] = base >> 32;
+}
+
+void traps_init(void)
+{
+    gdt[RSVD(1)] = 0x00af9b000000ffffULL;   /* 0xe008 ring-0 64-bit code */
+    gdt[RSVD(2)] = 0x00cf93000000ffffULL;   /* 0xe010 ring-0 data */
+    gdt[RSVD(4)] = 0x00cffb000000ffffULL;   /* 0xe023 ring-3 32-bit code */
+    gdt[RSVD(5)] = 0x00cff3000000ffffULL;   /* 0xe02b ring-3 data */
+    gdt[RSVD(6)] = 0x00affb000000ffffULL;   /* 0xe033 ring-3 64-bit code */
+
+    tss.ist[IST_NMI - 1] = (uint64_t)&ist_stacks[0][IST_STACK_SIZE];
+    tss.ist[IST_DF - 1] = (uint64_t)&ist_stacks[1][IST_STACK_SIZE];
+    tss.ist[IST_MC - 1] = (uint64_t)&ist_stacks[2][IST_STACK_SIZE];
+    tss.iomap_base = sizeof(tss);           /* no I/O bitmap: ring 3 gets #GP */
+    set_tss_desc(RSVD(8), (uint64_t)&tss, sizeof(tss) - 1);
+
+    struct desc_ptr gdtr = { sizeof(gdt) - 1, (uint64_t)gdt };
+    __asm__ volatile(
+        "lgdt %0\n\t"
+        "pushq %1\n\t"
+        "leaq 1f(%%rip), %%rax\n\t"
+        "pushq %%rax\n\t"
+        "lretq\n"
+        "1:\n\t"
+        "movl %2, %%eax\n\t"
+        "movl %%eax, %%ss\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "movl %%eax, %%ds\n\t"
+        "movl %%eax, %%es\n\t"
+        "ltr %w3\n\t"
+        : : "m"(gdtr), "i"(__HYPERVISOR_CS), "i"(__HYPERVISOR_DS), "r"(TSS_SELECTOR)
+        : "rax", "memory");
+
+    for (unsigned int v = 0; v < 256; v++)
+        set_gate(v, entry_stubs[v], 0);
+    set_gate(2, entry_stubs[2], IST_NMI);
+    set_gate(8, entry_stubs[8], IST_DF);
+    set_gate(18, entry_stubs[18], IST_MC);
+
+    struct desc_ptr idtr = { sizeof(idt) - 1, (uint64_t)idt };
+    __asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+bool stack_contains(uint64_t lo, uint64_t hi)
+{
+    extern uint8_t boot_stack_bottom[], boot_stack_top[];
+
+    if (lo >= (uint64_t)boot_stack_bottom && hi <= (uint64_t)boot_stack_top)
+        return true;
+    for (unsigned int i = 0; i < 3; i++)
+        if (lo >= (uint64_t)ist_stacks[i] && hi <= (uint64_t)&ist_stacks[i][IST_STACK_SIZE])
+            return true;
+    return false;
+}

@@ -1,0 +1,81 @@
+; SPDX-License-Identifier: MIT
+; Exception and interrupt entry.  One small stub per vector pushes a dummy
+; error code where the CPU pushes none, then the vector number, so every
+; entry reaches exception_handler() with the same struct cpu_regs layout
+; (include/mica/x86.h).  The CPU has already aligned RSP to 16 bytes; the
+; 22 quadwords on the stack keep it aligned for the C call.
+
+bits 64
+default rel
+extern exception_handler
+
+; Vectors for which the CPU pushes an error code.
+%macro has_errcode 1
+  %if %1 == 8 || %1 == 10 || %1 == 11 || %1 == 12 || %1 == 13 || %1 == 14 || %1 == 17 || %1 == 21 || %1 == 29 || %1 == 30
+    %assign errcode 1
+  %else
+    %assign errcode 0
+  %endif
+%endmacro
+
+section .text
+align 16
+common_entry:
+        push    rax
+        push    rbx
+        push    rcx
+        push    rdx
+        push    rsi
+        push    rdi
+        push    rbp
+        push    r8
+        push    r9
+        push    r10
+        push    r11
+        push    r12
+        push    r13
+        push    r14
+        push    r15
+        cld
+        mov     rdi, rsp
+        call    exception_handler
+        pop     r15
+        pop     r14
+        pop     r13
+        pop     r12
+        pop     r11
+        pop     r10
+        pop     r9
+        pop     r8
+        pop     rbp
+        pop     rdi
+        pop     rsi
+        pop     rdx
+        pop     rcx
+        pop     rbx
+        pop     rax
+        add     rsp, 16                 ; vector and error code
+        iretq
+
+%assign i 0
+%rep 256
+align 16
+entry_stub_ %+ i:
+        has_errcode i
+  %if errcode == 0
+        push    0
+  %endif
+        push    i
+        jmp     common_entry
+%assign i i + 1
+%endrep
+
+section .rodata
+align 8
+global entry_stubs
+entry_stubs:
+%assign i 0
+%rep 256
+        dq      entry_stub_ %+ i
+%assign i i + 1
+%endrep

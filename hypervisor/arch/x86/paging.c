@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hypervisor's page tables.  head.asm left boot tables that map the
+ * first 4 GiB twice (identity, and the direct map) and the image with large
+ * writable, executable pages.  paging_init() replaces them: RAM is direct-
+ * mapped with 2 MiB pages, never executable; the image is mapped with 4 KiB
+ * pages so text is read-only and executable while everything else is
+ * non-executable and only data is writable.  Nothing is mapped below slot
+ * 256, so a stray NULL or guest-half pointer faults.
+ */
+#include <mica/frame_alloc.h>
+#include <mica/paging.h>
+#include <mica/printk.h>
+#include <mica/string.h>
+#include <mica/x86.h>
+
+#define BOOT_DIRECTMAP_END GiB(4)
+#define L1_SHIFT 12
+#define L2_SHIFT 21
+#define L3_SHIFT 30
+#define L4_SHIFT 39
+
+extern const char _text_start[], _text_end[], _rodata_start[], _rodata_end[];
+extern const char _data_start[], _data_end[], _image_end[];
+
+static paddr_t directmap_end = BOOT_DIRECTMAP_END;
+static uint64_t nx_bit;
+static struct frame_pool *pt_pool;
+
+bool phys_is_mapped(paddr_t pa, uint64_t len)
+{
+    return pa < directmap_end && len <= directmap_end - pa;
+}
+
+paddr_t image_virt_to_phys(const void *va)
+{
+    return (uint64_t)va - IMAGE_VIRT_START + IMAGE_PHYS_START;
+}
+
+static uint64_t *new_table(void)
+{
+    mfn_t mfn = frame_alloc(pt_pool);
+
+    /* Only the boot direct map (first 4 GiB) is reachable until we switch. */
+    if (mfn == INVALID_MFN || (mfn << PAGE_SHIFT) >= BOOT_DIRECTMAP_END)
+        panic("out of memory below 4 GiB while building the page tables");
+    uint64_t *t = phys_to_virt(mfn << PAGE_SHIFT);
+    memset(t, 0, PAGE_SIZE);
+    return t;
+}
+
+/* The entry of `table` for va at `shift`, allocating the next level. */
+static uint64_t *next_level(uint64_t *table, uint64_t va, unsigned int shift)
+{
+    uint64_t *e = &table[(va >> shift) & 511];
+
+    if (!(*e & PTE_P)) {
+        uint64_t *t = new_table();
+        *e = ((uint64_t)t - DIRECTMAP_VIRT_START) | PTE_P | PTE_W;
+    }
+    return phys_to_virt(*e & PTE_ADDR_MASK);
+}
+
+static void map_2m(uint64_t *l4, uint64_t va, paddr_t pa, uint64_t flags)
+{
+    uint64_t *l3 = next_level(l4, va, L4_SHIFT);
+    uint64_t *l2 = next_level(l3, va, L3_SHIFT);
+
+    l2[(va >> L2_SHIFT) & 511] = pa | flags | PTE_PS;
+}
+
+static void map_4k(uint64_t *l4, uint64_t va, paddr_t pa, uint64_t flags)
+{
+    uint64_t *l3 = next_level(l4, va, L4_SHIFT);
+    uint64_t *l2 = next_level(l3, va, L3_SHIFT);
+    uint64_t *l1 = next_level(l2, va, L2_SHIFT);
+
+    l1[(va >> L1_SHIFT) & 511] = pa | flags;
+}
+
+static void map_image_range(uint64_t *l4, const char *start, const char *end,
+                            uint64_t flags)
+{
+    for (uint64_t va = (uint64_t)start; va < (uint64_t)end; va += PAGE_SIZE)
+        map_4k(l4, va, image_virt_to_phys((void *)va), flags);
+}
+
+void paging_init(struct frame_pool *pool, paddr_t end)
+{
+    uint32_t a, b, c, d;
+
+    cpuid(0x80000001, 0, &a, &b, &c, &d);
+    if (d & (1u << 20)) {
+        wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
+        nx_bit = PTE_NX;
+    }
+    cpuid(1, 0, &a, &b, &c, &d);
+    bool pge = d & (1u << 13);
+
+    pt_pool = pool;
+    end = ALIGN_UP(MAX(end, BOOT_DIRECTMAP_END), MiB(2));
+    if (end > DIRECTMAP_SIZE) {
+        pr_warn("RAM above %lu GiB is beyond the direct map and unused",
+                DIRECTMAP_SIZE >> 30);
+        end = DIRECTMAP_SIZE;
+    }
+
+    uint64_t *l4 = new_table();
+    uint64_t g = pge ? PTE_G : 0;
+    for (paddr_t pa = 0; pa < end; pa += MiB(2))
+        map_2m(l4, DIRECTMAP_VIRT_START + pa, pa, PTE_P | PTE_W | g | nx_bit);
+    map_image_range(l4, _text_start, _text_end, PTE_P | g);
+    map_image_range(l4, _rodata_start, _rodata_end, PTE_P | g | nx_bit);
+    map_image_range(l4, _data_start, _data_end, PTE_P | PTE_W | g | nx_bit);
+    map_image_range(l4, _data_end, _image_end, PTE_P | g | nx_bit);
+
+    write_cr3((uint64_t)l4 - DIRECTMAP_VIRT_START);
+    if (pge)
+        write_cr4(read_cr4() | X86_CR4_PGE);
+    directmap_end = end;
+    pr_info("paging: direct map 0-%lu MiB, image W^X%s", end >> 20,
+            nx_bit ? " with NX" : " (this CPU has no NX)");
+}

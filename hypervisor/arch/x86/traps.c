@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fatal exception reports.  Until guests run, any exception or interrupt
+ * taken in the hypervisor is a bug: print everything needed to find it
+ * (vector, error code, all registers, control registers, a symbolized
+ * backtrace and which context faulted), then power off.  A fault inside
+ * this code must not loop, so a second entry only prints one line.
+ */
+#include <mica/cmdline.h>
+#include <mica/power.h>
+#include <mica/printk.h>
+#include <mica/traps.h>
+#include <mica/x86.h>
+
+static const char *const vector_names[32] = {
+    "divide error", "debug", "NMI", "breakpoint", "overflow",
+    "bound range", "invalid opcode", "device not available", "double fault",
+    "coprocessor overrun", "invalid TSS", "segment not present",
+    "stack fault", "general protection", "page fault", "reserved",
+    "x87 floating point", "alignment check", "machine check",
+    "SIMD floating point", "virtualization", "control protection",
+    [29] = "VMM communication", [30] = "security",
+};
+
+static bool in_fatal;
+
+static void print_addr(const char *label, uint64_t addr)
+{
+    uint64_t off, size;
+    const char *name = symbol_lookup(addr, &off, &size);
+
+    if (name)
+        fatal_printk("%s[<%016lx>] %s+%#lx/%#lx", label, addr, name, off, size);
+    else
+        fatal_printk("%s[<%016lx>]", label, addr);
+}
+
+void dump_backtrace(uint64_t rbp)
+{
+    fatal_printk("Backtrace:");
+    /* Follow saved frame pointers while they stay inside a known stack and
+     * move upwards; a corrupt chain ends the walk instead of faulting. */
+    for (unsigned int depth = 0; depth < 32 && rbp; depth++) {
+        if ((rbp & 7) || !stack_contains(rbp, rbp + 16))
+            break;
+        uint64_t next = ((uint64_t *)rbp)[0];
+        uint64_t ret = ((uint64_t *)rbp)[1];
+        if (!ret)
+            break;
+        print_addr("   ", ret);
+        if (next <= rbp)
+            break;
+        rbp = next;
+    }
+}
+
+static void print_error_code(const struct cpu_regs *r)
+{
+    if (r->vector == 14) {
+        uint64_t e = r->error_code;
+        fatal_printk("Error code: %04lx (%s, %s, %s%s%s)", e,
+                     e & 1 ? "protection violation" : "page not present",
+                     e & 2 ? "write" : "read",
+                     e & 4 ? "user mode" : "supervisor mode",
+                     e & 8 ? ", reserved bit set" : "",
+                     e & 16 ? ", instruction fetch" : "");
+        fatal_printk("Faulting address (CR2): %016lx", read_cr2());
+    } else {
+        fatal_printk("Error code: %04lx", r->error_code);
+    }
+}
+
+static void dump_regs(const struct cpu_regs *r)
+{
+    char label[24];
+
+    mica_snprintf(label, sizeof(label), "RIP:    %04lx:", r->cs);
+    print_addr(label, r->rip);
+    fatal_printk("CS: %04lx  RFLAGS: %016lx  RSP: %016lx  SS: %04lx",
+                 r->cs, r->rflags, r->rsp, r->ss);
+    fatal_printk("rax: %016lx   rbx: %016lx   rcx: %016lx", r->rax, r->rbx, r->rcx);
+    fatal_printk("rdx: %016lx   rsi: %016lx   rdi: %016lx", r->rdx, r->rsi, r->rdi);
+    fatal_printk("rbp: %016lx   r8:  %016lx   r9:  %016lx", r->rbp, r->r8, r->r9);
+    fatal_printk("r10: %016lx   r11: %016lx   r12: %016lx", r->r10, r->r11, r->r12);
+    fatal_printk("r13: %016lx   r14: %016lx   r15: %016lx", r->r13, r->r14, r->r15);
+    fatal_printk("cr0: %016lx   cr2: %016lx   cr3: %016lx", read_cr0(), read_cr2(), read_cr3());
+    fatal_printk("cr4: %016lx   efer: %016lx", read_cr4(), rdmsr(MSR_EFER));
+}
+
+void exception_handler(struct cpu_regs *r)
+{
+    if (in_fatal) {
+        fatal_printk("nested exception %lu at %016lx while reporting one; halting",
+                     r->vector, r->rip);
+        machine_power_off(MICA_EXIT_PANIC);
+    }
+    in_fatal = true;
+    log_set_console(true);
+
+    const char *name = r->vector < 32 ? vector_names[r->vector] : "external interrupt";
+    fatal_printk("----[ Mica fatal exception ]----");
+    fatal_printk("FATAL TRAP: vector %lu (%s) in the hypervisor, CPU 0",
+                 r->vector, name ? name : "reserved");
+    fatal_printk("Context: hypervisor (no guest running)");
+    print_error_code(r);
+    dump_regs(r);
+    print_addr("Faulting instruction: ", r->rip);
+    dump_backtrace(r->rbp);
+    fatal_printk("----[ end of report; powering off ]----");
+    machine_power_off(MICA_EXIT_PANIC);
+}
+
+/* Deliberate faults for the system tests (debug_fault=...).  noinline and
+ * volatile keep the compiler from folding the faults away. */
+__attribute__((noinline)) void debug_fault_trigger(enum debug_fault kind)
+{
+    volatile uint64_t zero = 0;
+
+    switch (kind) {
+    case DEBUG_FAULT_PF: *(volatile uint64_t *)0xffff8080deadb000ULL = 0x1234; break;   /* #PF */
+    case DEBUG_FAULT_GP: *(volatile uint64_t *)0x8000000000000000ULL = 1; break;        /* #GP */
+    case DEBUG_FAULT_UD: __asm__ volatile("ud2"); break;
+    case DEBUG_FAULT_DE: __asm__ volatile("divq %0" : : "r"(zero) : "rax", "rdx"); break;
+    case DEBUG_FAULT_BP: __asm__ volatile("int3"); break;
+    case DEBUG_FAULT_PANIC: panic("deliberate panic requested by debug_fault=panic"); break;
+    default: break;
+    }
+}

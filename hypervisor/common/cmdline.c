@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Hypervisor command-line parsing.  One table names every option and its
+ * handler; a handler that rejects its value leaves the default in place and
+ * the parser records a warning that main() prints once the console is up.
+ */
+#include <mica/cmdline.h>
+#include <mica/string.h>
+
+static void warn(struct boot_options *o, const char *fmt, const char *s,
+                 size_t len)
+{
+    if (o->nr_warnings == CMDLINE_MAX_WARNINGS) {
+        o->warnings_dropped++;
+        return;
+    }
+    mica_snprintf(o->warnings[o->nr_warnings++], CMDLINE_WARNING_LEN, fmt,
+                  (int)MIN(len, 60), s);
+}
+
+static bool word_is(const char *s, size_t len, const char *word)
+{
+    return strlen(word) == len && memcmp(s, word, len) == 0;
+}
+
+bool parse_size(const char *s, size_t len, uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t i = 0;
+    unsigned int shift = 10;        /* no suffix: KiB, as Xen */
+
+    if (len == 0 || s[0] < '0' || s[0] > '9')
+        return false;
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+        if (v > (UINT64_MAX - 9) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (i + 1 == len) {
+        switch (s[i] | 0x20) {
+        case 'b': shift = 0; break;
+        case 'k': shift = 10; break;
+        case 'm': shift = 20; break;
+        case 'g': shift = 30; break;
+        case 't': shift = 40; break;
+        default: return false;
+        }
+    } else if (i != len) {
+        return false;
+    }
+    if (v > (UINT64_MAX >> shift))
+        return false;
+    *out = v << shift;
+    return true;
+}
+
+static bool opt_console(struct boot_options *o, const char *v, size_t n)
+{
+    if (word_is(v, n, "com1"))
+        o->console_serial = true;
+    else if (word_is(v, n, "none"))
+        o->console_serial = false;
+    else
+        return false;
+    return true;
+}
+
+static bool opt_loglvl(struct boot_options *o, const char *v, size_t n)
+{
+    static const char *const names[] = { "err", "warn", "info", "debug" };
+
+    for (unsigned int i = 0; i < ARRAY_SIZE(names); i++) {
+        if (word_is(v, n, names[i]) || (n == 1 && v[0] == (char)('0' + i))) {
+            o->loglvl = (enum log_level)i;
+            return true;
+        }
+    }
+    if (word_is(v, n, "all")) {
+        o->loglvl = LOG_DEBUG;
+        return true;
+    }
+    return false;
+}
+
+static bool opt_mem(struct boot_options *o, const char *v, size_t n)
+{
+    uint64_t sz;
+
+    if (!parse_size(v, n, &sz) || sz < MiB(16))
+        return false;       /* less than 16 MiB cannot even hold Mica */
+    o->mem_max = sz;
+    return true;
+}
+
+/* dom0_mem=<size>[,max:<size>][,min:<size>], parts in any order. */
+static bool opt_dom0_mem(struct boot_options *o, const char *v, size_t n)
+{
+    uint64_t amount = 0, max = 0, min = 0;
+    size_t i = 0;
+
+    while (i < n) {
+        size_t j = i;
+        while (j < n && v[j] != ',')
+            j++;
+        const char *p = v + i;
+        size_t len = j - i;
+        uint64_t *dst = &amount;
+        if (len > 4 && memcmp(p, "max:", 4) == 0) {
+            dst = &max;
+            p += 4, len -= 4;
+        } else if (len > 4 && memcmp(p, "min:", 4) == 0) {
+            dst = &min;
+            p += 4, len -= 4;
+        }
+        if (!parse_size(p, len, dst))
+            return false;
+        i = j + 1;
+    }
+    o->dom0_mem = amount;
+    o->dom0_mem_max = max;
+    o->dom0_mem_min = min;
+    return true;
+}
+
+static bool opt_debug_fault(struct boot_options *o, const char *v, size_t n)
+{
+    static const struct { const char *name; enum debug_fault f; } kinds[] = {
+        { "pf", DEBUG_FAULT_PF }, { "gp", DEBUG_FAULT_GP },
+        { "ud", DEBUG_FAULT_UD }, { "de", DEBUG_FAULT_DE },
+        { "bp", DEBUG_FAULT_BP }, { "panic", DEBUG_FAULT_PANIC },
+    };
+
+    for (unsigned int i = 0; i < ARRAY_SIZE(kinds); i++) {
+        if (word_is(v, n, kinds[i].name)) {
+            o->debug_fault = kinds[i].f;
+            return true;
+        }
+    }
+    return false;
+}
+
+static const struct {
+    const char *key;
+    bool (*parse)(struct boot_options *o, const char *val, size_t len);
+} options[] = {
+    { "console", opt_console },
+    { "loglvl", opt_loglvl },
+    { "mem", opt_mem },
+    { "dom0_mem", opt_dom0_mem },
+    { "debug_fault", opt_debug_fault },
+};
+
+static void parse_one(struct boot_options *o, const char *tok, size_t len)
+{
+    const char *eq = memchr(tok, '=', len);
+    size_t klen = eq ? (size_t)(eq - tok) : len;
+
+    for (unsigned int i = 0; i < ARRAY_SIZE(options); i++) {
+        if (!word_is(tok, klen, options[i].key))
+            continue;
+        if (!eq || !options[i].parse(o, eq + 1, len - klen - 1))
+            warn(o, "bad value in option '%.*s', ignored", tok, len);
+        return;
+    }
+    warn(o, "unknown option '%.*s', ignored", tok, len);
+}
+
+void cmdline_parse(const char *cmdline, struct boot_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->console_serial = true;
+    o->loglvl = LOG_INFO;
+
+    const char *p = cmdline ? cmdline : "";
+    bool first = true;
+
+    while (*p) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        const char *tok = p;
+        while (*p && *p != ' ' && *p != '\t')
+            p++;
+        size_t len = (size_t)(p - tok);
+        if (!len)
+            continue;
+        /* Some loaders put the image's path first: skip a leading word that
+         * looks like a path rather than an option. */
+        if (first && tok[0] == '/' && !memchr(tok, '=', len)) {
+            first = false;
+            continue;
+        }
+        first = false;
+        parse_one(o, tok, len);
+    }
+}

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * start_mica(): the C entry point, reached from head.asm in long mode on the
+ * boot page tables.  Boot order: console, descriptor tables (so every later
+ * fault is reported), boot information, command line, memory, our own page
+ * tables, power control, then the initial domain.  Every refusal says why
+ * in one line and powers off; nothing hangs silently.
+ */
+#include <mica/cmdline.h>
+#include <mica/frame_alloc.h>
+#include <mica/multiboot2.h>
+#include <mica/paging.h>
+#include <mica/power.h>
+#include <mica/printk.h>
+#include <mica/serial.h>
+#include <mica/string.h>
+#include <mica/traps.h>
+
+#define MICA_VERSION "0.1"
+
+extern const char _image_end[];
+
+static struct mb2_info boot_info;
+static struct boot_options opts;
+static struct memmap memmap;
+static struct frame_pool frame_pool;
+
+static __noreturn void refuse(const char *why)
+{
+    pr_err("%s", why);
+    pr_err("Mica cannot continue: powering off");
+    machine_power_off(MICA_EXIT_BOOT_ERROR);
+}
+
+static void print_boot_info(paddr_t info_pa)
+{
+    pr_info("boot loader: %s", boot_info.loader_name[0] ? boot_info.loader_name : "(unnamed)");
+    pr_info("command line: %s", boot_info.cmdline);
+    pr_info("boot information at %#lx, %u bytes", info_pa, boot_info.total_size);
+    pr_info("firmware memory map:");
+    for (unsigned int i = 0; i < boot_info.nr_regions; i++) {
+        const struct mb2_region *r = &boot_info.regions[i];
+        pr_info("  %016lx - %016lx  %s", r->base, r->base + r->len,
+                mb2_region_type_name(r->type));
+    }
+    if (boot_info.regions_dropped)
+        pr_warn("%u memory map entries beyond the first %u ignored",
+                boot_info.regions_dropped, MB2_MAX_REGIONS);
+    pr_info("modules: %u", boot_info.nr_modules);
+    for (unsigned int i = 0; i < boot_info.nr_modules; i++) {
+        const struct mb2_module *m = &boot_info.modules[i];
+        pr_info("  module %u: %#lx - %#lx (%lu bytes) '%s'", i, m->start, m->end,
+                m->end - m->start, m->cmdline);
+    }
+    if (boot_info.modules_dropped)
+        pr_warn("%u modules beyond the first %u ignored", boot_info.modules_dropped,
+                MB2_MAX_MODULES);
+}
+
+static void apply_options(void)
+{
+    cmdline_parse(boot_info.cmdline, &opts);
+    log_set_level(opts.loglvl);
+    for (unsigned int i = 0; i < opts.nr_warnings; i++)
+        pr_warn("command line: %s", opts.warnings[i]);
+    if (opts.warnings_dropped)
+        pr_warn("command line: %u more warnings not shown", opts.warnings_dropped);
+}
+
+/* Everything Mica must not hand out: the first MiB, the image, the boot
+ * information and the modules. */
+static void setup_memory(paddr_t info_pa)
+{
+    struct range keep[3 + MB2_MAX_MODULES];
+    unsigned int n = 0;
+
+    keep[n++] = (struct range){ 0, MiB(1) };
+    keep[n++] = (struct range){ IMAGE_PHYS_START, image_virt_to_phys(_image_end) };
+    keep[n++] = (struct range){ info_pa, info_pa + boot_info.total_size };
+    for (unsigned int i = 0; i < boot_info.nr_modules; i++)
+        keep[n++] = (struct range){ boot_info.modules[i].start, boot_info.modules[i].end };
+
+    memmap_build(&memmap, boot_info.regions, boot_info.nr_regions, keep, n, opts.mem_max);
+    if (memmap.dropped)
+        pr_warn("memory map too fragmented: %u ranges ignored", memmap.dropped);
+    if (memmap.nr == 0)
+        panic("no usable RAM above 1 MiB outside the hypervisor and its modules");
+
+    mfn_t nr_frames = memmap_highest(&memmap) >> PAGE_SHIFT;
+    uint64_t bytes = frame_pool_bitmap_bytes(nr_frames);
+    paddr_t bm = memmap_carve(&memmap, bytes, GiB(4));
+    if (!bm)
+        panic("no room below 4 GiB for the frame bitmap (%lu bytes)", bytes);
+    frame_pool_init(&frame_pool, phys_to_virt(bm), nr_frames, &memmap);
+
+    uint64_t total = memmap_total(&memmap);
+    pr_info("memory: %lu MiB usable (%lu KiB), %lu frames free%s", total >> 20,
+            total >> 10, frame_pool.nr_free,
+            opts.mem_max ? " (capped by mem=)" : "");
+}
+
+static __noreturn void start_dom0(void)
+{
+    if (boot_info.nr_modules == 0)
+        refuse("no dom0 kernel: the boot loader gave no module (add a module2 line to grub.cfg)");
+
+    const struct mb2_module *k = &boot_info.modules[0];
+    pr_info("dom0 kernel: module 0, %lu bytes, command line '%s'", k->end - k->start, k->cmdline);
+    if (boot_info.nr_modules > 1)
+        pr_info("dom0 initramfs: module 1, %lu bytes",
+                boot_info.modules[1].end - boot_info.modules[1].start);
+    if (opts.dom0_mem)
+        pr_info("dom0_mem: %lu MiB", opts.dom0_mem >> 20);
+    /* The domain builder is milestone 2 (issue: run 64-bit PV guests). */
+    pr_info("no domain builder yet: nothing more to run");
+    pr_info("powering off");
+    machine_power_off(MICA_EXIT_OK);
+}
+
+void start_mica(uint32_t magic, uint32_t info_pa);
+void start_mica(uint32_t magic, uint32_t info_pa)
+{
+    const char *why;
+    char buf[96];
+
+    serial_init();
+    traps_init();
+    pr_info("Mica hypervisor %s (x86-64, Xen PV ABI), built %s %s", MICA_VERSION,
+            __DATE__, __TIME__);
+
+    if (magic != MB2_BOOTLOADER_MAGIC)
+        refuse("not started by a Multiboot2 boot loader (bad magic in eax)");
+    /* The block is below 4 GiB, which the boot tables map; its first word
+     * gives its size. */
+    if (!info_pa || (info_pa & 7) || info_pa > GiB(4) - 16)
+        refuse("the Multiboot2 information pointer is invalid");
+    const void *info = phys_to_virt(info_pa);
+    uint32_t avail = *(const uint32_t *)info;
+    if (avail > GiB(4) - info_pa)
+        avail = (uint32_t)(GiB(4) - info_pa);
+    if (mb2_parse(info, avail, &boot_info, &why) < 0) {
+        mica_snprintf(buf, sizeof(buf), "bad Multiboot2 information: %s", why);
+        refuse(buf);
+    }
+    apply_options();
+    log_set_console(opts.console_serial);
+    print_boot_info(info_pa);
+    if (mb2_check_modules(&boot_info, IMAGE_PHYS_START, image_virt_to_phys(_image_end),
+                          info_pa, info_pa + boot_info.total_size, buf, sizeof(buf)) < 0)
+        refuse(buf);
+
+    setup_memory(info_pa);
+    paging_init(&frame_pool, memmap_highest(&memmap));
+    power_init(&boot_info);
+
+    if (opts.debug_fault != DEBUG_FAULT_NONE) {
+        pr_info("debug_fault: triggering a deliberate fault");
+        debug_fault_trigger(opts.debug_fault);
+    }
+    start_dom0();
+}

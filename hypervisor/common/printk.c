@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Log output and panic().  Lines are formatted into a small buffer and
+ * written to the serial console with the "(mica) " prefix.  Before SMP this
+ * needs no lock; the console lock arrives with the second CPU.
+ */
+#include <mica/printk.h>
+#include <mica/string.h>
+#include <mica/serial.h>
+#include <mica/power.h>
+#include <mica/traps.h>
+
+static enum log_level log_level = LOG_INFO;
+static bool console_on = true;
+static bool in_panic;
+
+void log_set_level(enum log_level level)
+{
+    log_level = level;
+}
+
+void log_set_console(bool enabled)
+{
+    console_on = enabled;
+}
+
+void console_write(const char *s, size_t len)
+{
+    if (console_on)
+        serial_write(s, len);
+}
+
+static void console_vprintf(const char *prefix, const char *fmt, va_list ap)
+{
+    char buf[512];
+    int n = mica_vsnprintf(buf, sizeof(buf), fmt, ap);
+    size_t len = n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1;
+    size_t start = 0;
+
+    /* Prefix every line of a multi-line message. */
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || buf[i] == '\n') {
+            if (i > start || i < len) {
+                console_write(prefix, strlen(prefix));
+                console_write(buf + start, i - start);
+                console_write("\n", 1);
+            }
+            start = i + 1;
+        }
+    }
+}
+
+void console_printf(const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    int n = mica_vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    console_write(buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+void fatal_printk(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    console_vprintf("(mica) ", fmt, ap);
+    va_end(ap);
+}
+
+void printk(enum log_level level, const char *fmt, ...)
+{
+    static const char *const prefixes[] = {
+        [LOG_ERR] = "(mica) error: ",
+        [LOG_WARN] = "(mica) warning: ",
+        [LOG_INFO] = "(mica) ",
+        [LOG_DEBUG] = "(mica) ",
+    };
+    va_list ap;
+
+    if (level > log_level)
+        return;
+    va_start(ap, fmt);
+    console_vprintf(prefixes[level], fmt, ap);
+    va_end(ap);
+}
+
+void panic(const char *fmt, ...)
+{
+    va_list ap;
+
+    __asm__ volatile("cli");
+    if (in_panic) {
+        /* A panic while panicking: say the least possible and stop. */
+        console_write("(mica) recursive panic\n", 23);
+        machine_power_off(MICA_EXIT_PANIC);
+    }
+    in_panic = true;
+    console_on = true;          /* a panic is always shown */
+    va_start(ap, fmt);
+    console_vprintf("(mica) PANIC: ", fmt, ap);
+    va_end(ap);
+    dump_backtrace((uint64_t)__builtin_frame_address(0));
+    console_write("(mica) system halted by panic; powering off\n", 44);
+    machine_power_off(MICA_EXIT_PANIC);
+}
+
+/* Called by code built with -fstack-protector when a canary was overwritten. */
+uint64_t __stack_chk_guard = 0x595e9fbd94fda766ULL;
+void __stack_chk_fail(void);
+void __stack_chk_fail(void)
+{
+    panic("stack smashing detected");
+}

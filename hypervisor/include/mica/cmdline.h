@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hypervisor command line: space-separated `key=value` options (and
+ * bare boolean keys).  Unknown options and bad values are warned about and
+ * otherwise ignored; they are never fatal.  docs/architecture.md lists them.
+ */
+#ifndef MICA_CMDLINE_H
+#define MICA_CMDLINE_H
+
+#include <mica/printk.h>
+#include <mica/types.h>
+
+enum debug_fault {
+    DEBUG_FAULT_NONE,
+    DEBUG_FAULT_PF,         /* write to an unmapped address */
+    DEBUG_FAULT_GP,         /* access through a non-canonical address */
+    DEBUG_FAULT_UD,         /* ud2 */
+    DEBUG_FAULT_DE,         /* divide by zero */
+    DEBUG_FAULT_BP,         /* int3 */
+    DEBUG_FAULT_PANIC,      /* panic() */
+};
+
+#define CMDLINE_MAX_WARNINGS 8
+#define CMDLINE_WARNING_LEN  96
+
+struct boot_options {
+    bool console_serial;        /* console=com1 (default) | none */
+    enum log_level loglvl;      /* loglvl=err|warn|info|debug|0-3 */
+    uint64_t mem_max;           /* mem=<size>: ignore RAM at or above; 0 = all */
+    uint64_t dom0_mem;          /* dom0_mem=<size>[,max:<size>][,min:<size>] */
+    uint64_t dom0_mem_max;
+    uint64_t dom0_mem_min;
+    enum debug_fault debug_fault;   /* debug_fault=pf|gp|ud|de|bp|panic */
+    char warnings[CMDLINE_MAX_WARNINGS][CMDLINE_WARNING_LEN];
+    unsigned int nr_warnings;
+    unsigned int warnings_dropped;
+};
+
+void cmdline_parse(const char *cmdline, struct boot_options *opt);
+
+/*
+ * Parse a size with an optional suffix B, K, M, G or T (either case); as in
+ * Xen, a bare number is in KiB.  Returns false on junk or overflow.
+ */
+bool parse_size(const char *s, size_t len, uint64_t *out);
+
+#endif /* MICA_CMDLINE_H */

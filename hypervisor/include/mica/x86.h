@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * x86-64 instruction wrappers, control-register and MSR numbers, and the
+ * register frame the exception entry code builds.
+ */
+#ifndef MICA_X86_H
+#define MICA_X86_H
+
+#include <mica/types.h>
+
+#define X86_CR0_PE  (1UL << 0)
+#define X86_CR0_WP  (1UL << 16)
+#define X86_CR0_PG  (1UL << 31)
+#define X86_CR4_PAE (1UL << 5)
+#define X86_CR4_PGE (1UL << 7)
+
+#define MSR_EFER        0xc0000080
+#define EFER_SCE        (1UL << 0)
+#define EFER_LME        (1UL << 8)
+#define EFER_NXE        (1UL << 11)
+
+#define X86_EFLAGS_IF   (1UL << 9)
+
+/* Xen's reserved GDT entries start at index 7168 (selector 0xe000). */
+#define FIRST_RESERVED_GDT_ENTRY 7168
+#define __HYPERVISOR_CS  0xe008
+#define __HYPERVISOR_DS  0xe010
+#define TSS_SELECTOR     0xe040
+
+/* What the exception entry stubs push, lowest address first. */
+struct cpu_regs {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector;
+    uint64_t error_code;
+    uint64_t rip, cs, rflags, rsp, ss;      /* the hardware frame */
+};
+
+static inline uint8_t inb(uint16_t port)
+{
+    uint8_t v;
+    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+
+static inline uint16_t inw(uint16_t port)
+{
+    uint16_t v;
+    __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+    __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline void outw(uint16_t port, uint16_t v)
+{
+    __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline void outl(uint16_t port, uint32_t v)
+{
+    __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b,
+                         uint32_t *c, uint32_t *d)
+{
+    __asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d)
+                     : "a"(leaf), "c"(sub));
+}
+
+#define DEFINE_CR_ACCESS(n)                                             \
+static inline uint64_t read_cr##n(void)                                 \
+{                                                                       \
+    uint64_t v;                                                         \
+    __asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                   \
+    return v;                                                           \
+}                                                                       \
+static inline void write_cr##n(uint64_t v)                              \
+{                                                                       \
+    __asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory");          \
+}
+DEFINE_CR_ACCESS(0)
+DEFINE_CR_ACCESS(2)
+DEFINE_CR_ACCESS(3)
+DEFINE_CR_ACCESS(4)
+#undef DEFINE_CR_ACCESS
+
+static inline uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void cpu_relax(void)
+{
+    __asm__ volatile("pause" ::: "memory");
+}
+
+static inline __noreturn void halt_forever(void)
+{
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
+
+#endif /* MICA_X86_H */
