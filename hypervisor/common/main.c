@@ -2,8 +2,9 @@
 /*
  * start_mica(): the C entry point, reached from head.asm in long mode on the
  * boot page tables.  Boot order: console, descriptor tables (so every later
- * fault is reported), boot information, command line, memory, our own page
- * tables, power control, then the initial domain.  Every refusal says why
+ * fault is reported), boot information, command line (so console= and
+ * loglvl= hold from the banner on), memory, our own page tables, power
+ * control, then the initial domain.  Every refusal says why
  * in one line and powers off; nothing hangs silently.
  */
 #include <mica/cmdline.h>
@@ -60,6 +61,7 @@ static void print_boot_info(paddr_t info_pa)
 static void apply_options(void)
 {
     cmdline_parse(boot_info.cmdline, &opts);
+    log_set_console(opts.console_serial);
     log_set_level(opts.loglvl);
     for (unsigned int i = 0; i < opts.nr_warnings; i++)
         pr_warn("command line: %s", opts.warnings[i]);
@@ -125,9 +127,6 @@ void start_mica(uint32_t magic, uint32_t info_pa)
 
     serial_init();
     traps_init();
-    pr_info("Mica hypervisor %s (x86-64, Xen PV ABI), built %s %s", MICA_VERSION,
-            __DATE__, __TIME__);
-
     if (magic != MB2_BOOTLOADER_MAGIC)
         refuse("not started by a Multiboot2 boot loader (bad magic in eax)");
     /* The block is below 4 GiB, which the boot tables map; its first word
@@ -143,7 +142,8 @@ void start_mica(uint32_t magic, uint32_t info_pa)
         refuse(buf);
     }
     apply_options();
-    log_set_console(opts.console_serial);
+    pr_info("Mica hypervisor %s (x86-64, Xen PV ABI), built %s %s", MICA_VERSION,
+            __DATE__, __TIME__);
     print_boot_info(info_pa);
     if (mb2_check_modules(&boot_info, IMAGE_PHYS_START, image_virt_to_phys(_image_end),
                           info_pa, info_pa + boot_info.total_size, buf, sizeof(buf)) < 0)
