@@ -158,3 +158,14 @@ def test_panic_prints_reason_and_backtrace(tmp_path, module_files):
     assert re.search(r"debug_fault_trigger\+0x", lines[bt + 1]), text
     assert re.search(r"start_mica\+0x", lines[bt + 2]), text
     assert lines[-1] == "system halted by panic; powering off"
+
+
+def test_cpu_without_long_mode_says_so(tmp_path, module_files):
+    """A 32-bit CPU cannot run Mica; the 32-bit entry must say so on COM1
+    (and halt) rather than fault silently."""
+    from mica_qemu import Boot, make_iso
+    iso = make_iso(str(tmp_path / "lm.iso"), "", [(module_files[0], "k")])
+    b = Boot(iso, "no-long-mode", cpu="qemu32")
+    b.expect(r"Mica: this CPU has no 64-bit long mode; Mica needs an x86-64 CPU\.")
+    b.child.terminate(force=True)
+    b.log.close()
