@@ -9,6 +9,7 @@
  */
 #include <mica/cmdline.h>
 #include <mica/frame_alloc.h>
+#include <mica/mm.h>
 #include <mica/multiboot2.h>
 #include <mica/paging.h>
 #include <mica/power.h>
@@ -23,8 +24,10 @@ extern const char _image_end[];
 
 static struct mb2_info boot_info;
 static struct boot_options opts;
-static struct memmap memmap;
+static struct memmap memmap, all_ram;
 static struct frame_pool frame_pool;
+static paddr_t m2p_pa;
+static uint64_t m2p_bytes;
 
 static __noreturn void refuse(const char *why)
 {
@@ -87,18 +90,30 @@ static void setup_memory(paddr_t info_pa)
         pr_warn("memory map too fragmented: %u ranges ignored", memmap.dropped);
     if (memmap.nr == 0)
         panic("no usable RAM above 1 MiB outside the hypervisor and its modules");
+    /* All RAM (what the frame table calls the hypervisor's until freed). */
+    memmap_build(&all_ram, boot_info.regions, boot_info.nr_regions, NULL, 0, opts.mem_max);
 
+    /* The pool's bitmap, the frame table and the M2P come from the lowest
+     * RAM below 4 GiB, which the boot page tables map. */
     mfn_t nr_frames = memmap_highest(&memmap) >> PAGE_SHIFT;
-    uint64_t bytes = frame_pool_bitmap_bytes(nr_frames);
-    paddr_t bm = memmap_carve(&memmap, bytes, GiB(4));
-    if (!bm)
-        panic("no room below 4 GiB for the frame bitmap (%lu bytes)", bytes);
+    uint64_t bm_bytes = frame_pool_bitmap_bytes(nr_frames);
+    uint64_t ft_bytes = nr_frames * sizeof(struct page_info);
+    m2p_bytes = ALIGN_UP(nr_frames * sizeof(uint64_t), PAGE_SIZE);
+    paddr_t bm = memmap_carve(&memmap, bm_bytes, GiB(4));
+    paddr_t ft = memmap_carve(&memmap, ft_bytes, GiB(4));
+    m2p_pa = memmap_carve(&memmap, m2p_bytes, GiB(4));
+    if (!bm || !ft || !m2p_pa)
+        panic("no room below 4 GiB for the frame tables (%lu KiB)",
+              (bm_bytes + ft_bytes + m2p_bytes) >> 10);
     frame_pool_init(&frame_pool, phys_to_virt(bm), nr_frames, &memmap);
+    mm_boot_init(&frame_pool, phys_to_virt(ft), phys_to_virt(m2p_pa), nr_frames, &all_ram);
 
     uint64_t total = memmap_total(&memmap);
     pr_info("memory: %lu MiB usable (%lu KiB), %lu frames free%s", total >> 20,
             total >> 10, frame_pool.nr_free,
             opts.mem_max ? " (capped by mem=)" : "");
+    pr_info("frame table: %lu frames, %lu KiB; M2P %lu KiB", nr_frames, ft_bytes >> 10,
+            m2p_bytes >> 10);
 }
 
 static __noreturn void start_dom0(void)
@@ -150,7 +165,7 @@ void start_mica(uint32_t magic, uint32_t info_pa)
         refuse(buf);
 
     setup_memory(info_pa);
-    paging_init(&frame_pool, memmap_highest(&memmap));
+    paging_init(memmap_highest(&all_ram), m2p_pa, m2p_bytes);
     power_init(&boot_info);
 
     if (opts.debug_fault != DEBUG_FAULT_NONE) {

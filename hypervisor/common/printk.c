@@ -4,6 +4,7 @@
  * written to the serial console with the "(mica) " prefix.  Before SMP this
  * needs no lock; the console lock arrives with the second CPU.
  */
+#include <mica/bug.h>
 #include <mica/printk.h>
 #include <mica/string.h>
 #include <mica/serial.h>
@@ -105,6 +106,11 @@ void panic(const char *fmt, ...)
     dump_backtrace((uint64_t)__builtin_frame_address(0));
     console_write("(mica) system halted by panic; powering off\n", 44);
     machine_power_off(MICA_EXIT_PANIC);
+}
+
+void bug(const char *file, int line, const char *cond)
+{
+    panic("BUG at %s:%d: %s", file, line, cond);
 }
 
 /* Called by code built with -fstack-protector when a canary was overwritten. */

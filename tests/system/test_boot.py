@@ -44,6 +44,9 @@ def test_banner_memory_modules_cmdline(tmp_path, module_files):
     find(lines, r"^dom0 initramfs: module 1, 10000 bytes")
     find(lines, r"^dom0_mem: 256 MiB$")
     find(lines, r"^paging: direct map .* W\^X with NX$")
+    m = find(lines, r"^frame table: (\d+) frames, (\d+) KiB; M2P (\d+) KiB$")
+    assert int(m.group(2)) == int(m.group(1)) * 32 // 1024     # 32-byte page_info
+    assert int(m.group(3)) * 1024 >= int(m.group(1)) * 8        # 8-byte M2P entries
     assert lines[-1] == "powering off"
     assert not any("warning" in l or "error" in l for l in lines), text
 

@@ -8,7 +8,7 @@
  * non-executable and only data is writable.  Nothing is mapped below slot
  * 256, so a stray NULL or guest-half pointer faults.
  */
-#include <mica/frame_alloc.h>
+#include <mica/mm.h>
 #include <mica/paging.h>
 #include <mica/printk.h>
 #include <mica/string.h>
@@ -25,7 +25,6 @@ extern const char _data_start[], _data_end[], _image_end[];
 
 static paddr_t directmap_end = BOOT_DIRECTMAP_END;
 static uint64_t nx_bit;
-static struct frame_pool *pt_pool;
 
 bool phys_is_mapped(paddr_t pa, uint64_t len)
 {
@@ -37,43 +36,57 @@ paddr_t image_virt_to_phys(const void *va)
     return (uint64_t)va - IMAGE_VIRT_START + IMAGE_PHYS_START;
 }
 
+void *mm_map_frame(mfn_t mfn)
+{
+    return phys_to_virt(mfn << PAGE_SHIFT);
+}
+
+/* After a guest L2-L4 change: drop this CPU's non-global translations (one
+ * CPU today; with SMP, every CPU the domain has run on). */
+void mm_flush_guest_tlbs(struct domain *d)
+{
+    (void)d;
+    write_cr3(read_cr3());
+}
+
 static uint64_t *new_table(void)
 {
-    mfn_t mfn = frame_alloc(pt_pool);
+    mfn_t mfn = alloc_xen_frame();
 
     /* Only the boot direct map (first 4 GiB) is reachable until we switch. */
     if (mfn == INVALID_MFN || (mfn << PAGE_SHIFT) >= BOOT_DIRECTMAP_END)
         panic("out of memory below 4 GiB while building the page tables");
-    uint64_t *t = phys_to_virt(mfn << PAGE_SHIFT);
-    memset(t, 0, PAGE_SIZE);
-    return t;
+    return phys_to_virt(mfn << PAGE_SHIFT);
 }
 
-/* The entry of `table` for va at `shift`, allocating the next level. */
-static uint64_t *next_level(uint64_t *table, uint64_t va, unsigned int shift)
+/* The entry of `table` for va at `shift`, allocating the next level; `user`
+ * makes the path reachable from ring 3 (the guests' read-only M2P). */
+static uint64_t *next_level(uint64_t *table, uint64_t va, unsigned int shift,
+                            uint64_t user)
 {
     uint64_t *e = &table[(va >> shift) & 511];
 
     if (!(*e & PTE_P)) {
         uint64_t *t = new_table();
-        *e = ((uint64_t)t - DIRECTMAP_VIRT_START) | PTE_P | PTE_W;
+        *e = ((uint64_t)t - DIRECTMAP_VIRT_START) | PTE_P | PTE_W | user;
     }
     return phys_to_virt(*e & PTE_ADDR_MASK);
 }
 
 static void map_2m(uint64_t *l4, uint64_t va, paddr_t pa, uint64_t flags)
 {
-    uint64_t *l3 = next_level(l4, va, L4_SHIFT);
-    uint64_t *l2 = next_level(l3, va, L3_SHIFT);
+    uint64_t *l3 = next_level(l4, va, L4_SHIFT, 0);
+    uint64_t *l2 = next_level(l3, va, L3_SHIFT, 0);
 
     l2[(va >> L2_SHIFT) & 511] = pa | flags | PTE_PS;
 }
 
 static void map_4k(uint64_t *l4, uint64_t va, paddr_t pa, uint64_t flags)
 {
-    uint64_t *l3 = next_level(l4, va, L4_SHIFT);
-    uint64_t *l2 = next_level(l3, va, L3_SHIFT);
-    uint64_t *l1 = next_level(l2, va, L2_SHIFT);
+    uint64_t user = flags & PTE_U;
+    uint64_t *l3 = next_level(l4, va, L4_SHIFT, user);
+    uint64_t *l2 = next_level(l3, va, L3_SHIFT, user);
+    uint64_t *l1 = next_level(l2, va, L2_SHIFT, user);
 
     l1[(va >> L1_SHIFT) & 511] = pa | flags;
 }
@@ -85,7 +98,7 @@ static void map_image_range(uint64_t *l4, const char *start, const char *end,
         map_4k(l4, va, image_virt_to_phys((void *)va), flags);
 }
 
-void paging_init(struct frame_pool *pool, paddr_t end)
+void paging_init(paddr_t end, paddr_t m2p_pa, uint64_t m2p_bytes)
 {
     uint32_t a, b, c, d;
 
@@ -97,7 +110,6 @@ void paging_init(struct frame_pool *pool, paddr_t end)
     cpuid(1, 0, &a, &b, &c, &d);
     bool pge = d & (1u << 13);
 
-    pt_pool = pool;
     end = ALIGN_UP(MAX(end, BOOT_DIRECTMAP_END), MiB(2));
     if (end > DIRECTMAP_SIZE) {
         pr_warn("RAM above %lu GiB is beyond the direct map and unused",
@@ -113,6 +125,12 @@ void paging_init(struct frame_pool *pool, paddr_t end)
     map_image_range(l4, _rodata_start, _rodata_end, PTE_P | g | nx_bit);
     map_image_range(l4, _data_start, _data_end, PTE_P | PTE_W | g | nx_bit);
     map_image_range(l4, _data_end, _image_end, PTE_P | g | nx_bit);
+    /* The M2P, read-only and user-readable for guests, never global. */
+    for (uint64_t off = 0; off < m2p_bytes; off += PAGE_SIZE)
+        map_4k(l4, RO_MPT_VIRT_START + off, m2p_pa + off, PTE_P | PTE_U | nx_bit);
+    /* What every validated guest L4 gets in its slots 256-271. */
+    for (unsigned int i = 0; i < 16; i++)
+        hypervisor_l4_slots[i] = l4[HYPERVISOR_L4_FIRST + i];
 
     write_cr3((uint64_t)l4 - DIRECTMAP_VIRT_START);
     if (pge)

@@ -10,12 +10,11 @@
 
 #include <mica/types.h>
 
-#define HYPERVISOR_VIRT_START  0xffff800000000000UL    /* slot 256 */
-#define HYPERVISOR_VIRT_END    0xffff880000000000UL    /* slot 272 */
+#define RO_MPT_VIRT_START      0xffff800000000000UL    /* slot 256: guests' M2P */
 #define IMAGE_VIRT_START       0xffff82d040000000UL    /* slot 261 */
 #define IMAGE_PHYS_START       0x200000UL
 #define DIRECTMAP_VIRT_START   0xffff830000000000UL    /* slot 262 */
-#define DIRECTMAP_VIRT_END     HYPERVISOR_VIRT_END
+#define DIRECTMAP_VIRT_END     0xffff880000000000UL    /* slot 272 */
 #define DIRECTMAP_SIZE         (DIRECTMAP_VIRT_END - DIRECTMAP_VIRT_START)
 
 #define PTE_P    (1UL << 0)
@@ -28,7 +27,6 @@
 #define PTE_NX   (1UL << 63)
 #define PTE_ADDR_MASK 0x000ffffffffff000UL
 
-struct frame_pool;
 
 static inline void *phys_to_virt(paddr_t pa)
 {
@@ -43,9 +41,11 @@ paddr_t image_virt_to_phys(const void *va);
 
 /*
  * Build and load the hypervisor's page tables: the direct map over
- * [0, directmap_end) and the image with per-section permissions.  Page
- * tables come from `pool`.  Drops the boot loader's identity map.
+ * [0, directmap_end), the image with per-section permissions and the M2P
+ * read-only for guests at RO_MPT_VIRT_START.  Page tables are hypervisor
+ * frames from the pool (the frame table must exist).  Drops the boot
+ * loader's identity map and records the L4 slots guests inherit.
  */
-void paging_init(struct frame_pool *pool, paddr_t directmap_end);
+void paging_init(paddr_t directmap_end, paddr_t m2p_pa, uint64_t m2p_bytes);
 
 #endif /* MICA_PAGING_H */

@@ -6,6 +6,7 @@
 #ifndef MICA_X86_H
 #define MICA_X86_H
 
+#include <abi/xen.h>
 #include <mica/types.h>
 
 #define X86_CR0_PE  (1UL << 0)
@@ -21,8 +22,8 @@
 
 #define X86_EFLAGS_IF   (1UL << 9)
 
-/* Xen's reserved GDT entries start at index 7168 (selector 0xe000). */
-#define FIRST_RESERVED_GDT_ENTRY 7168
+/* The hypervisor's selectors, in Xen's reserved GDT page (index 7168 on,
+ * FIRST_RESERVED_GDT_ENTRY from the public ABI). */
 #define __HYPERVISOR_CS  0xe008
 #define __HYPERVISOR_DS  0xe010
 #define TSS_SELECTOR     0xe040

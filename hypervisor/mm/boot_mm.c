@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The memory core on the real machine: the frame pool behind the frame
+ * table, frames the hypervisor takes for itself, freeing (with scrubbing,
+ * so no domain ever sees another's data), and the machine-to-physical
+ * table guests read at 0xffff800000000000.
+ */
+#include <mica/bug.h>
+#include <mica/mm.h>
+#include <mica/paging.h>
+#include <mica/string.h>
+
+static struct frame_pool *pool;
+uint64_t *machine_to_phys;      /* m2p[mfn] = guest pfn, ~0 when none */
+
+void mm_boot_init(struct frame_pool *p, struct page_info *table, uint64_t *m2p,
+                  mfn_t nr_frames, const struct memmap *ram)
+{
+    pool = p;
+    machine_to_phys = m2p;
+    memset(m2p, 0xff, nr_frames * sizeof(*m2p));
+    frame_table_init(table, nr_frames, ram, &p->ram);
+}
+
+mfn_t alloc_xen_frame(void)
+{
+    mfn_t mfn = frame_alloc(pool);
+
+    if (mfn != INVALID_MFN) {
+        BUG_ON(frame_table[mfn].owner != OWNER_FREE);
+        frame_table[mfn].owner = DOMID_XEN;
+        memset(mm_map_frame(mfn), 0, PAGE_SIZE);
+    }
+    return mfn;
+}
+
+void mm_free_frame(mfn_t mfn)
+{
+    memset(mm_map_frame(mfn), 0, PAGE_SIZE);
+    machine_to_phys[mfn] = ~0UL;
+    BUG_ON(!frame_free(pool, mfn));
+}

@@ -1,0 +1,510 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Page types and guest page-table validation: the security core of Mica.
+ *
+ * A 64-bit PV guest builds and edits its own page tables, which hold machine
+ * frame numbers.  These rules guarantee that no guest ever maps a frame it
+ * must not map, and that no live page table is ever writable by a guest:
+ *
+ *  1. Every frame has an owner and a general reference count (mm/page.c).
+ *     A guest may reference only frames it owns (I/O frames only when it is
+ *     privileged); every present entry of a validated table, every pin and
+ *     every base pointer holds one general reference on its target.
+ *
+ *  2. A frame has one type at a time (L1, L2, L3, L4, writable, ...) and a
+ *     type count.  The type may change only while the type count is zero.
+ *     A writable mapping holds a writable type reference on its target; a
+ *     present Ln entry (n > 1) holds an L(n-1) type reference on its
+ *     target.  So a frame that is a live page table has no writable mapping,
+ *     and a frame with a writable mapping cannot become a page table.
+ *
+ *  3. A frame of type Ln is "validated" only when every present entry
+ *     passes the checks of its level and holds its references.  Entries are
+ *     checked against a per-level whitelist of flags (no superpages, no
+ *     cache bits for unprivileged guests, no _PAGE_GNTTAB) and adjusted as
+ *     Xen does (user bit forced; kernel L1 entries tagged).  The hypervisor
+ *     slots 256-271 of an L4 are never taken from the guest: they are
+ *     filled with the hypervisor's own entries when the L4 is validated and
+ *     cleared when it stops being one.  Linear (recursive) page tables are
+ *     refused: an Ln entry must point to an L(n-1) table, and a frame cannot
+ *     have two types, so no table can reach itself.
+ *
+ *  4. Validation is an explicit-stack depth-first walk (at most four levels,
+ *     no recursion) with a work budget.  Its progress lives in the pages
+ *     themselves: a page being validated is PGF_partial with entries
+ *     [0, nr_done) holding references, and PGF_inflight when entry nr_done's
+ *     child has been taken and is itself being validated.  When the budget
+ *     runs out the walk stops with -ERESTART, the caller's references are
+ *     parked in the root (PGF_parked), and the hypercall is continued: the
+ *     next attempt adopts the parked references and resumes from the pages'
+ *     state.  A failing entry unwinds the whole stack, dropping exactly the
+ *     references taken.
+ *
+ *  5. When a table's type count reaches zero it must drop its entries'
+ *     references ("devalidate").  That can cascade through a whole tree, so
+ *     the table is put on its owner's devalidation queue, holding one
+ *     general reference so that it cannot be freed while it still holds
+ *     others.  Every hypercall that can queue drains the queue before it
+ *     returns (continuing with -ERESTART if needed), so a guest never
+ *     observes a table that is neither live nor devalidated.  A queued page
+ *     that is needed again meanwhile is either taken back as it is (same
+ *     type, untouched) or devalidated on the spot (at most 512 entries).
+ *
+ * Callers: everything here runs under the owning domain's memory lock (one
+ * CPU today; the lock arrives with SMP).  Callers of get_page_type() hold a
+ * general reference on the page.
+ */
+#include <mica/bug.h>
+#include <mica/errno.h>
+#include <mica/mm.h>
+#include <mica/string.h>
+
+#define ENTRIES 512
+
+/* Flags a present entry may carry, per level (Xen's rules). */
+#define L1_ALLOWED (PADDR_MASK | _PAGE_PRESENT | _PAGE_RW | _PAGE_USER |      \
+                    _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_GLOBAL | _PAGE_AVAIL | \
+                    _PAGE_AVAIL_HIGH | _PAGE_NX)
+#define L1_CACHE_BITS (_PAGE_PWT | _PAGE_PCD | _PAGE_PAT)
+#define LN_ALLOWED (PADDR_MASK | _PAGE_PRESENT | _PAGE_RW | _PAGE_USER |      \
+                    _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_AVAIL |              \
+                    _PAGE_AVAIL_HIGH | _PAGE_GNTTAB | _PAGE_NX)
+/* Bits an update may change without touching references. */
+#define FASTPATH_BITS (_PAGE_NX | _PAGE_AVAIL_HIGH | _PAGE_AVAIL | _PAGE_GLOBAL | \
+                       _PAGE_DIRTY | _PAGE_ACCESSED | _PAGE_USER)
+
+uint64_t hypervisor_l4_slots[16];
+
+static bool is_pt(unsigned int type)
+{
+    return type >= PGT_l1 && type <= PGT_l4;
+}
+
+static uint64_t *table_of(const struct page_info *pg)
+{
+    return mm_map_frame(page_to_mfn(pg));
+}
+
+/* ---- the devalidation queue -------------------------------------------- */
+
+static void queue_add(struct domain *d, struct page_info *pg)
+{
+    BUG_ON(pg->flags & PGF_queued);
+    pg->count++;                    /* the queue's own general reference */
+    pg->flags |= PGF_queued;
+    pg->qprev = PAGE_LIST_NONE;
+    pg->qnext = d->deval_head == INVALID_MFN ? PAGE_LIST_NONE : (uint32_t)d->deval_head;
+    if (d->deval_head != INVALID_MFN)
+        mfn_to_page(d->deval_head)->qprev = (uint32_t)page_to_mfn(pg);
+    d->deval_head = page_to_mfn(pg);
+}
+
+/* Unlink; the caller drops the queue's general reference when it may. */
+static void queue_del(struct domain *d, struct page_info *pg)
+{
+    if (pg->qprev == PAGE_LIST_NONE)
+        d->deval_head = pg->qnext == PAGE_LIST_NONE ? INVALID_MFN : pg->qnext;
+    else
+        mfn_to_page(pg->qprev)->qnext = pg->qnext;
+    if (pg->qnext != PAGE_LIST_NONE)
+        mfn_to_page(pg->qnext)->qprev = pg->qprev;
+    pg->qnext = pg->qprev = PAGE_LIST_NONE;
+    pg->flags &= (uint8_t)~PGF_queued;
+}
+
+/* ---- entries ------------------------------------------------------------ */
+
+/* Check a present entry of a level-`level` table and adjust it as Xen does
+ * (the guest kernel runs in ring 3, so every mapping is a user mapping;
+ * kernel L1 mappings are tagged and kept out of the global TLB). */
+static int check_entry(const struct domain *d, unsigned int level, uint64_t *e)
+{
+    uint64_t allowed = level == 1
+        ? L1_ALLOWED | (d->is_privileged ? L1_CACHE_BITS : 0) : LN_ALLOWED;
+
+    if ((*e & ~allowed) || !mfn_valid(pte_mfn(*e)))
+        return -EINVAL;
+    if (level == 1) {
+        if (*e & _PAGE_USER)
+            *e |= _PAGE_GLOBAL;
+        else
+            *e = (*e | _PAGE_USER | _PAGE_GUEST_KERNEL) & ~_PAGE_GLOBAL;
+    } else {
+        *e |= _PAGE_USER | (level == 4 ? _PAGE_ACCESSED : 0);
+    }
+    return 0;
+}
+
+int pt_check_l1e(const struct domain *d, uint64_t *e)
+{
+    return (*e & _PAGE_PRESENT) ? check_entry(d, 1, e) : 0;
+}
+
+static int get_l1e_refs(struct pt_ctx *c, uint64_t e)
+{
+    struct page_info *pg = mfn_to_page(pte_mfn(e));
+
+    if (pg->owner == DOMID_IO)
+        return c->d->is_privileged ? 0 : -EINVAL;   /* I/O frames are not counted */
+    if (!get_page(pg, c->d))
+        return -EINVAL;
+    if ((e & _PAGE_RW) && get_page_type(c, pg, PGT_writable) < 0) {
+        put_page(pg);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* Drop the references held by present entry i (value e) of a level table. */
+static void put_entry_refs(struct pt_ctx *c, unsigned int level, unsigned int i,
+                           uint64_t e)
+{
+    if (!(e & _PAGE_PRESENT) || (level == 4 && l4_slot_is_hypervisor(i)))
+        return;
+    struct page_info *pg = mfn_to_page(pte_mfn(e));
+    if (level == 1) {
+        if (pg->owner == DOMID_IO)
+            return;
+        if (e & _PAGE_RW)
+            put_page_type(c, pg);
+    } else {
+        put_page_type(c, pg);
+    }
+    put_page(pg);
+}
+
+static void release_entries(struct pt_ctx *c, struct page_info *pg, unsigned int n)
+{
+    uint64_t *t = table_of(pg);
+
+    while (n > 0) {
+        n--;
+        put_entry_refs(c, pg->type, n, t[n]);
+    }
+}
+
+/* ---- types -------------------------------------------------------------- */
+
+/* A queued table drops its entries' references now (bounded: one table). */
+static void devalidate_now(struct pt_ctx *c, struct page_info *pg)
+{
+    queue_del(c->d, pg);
+    pg->flags &= (uint8_t)~PGF_validated;
+    release_entries(c, pg, pg->nr_done);
+    pg->nr_done = 0;
+    if (pg->type == PGT_l4)
+        memset(table_of(pg) + HYPERVISOR_L4_FIRST, 0, 16 * sizeof(uint64_t));
+    put_page(pg);                   /* the queue's reference; caller holds one */
+}
+
+/*
+ * Take one type reference.  Returns 0 when the page is ready, 1 when it is a
+ * page table that still needs validating (now partial), -EINVAL on a type
+ * conflict or count overflow.
+ */
+static int type_ref(struct pt_ctx *c, struct page_info *pg, enum pgt type)
+{
+    if (pg->type_count == 0) {
+        if (pg->flags & PGF_queued) {
+            if (pg->type == type && (pg->flags & PGF_validated)) {
+                queue_del(c->d, pg);        /* still whole: take it back */
+                pg->type_count = 1;
+                put_page(pg);
+                return 0;
+            }
+            c->budget -= pg->nr_done;
+            devalidate_now(c, pg);
+        }
+        pg->type = type;
+        pg->type_count = 1;
+        if (!is_pt(type))
+            return 0;
+        pg->flags = (pg->flags & (uint8_t)~(PGF_validated | PGF_inflight)) | PGF_partial;
+        pg->nr_done = 0;
+        return 1;
+    }
+    if (pg->type != type || pg->type_count >= REF_MAX)
+        return -EINVAL;
+    pg->type_count++;
+    if (!is_pt(type) || (pg->flags & PGF_validated))
+        return 0;
+    if (!(pg->flags & PGF_partial)) {
+        pg->flags |= PGF_partial;
+        pg->nr_done = 0;
+    }
+    return 1;
+}
+
+void put_page_type(struct pt_ctx *c, struct page_info *pg)
+{
+    BUG_ON(pg->type_count == 0);
+    if (--pg->type_count == 0 && is_pt(pg->type) && (pg->flags & PGF_validated))
+        queue_add(c->d, pg);
+}
+
+/* Take the references of a present entry.  Returns 0 (done), 1 (*child taken
+ * and needs validating) or -EINVAL. */
+static int take_entry_refs(struct pt_ctx *c, unsigned int level, uint64_t e,
+                           struct page_info **child)
+{
+    if (level == 1)
+        return get_l1e_refs(c, e);
+    struct page_info *pg = mfn_to_page(pte_mfn(e));
+    if (!get_page(pg, c->d))
+        return -EINVAL;
+    int rc = type_ref(c, pg, (enum pgt)(level - 1));
+    if (rc < 0)
+        put_page(pg);
+    *child = pg;
+    return rc;
+}
+
+/* Undo a failed walk: each page on the stack drops what it took and goes
+ * back to "needs validating"; its holder still owns its type reference. */
+static void unwind(struct pt_ctx *c, struct page_info **stack, int depth)
+{
+    for (int k = depth; k >= 0; k--) {
+        struct page_info *pg = stack[k];
+
+        if ((pg->flags & PGF_inflight) && k < depth) {
+            put_page_type(c, stack[k + 1]);
+            put_page(stack[k + 1]);
+        }
+        release_entries(c, pg, pg->nr_done);
+        pg->nr_done = 0;
+        pg->flags &= (uint8_t)~(PGF_partial | PGF_inflight);
+    }
+}
+
+static void complete(struct page_info *pg)
+{
+    if (pg->type == PGT_l4)
+        memcpy(table_of(pg) + HYPERVISOR_L4_FIRST, hypervisor_l4_slots,
+               sizeof(hypervisor_l4_slots));
+    pg->flags = (pg->flags & (uint8_t)~(PGF_partial | PGF_inflight)) | PGF_validated;
+}
+
+/* Validate the tree under root (see rule 4). */
+static int promote(struct pt_ctx *c, struct page_info *root)
+{
+    struct page_info *stack[4] = { root };
+    int depth = 0;
+
+    while (depth >= 0) {
+        struct page_info *pg = stack[depth];
+        unsigned int level = pg->type;
+        uint64_t *t = table_of(pg);
+
+        if (pg->flags & PGF_validated) {
+            if (--depth >= 0) {
+                stack[depth]->nr_done++;
+                stack[depth]->flags &= (uint8_t)~PGF_inflight;
+            }
+            continue;
+        }
+        if (!(pg->flags & PGF_partial)) {       /* someone else unwound it */
+            pg->flags |= PGF_partial;
+            pg->nr_done = 0;
+        }
+        if (pg->flags & PGF_inflight) {         /* resume inside the child */
+            stack[++depth] = mfn_to_page(pte_mfn(t[pg->nr_done]));
+            continue;
+        }
+        if (pg->nr_done == ENTRIES) {
+            complete(pg);
+            continue;
+        }
+        if (c->budget-- <= 0)
+            return -ERESTART;
+
+        unsigned int i = pg->nr_done;
+        uint64_t e = t[i];
+        if (!(e & _PAGE_PRESENT) || (level == 4 && l4_slot_is_hypervisor(i))) {
+            pg->nr_done++;
+            continue;
+        }
+        struct page_info *child = NULL;
+        int rc = check_entry(c->d, level, &e);
+        if (rc == 0) {
+            t[i] = e;       /* the adjusted value; the guest cannot write here */
+            rc = take_entry_refs(c, level, e, &child);
+        }
+        if (rc < 0) {
+            unwind(c, stack, depth);
+            return rc;
+        }
+        if (rc == 0) {
+            pg->nr_done++;
+        } else {
+            BUG_ON(depth == 3);             /* an L1's entries have no children */
+            pg->flags |= PGF_inflight;
+            stack[++depth] = child;
+        }
+    }
+    return 0;
+}
+
+int get_page_type(struct pt_ctx *c, struct page_info *pg, enum pgt type)
+{
+    int rc;
+
+    if ((pg->flags & PGF_parked) && pg->type == type) {
+        pg->flags &= (uint8_t)~PGF_parked;  /* adopt the parked references */
+        put_page(pg);                       /* caller holds its own general ref */
+        rc = 1;
+    } else {
+        rc = type_ref(c, pg, type);
+    }
+    if (rc <= 0)
+        return rc;
+    rc = promote(c, pg);
+    if (rc == -ERESTART) {
+        pg->flags |= PGF_parked;
+        pg->count++;                        /* the park's general reference */
+    } else if (rc < 0) {
+        pg->type_count--;                   /* unwound: nothing else to drop */
+    }
+    return rc;
+}
+
+int pt_drain(struct pt_ctx *c)
+{
+    struct domain *d = c->d;
+
+    while (d->deval_head != INVALID_MFN) {
+        struct page_info *pg = mfn_to_page(d->deval_head);
+        uint64_t *t = table_of(pg);
+
+        pg->flags &= (uint8_t)~PGF_validated;   /* started: cannot be taken back */
+        while (pg->nr_done > 0) {
+            if (c->budget-- <= 0)
+                return -ERESTART;
+            pg->nr_done--;
+            put_entry_refs(c, pg->type, pg->nr_done, t[pg->nr_done]);
+        }
+        devalidate_now(c, pg);
+    }
+    return 0;
+}
+
+/* ---- operations --------------------------------------------------------- */
+
+int pt_pin(struct pt_ctx *c, mfn_t mfn, enum pgt level)
+{
+    if (!mfn_valid(mfn) || !is_pt(level))
+        return -EINVAL;
+    struct page_info *pg = mfn_to_page(mfn);
+    if (!get_page(pg, c->d))
+        return -EINVAL;
+    int rc = get_page_type(c, pg, level);
+    if (rc < 0) {
+        put_page(pg);
+        return rc;
+    }
+    if (pg->flags & PGF_pinned) {
+        put_page_type(c, pg);
+        put_page(pg);
+        return -EINVAL;
+    }
+    pg->flags |= PGF_pinned;
+    return 0;
+}
+
+int pt_unpin(struct pt_ctx *c, mfn_t mfn)
+{
+    if (!mfn_valid(mfn))
+        return -EINVAL;
+    struct page_info *pg = mfn_to_page(mfn);
+    if (pg->owner != c->d->domain_id || !(pg->flags & PGF_pinned))
+        return -EINVAL;
+    pg->flags &= (uint8_t)~PGF_pinned;
+    put_page_type(c, pg);
+    put_page(pg);
+    return 0;
+}
+
+/* Store e into a live table while the CPU may set A/D bits in it. */
+static uint64_t commit_entry(uint64_t *slot, uint64_t old, uint64_t e, bool preserve_ad)
+{
+    uint64_t cur = old;
+
+    while (!__atomic_compare_exchange_n(slot, &cur, e, false, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_SEQ_CST)) {
+        /* Only the hardware's A/D updates can race with us here. */
+        if (preserve_ad && (e & _PAGE_PRESENT))
+            e |= cur & (_PAGE_ACCESSED | _PAGE_DIRTY);
+    }
+    return cur;
+}
+
+static int mod_entry(struct pt_ctx *c, struct page_info *table, unsigned int i,
+                     uint64_t e, bool preserve_ad)
+{
+    unsigned int level = table->type;
+    uint64_t *slot = &table_of(table)[i];
+    uint64_t old = *slot;
+    struct page_info *child = NULL;
+
+    if (level == 4 && l4_slot_is_hypervisor(i))
+        return -EINVAL;
+    if (e & _PAGE_PRESENT) {
+        int rc = check_entry(c->d, level, &e);
+        if (rc < 0)
+            return rc;
+        if (preserve_ad)
+            e |= old & (_PAGE_ACCESSED | _PAGE_DIRTY);
+        if ((old & _PAGE_PRESENT) && pte_mfn(old) == pte_mfn(e) &&
+            !((old ^ e) & ~(FASTPATH_BITS | PADDR_MASK))) {
+            commit_entry(slot, old, e, preserve_ad);
+            if (level > 1)
+                mm_flush_guest_tlbs(c->d);
+            return 0;
+        }
+        /* New references first, so replacing X by X never frees X. */
+        if (level == 1) {
+            rc = get_l1e_refs(c, e);
+        } else {
+            child = mfn_to_page(pte_mfn(e));
+            if (!get_page(child, c->d))
+                return -EINVAL;
+            rc = get_page_type(c, child, (enum pgt)(level - 1));
+            if (rc < 0)
+                put_page(child);
+        }
+        if (rc < 0)
+            return rc;
+    }
+    old = commit_entry(slot, old, e, preserve_ad);
+    put_entry_refs(c, level, i, old);
+    if (level > 1)
+        mm_flush_guest_tlbs(c->d);
+    return 0;
+}
+
+int pt_update_entry(struct pt_ctx *c, uint64_t pte_maddr, uint64_t val,
+                    bool preserve_ad)
+{
+    mfn_t mfn = pte_maddr >> PAGE_SHIFT;
+    unsigned int i = (pte_maddr & (PAGE_SIZE - 1)) / sizeof(uint64_t);
+    int rc;
+
+    if ((pte_maddr & 7) || !mfn_valid(mfn))
+        return -EINVAL;
+    struct page_info *pg = mfn_to_page(mfn);
+    if (!get_page(pg, c->d))
+        return -EINVAL;
+    if (is_pt(pg->type) && pg->type_count > 0) {
+        /* A table being validated cannot be edited meanwhile. */
+        rc = (pg->flags & PGF_validated) ? mod_entry(c, pg, i, val, preserve_ad) : -EINVAL;
+    } else {
+        /* Not a page table: an ordinary write, allowed where a writable
+         * mapping would be. */
+        rc = get_page_type(c, pg, PGT_writable);
+        if (rc == 0) {
+            table_of(pg)[i] = val;
+            put_page_type(c, pg);
+        }
+    }
+    put_page(pg);
+    return rc;
+}
