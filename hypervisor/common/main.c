@@ -8,6 +8,7 @@
  * in one line and powers off; nothing hangs silently.
  */
 #include <mica/cmdline.h>
+#include <mica/dom0_build.h>
 #include <mica/frame_alloc.h>
 #include <mica/mm.h>
 #include <mica/multiboot2.h>
@@ -116,22 +117,51 @@ static void setup_memory(paddr_t info_pa)
             m2p_bytes >> 10);
 }
 
+static struct domain dom0;
+static struct vcpu dom0_vcpu;
+
+/* Unless dom0_mem= says otherwise, dom0 gets 256 MiB, or what there is. */
+static uint64_t dom0_memory(void)
+{
+    uint64_t avail = mm_free_frames() << PAGE_SHIFT;
+    uint64_t want = opts.dom0_mem ? opts.dom0_mem : MiB(256);
+    uint64_t reserve = MiB(4);      /* for the hypervisor's own later needs */
+
+    return ALIGN_DOWN(MIN(want, avail > reserve ? avail - reserve : 0), PAGE_SIZE);
+}
+
 static __noreturn void start_dom0(void)
 {
+    char why[128];
+
     if (boot_info.nr_modules == 0)
         refuse("no dom0 kernel: the boot loader gave no module (add a module2 line to grub.cfg)");
 
     const struct mb2_module *k = &boot_info.modules[0];
-    pr_info("dom0 kernel: module 0, %lu bytes, command line '%s'", k->end - k->start, k->cmdline);
-    if (boot_info.nr_modules > 1)
-        pr_info("dom0 initramfs: module 1, %lu bytes",
-                boot_info.modules[1].end - boot_info.modules[1].start);
+    struct dom0_modules m = {
+        .kernel = phys_to_virt(k->start), .kernel_len = k->end - k->start,
+        .cmdline = k->cmdline,
+    };
+    pr_info("dom0 kernel: module 0, %lu bytes, command line '%s'", m.kernel_len, m.cmdline);
+    if (boot_info.nr_modules > 1) {
+        m.initrd = phys_to_virt(boot_info.modules[1].start);
+        m.initrd_len = boot_info.modules[1].end - boot_info.modules[1].start;
+        pr_info("dom0 initramfs: module 1, %lu bytes", m.initrd_len);
+    }
     if (opts.dom0_mem)
         pr_info("dom0_mem: %lu MiB", opts.dom0_mem >> 20);
-    /* The domain builder is milestone 2 (issue: run 64-bit PV guests). */
-    pr_info("no domain builder yet: nothing more to run");
-    pr_info("powering off");
-    machine_power_off(MICA_EXIT_OK);
+
+    dom0.domain_id = 0;
+    dom0.is_privileged = true;
+    if (domain_register(&dom0) < 0)
+        panic("cannot register dom0");
+    if (dom0_build(&dom0, &dom0_vcpu, &m, dom0_memory(), why, sizeof(why)) < 0) {
+        char line[160];
+        mica_snprintf(line, sizeof(line), "dom0 kernel refused: %s", why);
+        refuse(line);
+    }
+    pr_info("starting dom0");
+    vcpu_start(&dom0_vcpu);
 }
 
 void start_mica(uint32_t magic, uint32_t info_pa);
@@ -166,6 +196,7 @@ void start_mica(uint32_t magic, uint32_t info_pa)
 
     setup_memory(info_pa);
     paging_init(memmap_highest(&all_ram), m2p_pa, m2p_bytes);
+    syscall_init();
     power_init(&boot_info);
 
     if (opts.debug_fault != DEBUG_FAULT_NONE) {

@@ -34,6 +34,25 @@ mfn_t alloc_xen_frame(void)
     return mfn;
 }
 
+mfn_t alloc_domain_frame(struct domain *d)
+{
+    mfn_t mfn = frame_alloc(pool);
+
+    if (mfn == INVALID_MFN)
+        return mfn;
+    memset(mm_map_frame(mfn), 0, PAGE_SIZE);    /* no stale data for d */
+    if (assign_page(d, mfn) < 0) {
+        BUG_ON(!frame_free(pool, mfn));
+        return INVALID_MFN;
+    }
+    return mfn;
+}
+
+uint64_t mm_free_frames(void)
+{
+    return pool->nr_free;
+}
+
 void mm_free_frame(mfn_t mfn)
 {
     memset(mm_map_frame(mfn), 0, PAGE_SIZE);

@@ -1,14 +1,16 @@
 # SPDX-License-Identifier: MIT
 """Boot Mica in QEMU and check what its serial console reports.
 
-The hypervisor has no guest to run yet, so every boot ends in a power-off
-whose QEMU exit status says how it ended (see mica_qemu.EXIT_*).
+These tests are about the hypervisor's own boot: their module 0 is a file
+of arbitrary bytes, which the domain builder refuses with one line (status
+EXIT_BOOT_ERROR) after everything under test has been reported.  Booting
+real guests is tests/system/test_guests.py.
 """
 import re
 
 import pytest
 
-from mica_qemu import EXIT_BOOT_ERROR, EXIT_OK, EXIT_PANIC, boot
+from mica_qemu import EXIT_BOOT_ERROR, EXIT_PANIC, boot
 
 
 def find(lines, pattern):
@@ -26,7 +28,7 @@ def test_banner_memory_modules_cmdline(tmp_path, module_files):
         modules=[(module_files[0], "vmlinuz console=hvc0 root=/dev/xvda"),
                  (module_files[1], "initrd.img"),
                  (module_files[2], "")])
-    assert status == EXIT_OK, text
+    assert status == EXIT_BOOT_ERROR, text
     assert re.match(r"Mica hypervisor \d+\.\d+ \(x86-64, Xen PV ABI\)", lines[0])
     find(lines, r"^boot loader: GRUB 2\.")
     find(lines, r"^command line: loglvl=info dom0_mem=256M$")
@@ -47,14 +49,15 @@ def test_banner_memory_modules_cmdline(tmp_path, module_files):
     m = find(lines, r"^frame table: (\d+) frames, (\d+) KiB; M2P (\d+) KiB$")
     assert int(m.group(2)) == int(m.group(1)) * 32 // 1024     # 32-byte page_info
     assert int(m.group(3)) * 1024 >= int(m.group(1)) * 8        # 8-byte M2P entries
-    assert lines[-1] == "powering off"
-    assert not any("warning" in l or "error" in l for l in lines), text
+    find(lines, r"^error: dom0 kernel refused: .*ELF")
+    assert lines[-1] == "error: Mica cannot continue: powering off"
+    assert not any("warning" in l for l in lines), text
 
 
 def test_modules_start_on_page_boundaries(tmp_path, module_files):
     status, text, lines = boot(tmp_path, "modalign",
                                modules=[(f, f"m{i}") for i, f in enumerate(module_files)])
-    assert status == EXIT_OK, text
+    assert status == EXIT_BOOT_ERROR, text
     starts = [int(m.group(1), 16) for m in
               (re.search(r"module \d: (0x[0-9a-f]+)", l) for l in lines) if m]
     assert len(starts) == 3
@@ -64,7 +67,7 @@ def test_modules_start_on_page_boundaries(tmp_path, module_files):
 def test_mem_caps_usable_ram(tmp_path, module_files):
     status, text, lines = boot(tmp_path, "memcap", cmdline="mem=512M",
                                modules=[(module_files[0], "k")])
-    assert status == EXIT_OK, text
+    assert status == EXIT_BOOT_ERROR, text
     m = find(lines, r"^memory: (\d+) MiB usable .*\(capped by mem=\)$")
     assert 500 <= int(m.group(1)) <= 512
 
@@ -73,7 +76,7 @@ def test_unknown_option_is_warned_not_fatal(tmp_path, module_files):
     status, text, lines = boot(tmp_path, "unknownopt",
                                cmdline="frobnicate=7 loglvl=loud mem=1G",
                                modules=[(module_files[0], "k")])
-    assert status == EXIT_OK, text
+    assert status == EXIT_BOOT_ERROR, text
     find(lines, r"^warning: command line: unknown option 'frobnicate=7', ignored$")
     find(lines, r"^warning: command line: bad value in option 'loglvl=loud', ignored$")
     find(lines, r"capped by mem=")         # the good option still applies
@@ -82,15 +85,25 @@ def test_unknown_option_is_warned_not_fatal(tmp_path, module_files):
 def test_loglvl_warn_hides_info(tmp_path, module_files):
     status, text, lines = boot(tmp_path, "loglvl", cmdline="loglvl=warn bogus",
                                modules=[(module_files[0], "k")])
-    assert status == EXIT_OK, text
-    assert lines == ["warning: command line: unknown option 'bogus', ignored"], text
+    assert status == EXIT_BOOT_ERROR, text
+    assert lines[0] == "warning: command line: unknown option 'bogus', ignored", text
+    assert all(l.startswith(("warning: ", "error: ")) for l in lines), text
 
 
 def test_console_none_is_silent(tmp_path, module_files):
     status, text, lines = boot(tmp_path, "quiet", cmdline="console=none",
                                modules=[(module_files[0], "k")])
-    assert status == EXIT_OK, text
+    assert status == EXIT_BOOT_ERROR, text
     assert lines == [], text
+
+
+def test_bad_dom0_kernel_is_refused_in_one_line(tmp_path, module_files):
+    status, text, lines = boot(tmp_path, "badkernel", modules=[(module_files[1], "junk")])
+    assert status == EXIT_BOOT_ERROR, text
+    errors = [l for l in lines if l.startswith("error: ")]
+    assert len(errors) == 2, text
+    assert errors[0].startswith("error: dom0 kernel refused: "), text
+    assert not any(l.startswith("(d0)") for l in text.splitlines()), text
 
 
 def test_no_dom0_module_says_so_and_powers_off(tmp_path):
@@ -106,7 +119,7 @@ def test_no_dom0_module_says_so_and_powers_off(tmp_path):
 def test_boots_with_cpu_qemu64(tmp_path, module_files):
     status, text, lines = boot(tmp_path, "qemu64", cpu="qemu64",
                                modules=[(module_files[0], "k")])
-    assert status == EXIT_OK, text
+    assert status == EXIT_BOOT_ERROR, text
     find(lines, r"^Mica hypervisor")
     find(lines, r"^memory: \d+ MiB usable")
 
@@ -114,7 +127,7 @@ def test_boots_with_cpu_qemu64(tmp_path, module_files):
 def test_small_machine(tmp_path, module_files):
     status, text, lines = boot(tmp_path, "small", mem=64,
                                modules=[(module_files[0], "k")])
-    assert status == EXIT_OK, text
+    assert status == EXIT_BOOT_ERROR, text
     m = find(lines, r"^memory: (\d+) MiB usable")
     assert 50 <= int(m.group(1)) < 64
 

@@ -51,6 +51,7 @@ static uint64_t gdt[GDT_ENTRIES] __aligned(PAGE_SIZE);
 static struct idt_gate idt[256] __aligned(PAGE_SIZE);
 static struct tss64 tss __aligned(128);
 static uint8_t ist_stacks[3][IST_STACK_SIZE] __aligned(16);
+extern uint8_t boot_stack_bottom[], boot_stack_top[];
 
 extern const uint64_t entry_stubs[256];
 
@@ -74,8 +75,24 @@ static void set_tss_desc(unsigned int idx, uint64_t base, uint32_t limit)
     gdt[idx + 1] = base >> 32;
 }
 
+/*
+ * The legacy 8259 PICs come out of the BIOS based at vector 8, right on
+ * top of the exceptions: move them to 0x20-0x2f and mask every line.  Mica
+ * takes no device interrupts yet (the local APIC timer comes with the
+ * scheduler); a spurious IRQ 7/15 can still arrive and is ignored.
+ */
+static void i8259_disable(void)
+{
+    outb(0x20, 0x11);   outb(0xa0, 0x11);       /* ICW1: init, ICW4 follows */
+    outb(0x21, 0x20);   outb(0xa1, 0x28);       /* ICW2: vector bases */
+    outb(0x21, 0x04);   outb(0xa1, 0x02);       /* ICW3: cascade on IRQ 2 */
+    outb(0x21, 0x01);   outb(0xa1, 0x01);       /* ICW4: 8086 mode */
+    outb(0x21, 0xff);   outb(0xa1, 0xff);       /* mask everything */
+}
+
 void traps_init(void)
 {
+    i8259_disable();
     gdt[RSVD(1)] = 0x00af9b000000ffffULL;   /* 0xe008 ring-0 64-bit code */
     gdt[RSVD(2)] = 0x00cf93000000ffffULL;   /* 0xe010 ring-0 data */
     gdt[RSVD(4)] = 0x00cffb000000ffffULL;   /* 0xe023 ring-3 32-bit code */
@@ -86,6 +103,8 @@ void traps_init(void)
     tss.ist[IST_DF - 1] = (uint64_t)&ist_stacks[1][IST_STACK_SIZE];
     tss.ist[IST_MC - 1] = (uint64_t)&ist_stacks[2][IST_STACK_SIZE];
     tss.iomap_base = sizeof(tss);           /* no I/O bitmap: ring 3 gets #GP */
+    /* Entries from the guest (ring 3) start at the top of this stack. */
+    tss.rsp[0] = (uint64_t)boot_stack_top;
     set_tss_desc(RSVD(8), (uint64_t)&tss, sizeof(tss) - 1);
 
     struct desc_ptr gdtr = { sizeof(gdt) - 1, (uint64_t)gdt };
@@ -115,10 +134,30 @@ void traps_init(void)
     __asm__ volatile("lidt %0" : : "m"(idtr));
 }
 
+/*
+ * SYSCALL from the guest kernel (ring 3) is the hypercall instruction.
+ * STAR: SYSCALL loads CS 0xe008/SS 0xe010; SYSRET returns to 0xe033/0xe02b
+ * (64-bit) from the base 0xe023.  SFMASK clears TF, IF, DF, NT, RF, VM and
+ * AC, so the hypervisor runs with interrupts off on its own stack.
+ */
+#define MSR_STAR   0xc0000081
+#define MSR_LSTAR  0xc0000082
+#define MSR_CSTAR  0xc0000083
+#define MSR_SFMASK 0xc0000084
+
+void syscall_init(void)
+{
+    extern const char syscall_entry[], cstar_entry[];
+
+    wrmsr(MSR_STAR, (0xe023UL << 48) | ((uint64_t)__HYPERVISOR_CS << 32));
+    wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
+    wrmsr(MSR_CSTAR, (uint64_t)cstar_entry);    /* no 32-bit guests: #UD */
+    wrmsr(MSR_SFMASK, 0x74700);
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+}
+
 bool stack_contains(uint64_t lo, uint64_t hi)
 {
-    extern uint8_t boot_stack_bottom[], boot_stack_top[];
-
     if (lo >= (uint64_t)boot_stack_bottom && hi <= (uint64_t)boot_stack_top)
         return true;
     for (unsigned int i = 0; i < 3; i++)

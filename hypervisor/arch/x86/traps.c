@@ -24,6 +24,14 @@ static const char *const vector_names[32] = {
 
 static bool in_fatal;
 
+const char *exception_name(uint64_t vector)
+{
+    const char *n = vector < 32 ? vector_names[vector] : NULL;
+    return n ? n : "reserved";
+}
+
+extern const char copy_guest_insn[], copy_guest_fault[];
+
 static void print_addr(const char *label, uint64_t addr)
 {
     uint64_t off, size;
@@ -89,6 +97,26 @@ static void dump_regs(const struct cpu_regs *r)
 
 void exception_handler(struct cpu_regs *r)
 {
+    /* A copy from or to a guest address that faulted: the copy fails. */
+    if ((r->vector == 14 || r->vector == 13) && r->rip == (uint64_t)copy_guest_insn &&
+        !in_fatal) {
+        r->rip = (uint64_t)copy_guest_fault;
+        return;
+    }
+    /* A device interrupt: none is enabled, so this is a spurious one (the
+     * 8259's IRQ 7 or 15 while masked).  Say so once and carry on. */
+    if (r->vector >= 32 && !in_fatal) {
+        static bool said;
+        if (!said)
+            pr_warn("ignoring unexpected interrupt vector %lu", r->vector);
+        said = true;
+        return;
+    }
+    /* Raised by the guest (ring 3): the guest's business, never ours. */
+    if ((r->cs & 3) == 3 && !in_fatal) {
+        guest_trap(r);
+        return;
+    }
     if (in_fatal) {
         fatal_printk("nested exception %lu at %016lx while reporting one; halting",
                      r->vector, r->rip);

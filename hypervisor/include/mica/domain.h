@@ -8,6 +8,22 @@
 
 #include <abi/xen.h>
 #include <mica/types.h>
+#include <mica/x86.h>
+
+struct domain;
+
+/* A virtual CPU of a PV guest. */
+struct vcpu {
+    struct domain *domain;
+    unsigned int vcpu_id;
+    /* The guest's registers while it is not running (the frame built on
+     * entry is copied here when the vCPU is descheduled; with one vCPU per
+     * CPU today it lives on the stack instead). */
+    struct cpu_regs regs;
+    mfn_t guest_table;          /* kernel L4 (MMUEXT_NEW_BASEPTR), holds refs */
+    mfn_t guest_table_user;     /* user L4, INVALID_MFN when none */
+    bool kernel_mode;           /* guest kernel vs guest user */
+};
 
 struct domain {
     domid_t domain_id;
@@ -20,7 +36,23 @@ struct domain {
 
     /* Page tables waiting to drop their entries' references (mm/pt.c). */
     mfn_t deval_head;
+
+    /* Running it. */
+    struct vcpu *vcpu0;
+    mfn_t shared_info_mfn;      /* struct shared_info, owned by the domain */
+    unsigned long vm_assist;    /* VMASST_TYPE_* bits enabled */
+    char console_line[128];     /* console_io output waiting for its newline */
+    unsigned int console_len;
 };
+
+/* The vCPU running on this (the only) CPU. */
+extern struct vcpu *current;
+
+/* Stop a domain that broke the rules; the hypervisor carries on.  Today
+ * there is only dom0, so the machine then powers off. */
+void domain_crash(struct domain *d, const char *why) __noreturn;
+/* SCHEDOP_shutdown: record and act on a domain's request. */
+void domain_shutdown(struct domain *d, unsigned int reason) __noreturn;
 
 /* The registry of live domains (common/domain.c). */
 #define MAX_DOMAINS 64

@@ -75,6 +75,9 @@ extern uint64_t *machine_to_phys;
 void mm_boot_init(struct frame_pool *pool, struct page_info *table, uint64_t *m2p,
                   mfn_t nr_frames, const struct memmap *ram);
 mfn_t alloc_xen_frame(void);            /* zeroed, owned by DOMID_XEN */
+/* A zeroed frame given to d (INVALID_MFN when none or over max_pages). */
+mfn_t alloc_domain_frame(struct domain *d);
+uint64_t mm_free_frames(void);
 
 /* mm/page.c: the frame table and domain page lists. */
 /* Every frame starts as I/O; RAM is the hypervisor's; free RAM is free. */
@@ -107,6 +110,11 @@ int pt_update_entry(struct pt_ctx *c, uint64_t pte_maddr, uint64_t val,
                     bool preserve_ad);
 /* Check (and adjust) an L1 entry without taking references. */
 int pt_check_l1e(const struct domain *d, uint64_t *e);
+
+/* mm/hypercalls.c: machine address of the L1 entry mapping va in v's
+ * kernel page tables, 0 when none. */
+struct vcpu;
+uint64_t l1e_maddr_of(const struct vcpu *v, uint64_t va);
 
 /* Entry bits. */
 #define _PAGE_PRESENT  (1UL << 0)

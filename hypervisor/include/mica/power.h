@@ -15,6 +15,8 @@ enum mica_exit {
     MICA_EXIT_OK = 0x10,         /* QEMU exit status 33 */
     MICA_EXIT_PANIC = 0x11,      /* QEMU exit status 35 */
     MICA_EXIT_BOOT_ERROR = 0x12, /* QEMU exit status 37: refused to boot */
+    MICA_EXIT_DOM0_FAILED = 0x13,/* QEMU exit status 39: dom0 crashed or
+                                  * shut down other than by powering off */
 };
 
 /* Find the ACPI sleep controls now, while the tables are mapped. */

@@ -11,6 +11,12 @@ struct cpu_regs;
 void traps_init(void);
 /* Called by the entry stubs for every exception and interrupt. */
 void exception_handler(struct cpu_regs *regs);
+/* "page fault", "general protection", ... for vectors 0-31. */
+const char *exception_name(uint64_t vector);
+/* Set the SYSCALL MSRs so guest hypercalls reach syscall_entry. */
+void syscall_init(void);
+/* An exception raised by the guest (arch/x86/pv_run.c). */
+void guest_trap(struct cpu_regs *regs);
 /* Print the frame-pointer chain starting at rbp, symbolized. */
 void dump_backtrace(uint64_t rbp);
 /* Trigger a deliberate fault (debug_fault= on the command line). */

@@ -1,0 +1,136 @@
+; SPDX-License-Identifier: MIT
+; Entering and leaving a PV guest, and copying to and from its memory.
+;
+; The guest kernel runs in ring 3 and makes hypercalls with `syscall`, which
+; does not switch stacks: syscall_entry saves the guest's RSP, loads the
+; hypervisor stack and builds the same struct cpu_regs frame the exception
+; stubs build (vector = TRAP_SYSCALL), so every way in ends with one frame
+; at the top of the stack.  Interrupts stay off (SFMASK clears IF).
+; guest_exit restores a frame and returns with SYSRET when the frame came
+; from `syscall` and its RIP is canonical, else with IRETQ: SYSRET to a
+; non-canonical RIP would fault in ring 0 on the guest's stack.
+
+bits 64
+default rel
+
+%define TRAP_SYSCALL 0x100
+%define FLAT_KERNEL_CS 0xe033
+%define FLAT_KERNEL_SS 0xe02b
+
+extern hypercall_entry
+extern compat_syscall_entry
+extern boot_stack_top
+
+section .bss
+align 8
+syscall_saved_rsp: resq 1
+
+section .text
+; Build a struct cpu_regs frame on the hypervisor stack from SYSCALL state
+; (RCX = guest RIP, R11 = guest RFLAGS, RSP = guest RSP) and call %1.
+%macro SYSCALL_FRAME 2
+        mov     [syscall_saved_rsp], rsp
+        lea     rsp, [boot_stack_top]
+        push    FLAT_KERNEL_SS
+        push    qword [syscall_saved_rsp]
+        push    r11                     ; guest RFLAGS
+        push    FLAT_KERNEL_CS
+        push    rcx                     ; guest RIP
+        push    0                       ; error code
+        push    %2                      ; vector
+        push    rax
+        push    rbx
+        push    rcx
+        push    rdx
+        push    rsi
+        push    rdi
+        push    rbp
+        push    r8
+        push    r9
+        push    r10
+        push    r11
+        push    r12
+        push    r13
+        push    r14
+        push    r15
+        cld
+        xor     ebp, ebp                ; the backtrace ends here
+        mov     rdi, rsp
+        call    %1                      ; never returns: ends in guest_exit
+%endmacro
+
+global syscall_entry
+syscall_entry:
+        SYSCALL_FRAME hypercall_entry, TRAP_SYSCALL
+
+; SYSCALL from 32-bit compatibility mode: Mica runs no 32-bit guests, so
+; it is the guest's invalid opcode (vector 6), never a jump to nowhere.
+global cstar_entry
+cstar_entry:
+        SYSCALL_FRAME compat_syscall_entry, 6
+
+; guest_exit(struct cpu_regs *frame): leave for the guest.  The frame must
+; be the one at the top of the stack (or anywhere: we switch to it).
+global guest_exit
+guest_exit:
+        mov     rsp, rdi
+        cmp     qword [rsp + 15 * 8], TRAP_SYSCALL
+        jne     .iret
+        ; SYSRET only to a canonical RIP: bits 63:47 all equal.
+        mov     rax, [rsp + 17 * 8]
+        sar     rax, 47
+        inc     rax
+        cmp     rax, 1
+        ja      .iret
+        pop     r15
+        pop     r14
+        pop     r13
+        pop     r12
+        pop     r11
+        pop     r10
+        pop     r9
+        pop     r8
+        pop     rbp
+        pop     rdi
+        pop     rsi
+        pop     rdx
+        pop     rcx
+        pop     rbx
+        pop     rax
+        mov     rcx, [rsp + 2 * 8]      ; RIP
+        mov     r11, [rsp + 4 * 8]      ; RFLAGS
+        mov     rsp, [rsp + 5 * 8]      ; guest RSP, last
+        o64 sysret
+.iret:
+        pop     r15
+        pop     r14
+        pop     r13
+        pop     r12
+        pop     r11
+        pop     r10
+        pop     r9
+        pop     r8
+        pop     rbp
+        pop     rdi
+        pop     rsi
+        pop     rdx
+        pop     rcx
+        pop     rbx
+        pop     rax
+        add     rsp, 16                 ; vector and error code
+        iretq
+
+; size_t copy_guest_raw(void *dst, const void *src, size_t n): returns the
+; number of bytes NOT copied.  A fault on the copy instruction (the guest
+; gave a bad or read-only address) resumes at copy_guest_fault, which the
+; exception handler knows.
+global copy_guest_raw, copy_guest_insn, copy_guest_fault
+copy_guest_raw:
+        mov     rcx, rdx
+copy_guest_insn:
+        rep movsb
+        xor     eax, eax
+        ret
+copy_guest_fault:
+        mov     rax, rcx                ; bytes left
+        ret

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hypercall table and its one dispatch path.  A 64-bit PV guest kernel
+ * issues `syscall` with the number in rax and arguments in rdi, rsi, rdx,
+ * r10, r8; the result goes back in rax.  Empty slots and numbers past the
+ * table return -ENOSYS.  A handler that returns -ERESTART has rewritten its
+ * argument registers to describe the work left; the guest's RIP is moved
+ * back over the 2-byte `syscall` so that it re-issues the call (after any
+ * pending event, once events exist).
+ */
+#include <abi/sched.h>
+#include <abi/version.h>
+#include <mica/domain.h>
+#include <mica/errno.h>
+#include <mica/guest_access.h>
+#include <mica/hypercall.h>
+#include <mica/printk.h>
+#include <mica/string.h>
+
+typedef long (*hypercall_fn)(struct cpu_regs *regs);
+
+static const hypercall_fn hypercall_table[] = {
+    [__HYPERVISOR_mmu_update] = do_mmu_update,
+    [__HYPERVISOR_update_va_mapping] = do_update_va_mapping,
+    [__HYPERVISOR_xen_version] = do_xen_version,
+    [__HYPERVISOR_console_io] = do_console_io,
+    [__HYPERVISOR_vm_assist] = do_vm_assist,
+    [__HYPERVISOR_mmuext_op] = do_mmuext_op,
+    [__HYPERVISOR_sched_op] = do_sched_op,
+};
+
+void guest_exit(struct cpu_regs *regs) __noreturn;
+
+void hypercall_entry(struct cpu_regs *regs);
+void hypercall_entry(struct cpu_regs *regs)
+{
+    uint64_t nr = regs->rax;
+    long rc = -ENOSYS;
+
+    if (nr < ARRAY_SIZE(hypercall_table) && hypercall_table[nr])
+        rc = hypercall_table[nr](regs);
+    if (rc == -ERESTART)
+        regs->rip -= 2;         /* re-issue the syscall with the new args */
+    else
+        regs->rax = (uint64_t)rc;
+    guest_exit(regs);
+}
+
+/* ---- console_io ---------------------------------------------------------- */
+
+static void console_flush_line(struct domain *d)
+{
+    guest_console_line(d->domain_id, d->console_line, d->console_len);
+    d->console_len = 0;
+}
+
+long do_console_io(struct cpu_regs *regs)
+{
+    struct domain *d = current->domain;
+    uint64_t cmd = regs->rdi, count = regs->rsi, buf = regs->rdx;
+    char chunk[128];
+
+    if (cmd != CONSOLEIO_write)
+        return -ENOSYS;         /* reading the console: not yet (dom0 only) */
+    if (count > (1U << 20))
+        return -EINVAL;
+    for (uint64_t done = 0; done < count;) {
+        size_t n = MIN(sizeof(chunk), count - done);
+        if (copy_from_guest(chunk, buf + done, n))
+            return -EFAULT;
+        for (size_t i = 0; i < n; i++) {
+            char c = chunk[i];
+            if (c == '\n' || d->console_len == sizeof(d->console_line)) {
+                console_flush_line(d);
+                if (c == '\n')
+                    continue;
+            }
+            /* Only printable characters reach the serial line. */
+            d->console_line[d->console_len++] = (c >= 0x20 && c < 0x7f) || c == '\t' ? c : '?';
+        }
+        done += n;
+    }
+    return (long)count;
+}
+
+/* ---- sched_op -------------------------------------------------------------- */
+
+long do_sched_op(struct cpu_regs *regs)
+{
+    struct sched_shutdown sd;
+
+    switch (regs->rdi) {
+    case SCHEDOP_yield:
+        return 0;               /* one vCPU: nothing else to run */
+    case SCHEDOP_shutdown:
+        if (copy_from_guest(&sd, regs->rsi, sizeof(sd)))
+            return -EFAULT;
+        if (sd.reason > SHUTDOWN_MAX)
+            return -EINVAL;
+        if (current->domain->console_len)
+            console_flush_line(current->domain);
+        domain_shutdown(current->domain, sd.reason);
+    default:
+        return -ENOSYS;
+    }
+}
+
+/* ---- xen_version ----------------------------------------------------------- */
+
+/* The Xen interface level Mica implements, as Linux reads it. */
+#define MICA_XEN_MAJOR 4
+#define MICA_XEN_MINOR 17
+
+static uint32_t feature_bits(void)
+{
+    return (1U << XENFEAT_writable_page_tables) |
+           (1U << XENFEAT_pae_pgdir_above_4gb) |
+           (1U << XENFEAT_mmu_pt_update_preserve_ad);
+}
+
+long do_xen_version(struct cpu_regs *regs)
+{
+    uint64_t arg = regs->rsi;
+
+    switch (regs->rdi) {
+    case XENVER_version:
+        return (MICA_XEN_MAJOR << 16) | MICA_XEN_MINOR;
+    case XENVER_extraversion: {
+        xen_extraversion_t v = ".0-mica";
+        return copy_to_guest(arg, v, sizeof(v)) ? -EFAULT : 0;
+    }
+    case XENVER_capabilities: {
+        xen_capabilities_info_t c = "xen-3.0-x86_64 ";
+        return copy_to_guest(arg, c, sizeof(c)) ? -EFAULT : 0;
+    }
+    case XENVER_get_features: {
+        struct xen_feature_info fi;
+        if (copy_from_guest(&fi, arg, sizeof(fi)))
+            return -EFAULT;
+        fi.submap = fi.submap_idx == 0 ? feature_bits() : 0;
+        return copy_to_guest(arg, &fi, sizeof(fi)) ? -EFAULT : 0;
+    }
+    case XENVER_pagesize:
+        return PAGE_SIZE;
+    case XENVER_platform_parameters: {
+        struct xen_platform_parameters p = { .virt_start = HYPERVISOR_VIRT_START };
+        return copy_to_guest(arg, &p, sizeof(p)) ? -EFAULT : 0;
+    }
+    default:
+        return -ENOSYS;
+    }
+}
+
+/* ---- vm_assist ------------------------------------------------------------- */
+
+long do_vm_assist(struct cpu_regs *regs)
+{
+    uint64_t cmd = regs->rdi, type = regs->rsi;
+    /* 4gb_segments means nothing to a 64-bit guest but Linux asks for it. */
+    const unsigned long allowed = (1UL << VMASST_TYPE_4gb_segments) |
+                                  (1UL << VMASST_TYPE_writable_pagetables);
+
+    if (type >= 64 || !(allowed & (1UL << type)))
+        return -EINVAL;
+    if (cmd == VMASST_CMD_enable)
+        current->domain->vm_assist |= 1UL << type;
+    else if (cmd == VMASST_CMD_disable)
+        current->domain->vm_assist &= ~(1UL << type);
+    else
+        return -ENOSYS;
+    return 0;
+}

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Running a PV vCPU and reacting to what it does that is not a hypercall:
+ * the first entry into the guest, exceptions it raises (a write to one of
+ * its read-only page tables is emulated; everything else, until trap
+ * bouncing exists, crashes the domain -- never the hypervisor), and
+ * stopping the domain on shutdown or crash.
+ */
+#include <abi/sched.h>
+#include <mica/dom0_build.h>
+#include <mica/domain.h>
+#include <mica/errno.h>
+#include <mica/guest_access.h>
+#include <mica/mm.h>
+#include <mica/power.h>
+#include <mica/printk.h>
+#include <mica/ptwr_emul.h>
+#include <mica/string.h>
+#include <mica/traps.h>
+
+struct vcpu *current;
+
+void guest_exit(struct cpu_regs *regs) __noreturn;
+extern char boot_stack_top[];
+
+/* Guest RFLAGS as the CPU will load them: IF on, IOPL 0, no VM/NT. */
+#define GUEST_RFLAGS_KEEP 0x00000cd5UL  /* CF PF AF ZF SF TF DF OF */
+
+void vcpu_start(struct vcpu *v)
+{
+    /* The frame goes where every later entry builds it: the stack top. */
+    uint64_t top = (uint64_t)boot_stack_top;
+    struct cpu_regs *frame = (struct cpu_regs *)(top - sizeof(*frame));
+
+    current = v;
+    *frame = v->regs;
+    frame->rflags = (frame->rflags & GUEST_RFLAGS_KEEP) | X86_EFLAGS_IF | 2;
+    write_cr3(v->guest_table << PAGE_SHIFT);
+    guest_exit(frame);
+}
+
+static const char *const shutdown_names[] = {
+    [SHUTDOWN_poweroff] = "poweroff", [SHUTDOWN_reboot] = "reboot",
+    [SHUTDOWN_suspend] = "suspend", [SHUTDOWN_crash] = "crash",
+    [SHUTDOWN_watchdog] = "watchdog", [SHUTDOWN_soft_reset] = "soft_reset",
+};
+
+void domain_shutdown(struct domain *d, unsigned int reason)
+{
+    pr_info("domain %u shut down: %s (reason %u)", d->domain_id,
+            reason <= SHUTDOWN_MAX ? shutdown_names[reason] : "?", reason);
+    /* dom0's shutdown is the machine's. */
+    if (reason == SHUTDOWN_reboot) {
+        pr_info("restarting the machine");
+        machine_restart();
+    }
+    pr_info("powering off");
+    machine_power_off(reason == SHUTDOWN_poweroff ? MICA_EXIT_OK : MICA_EXIT_DOM0_FAILED);
+}
+
+void domain_crash(struct domain *d, const char *why)
+{
+    pr_err("domain %u crashed: %s", d->domain_id, why);
+    pr_info("powering off (dom0 is gone)");
+    machine_power_off(MICA_EXIT_DOM0_FAILED);
+}
+
+static void dump_guest_regs(const struct cpu_regs *r)
+{
+    pr_err("  rip %016lx  rsp %016lx  rflags %016lx  cs %04lx",
+           r->rip, r->rsp, r->rflags, r->cs);
+    pr_err("  rax %016lx  rbx %016lx  rcx %016lx  rdx %016lx", r->rax, r->rbx, r->rcx, r->rdx);
+    pr_err("  rsi %016lx  rdi %016lx  rbp %016lx  cr2 %016lx", r->rsi, r->rdi, r->rbp, read_cr2());
+}
+
+/* Fetch up to 15 instruction bytes at rip; fewer at the end of a mapping. */
+static size_t fetch_insn(uint64_t rip, uint8_t *buf)
+{
+    size_t n = 0;
+
+    while (n < PTWR_MAX_INSN_LEN && copy_from_guest(&buf[n], rip + n, 1) == 0)
+        n++;
+    return n;
+}
+
+/*
+ * A write to a read-only L1 page table of the guest's own: emulate it as an
+ * mmu_update of that entry would, and step over the instruction.  Returns
+ * false when this is not such a write (or the new entry is refused): the
+ * fault is then the guest's.
+ */
+static bool ptwr_fault(struct cpu_regs *r)
+{
+    struct vcpu *v = current;
+    struct domain *d = v->domain;
+    uint64_t cr2 = read_cr2();
+    struct pt_ctx c = { d, PT_BUDGET };
+
+    if (!(d->vm_assist & (1UL << VMASST_TYPE_writable_pagetables)) || !v->kernel_mode ||
+        (r->error_code & 0x1b) != 0x03)     /* present, write, no RSVD, no fetch */
+        return false;
+    uint64_t map = l1e_maddr_of(v, cr2);
+    if (!map)
+        return false;
+    uint64_t mapping = ((uint64_t *)mm_map_frame(map >> PAGE_SHIFT))[(map & 0xfff) / 8];
+    mfn_t target = pte_mfn(mapping);
+    if (!(mapping & _PAGE_PRESENT) || (mapping & _PAGE_RW) || !mfn_valid(target))
+        return false;
+    struct page_info *pg = mfn_to_page(target);
+    if (pg->owner != d->domain_id || pg->type != PGT_l1 || !pg->type_count ||
+        !(pg->flags & PGF_validated))
+        return false;
+    if (pt_drain(&c) == -ERESTART)
+        return true;                /* retried: the guest faults again */
+
+    uint8_t insn[PTWR_MAX_INSN_LEN];
+    struct ptwr_insn di;
+    struct ptwr_result res;
+    uint64_t pte_maddr = (target << PAGE_SHIFT) | (cr2 & 0xff8);
+    uint64_t old = ((uint64_t *)mm_map_frame(target))[(cr2 & 0xff8) / 8];
+    size_t n = fetch_insn(r->rip, insn);
+    if (ptwr_decode(insn, n, &di) != PTWR_OK ||
+        ptwr_emulate(&di, r, cr2, cr2 & ~7UL, old, &res) != PTWR_OK)
+        return false;
+    if (res.store && pt_update_entry(&c, pte_maddr, res.new_pte, false) != 0)
+        return false;
+    ptwr_apply(&res, r);
+    (void)pt_drain(&c);
+    return true;
+}
+
+void compat_syscall_entry(struct cpu_regs *r);
+void compat_syscall_entry(struct cpu_regs *r)
+{
+    guest_trap(r);
+    guest_exit(r);
+}
+
+void guest_trap(struct cpu_regs *r)
+{
+    char why[96];
+
+    if (r->vector == 14 && ptwr_fault(r))
+        return;
+    mica_snprintf(why, sizeof(why), "unhandled %s (vector %lu, error %#lx) at %#lx",
+                  r->vector < 32 ? exception_name(r->vector) : "interrupt",
+                  r->vector, r->error_code, r->rip);
+    dump_guest_regs(r);
+    domain_crash(current->domain, why);
+}

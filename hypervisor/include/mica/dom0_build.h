@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* Building the initial domain from the boot modules (arch/x86/dom0_build.c). */
+#ifndef MICA_DOM0_BUILD_H
+#define MICA_DOM0_BUILD_H
+
+#include <mica/domain.h>
+
+struct dom0_modules {
+    const void *kernel;         /* module 0, in the direct map */
+    size_t kernel_len;
+    const void *initrd;         /* module 1 or NULL */
+    size_t initrd_len;
+    const char *cmdline;        /* module 0's command line */
+};
+
+/*
+ * Build d (id 0, privileged, already registered) with mem_bytes of memory
+ * and its first vCPU v, ready for vcpu_start().  On failure returns a
+ * negative errno with a one-line reason in why.
+ */
+int dom0_build(struct domain *d, struct vcpu *v, const struct dom0_modules *m,
+               uint64_t mem_bytes, char *why, size_t why_len);
+
+/* Enter the guest on this CPU; never returns (arch/x86/pv_run.c). */
+void vcpu_start(struct vcpu *v) __noreturn;
+
+#endif /* MICA_DOM0_BUILD_H */

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Hypercall handlers.  Each takes the guest's register frame (arguments in
+ * rdi, rsi, rdx, r10, r8) and returns the result for rax, a negative Xen
+ * errno, or -ERESTART after rewriting its argument registers to describe
+ * the work left (the guest then re-issues the call).
+ */
+#ifndef MICA_HYPERCALL_H
+#define MICA_HYPERCALL_H
+
+#include <mica/x86.h>
+
+long do_mmu_update(struct cpu_regs *regs);
+long do_update_va_mapping(struct cpu_regs *regs);
+long do_mmuext_op(struct cpu_regs *regs);
+long do_xen_version(struct cpu_regs *regs);
+long do_console_io(struct cpu_regs *regs);
+long do_vm_assist(struct cpu_regs *regs);
+long do_sched_op(struct cpu_regs *regs);
+
+#endif /* MICA_HYPERCALL_H */

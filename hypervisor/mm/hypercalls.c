@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The memory hypercalls: mmu_update, mmuext_op and update_va_mapping.
+ * Decode each request from a checked copy, then hand it to the rules in
+ * mm/pt.c.  Batches honour count and *pdone: when the work budget runs out
+ * the call is continued with the requests left (count | MMU_UPDATE_PREEMPTED,
+ * the done count parked in *pdone), exactly where it stopped.  Every call
+ * drains the devalidation queue before it starts and before it returns,
+ * so no request ever meets a table that is half torn down.
+ */
+#include <mica/domain.h>
+#include <mica/errno.h>
+#include <mica/guest_access.h>
+#include <mica/hypercall.h>
+#include <mica/mm.h>
+#include <mica/string.h>
+
+#define MMU_UPDATE_PREEMPTED 0x80000000U
+
+static void flush_tlb_local(void)
+{
+    write_cr3(read_cr3());
+}
+
+static void flush_one(uint64_t va)
+{
+    __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
+
+/* foreigndom: only the caller's own memory until privileged tools exist. */
+static bool foreign_ok(const struct domain *d, uint64_t fd)
+{
+    return (domid_t)fd == DOMID_SELF || (domid_t)fd == d->domain_id;
+}
+
+/* Start of a batch: resume the done count of a continued call. */
+static int batch_start(uint64_t *count, uint64_t pdone, uint32_t *done)
+{
+    *done = 0;
+    if (*count & MMU_UPDATE_PREEMPTED) {
+        *count &= ~(uint64_t)MMU_UPDATE_PREEMPTED;
+        if (pdone && copy_from_guest(done, pdone, sizeof(*done)))
+            return -EFAULT;
+    }
+    return *count > (MMU_UPDATE_PREEMPTED - 1) ? -EINVAL : 0;
+}
+
+/* End of a batch (or of its share of the work): drain, then either finish
+ * or ask to be continued from request i. */
+static long batch_end(struct pt_ctx *c, struct cpu_regs *regs, long rc, uint64_t i,
+                      uint64_t count, size_t size, uint64_t pdone, uint32_t done)
+{
+    if (rc != -ERESTART) {
+        int drc = pt_drain(c);
+        if (drc == -ERESTART && rc == 0)
+            rc = -ERESTART;     /* all requests done, the queue is not */
+    }
+    if (pdone)
+        (void)copy_to_guest(pdone, &done, sizeof(done));
+    if (rc == -ERESTART) {
+        regs->rdi += i * size;
+        regs->rsi = (count - i) | MMU_UPDATE_PREEMPTED;
+    }
+    return rc;
+}
+
+static long mmu_update_one(struct pt_ctx *c, const struct mmu_update *req)
+{
+    mfn_t mfn = req->ptr >> PAGE_SHIFT;
+
+    switch (req->ptr & 7) {
+    case MMU_NORMAL_PT_UPDATE:
+        return pt_update_entry(c, req->ptr & ~7UL, req->val, false);
+    case MMU_PT_UPDATE_PRESERVE_AD:
+        return pt_update_entry(c, req->ptr & ~7UL, req->val, true);
+    case MMU_MACHPHYS_UPDATE:
+        if (!mfn_valid(mfn) || mfn_to_page(mfn)->owner != c->d->domain_id)
+            return -EINVAL;
+        machine_to_phys[mfn] = req->val;
+        return 0;
+    default:
+        return -ENOSYS;
+    }
+}
+
+long do_mmu_update(struct cpu_regs *regs)
+{
+    struct domain *d = current->domain;
+    uint64_t reqs = regs->rdi, count = regs->rsi, pdone = regs->rdx;
+    struct pt_ctx c = { d, PT_BUDGET };
+    uint32_t done;
+    uint64_t i = 0;
+    long rc;
+
+    if ((rc = batch_start(&count, pdone, &done)))
+        return rc;
+    if (!foreign_ok(d, regs->r10))
+        return -ESRCH;
+    rc = pt_drain(&c);
+    for (; rc == 0 && i < count; i++) {
+        struct mmu_update req;
+
+        if (c.budget-- <= 0) {
+            rc = -ERESTART;
+            break;
+        }
+        if (copy_from_guest(&req, reqs + i * sizeof(req), sizeof(req))) {
+            rc = -EFAULT;
+            break;
+        }
+        if ((rc = mmu_update_one(&c, &req)))
+            break;
+        done++;
+    }
+    return batch_end(&c, regs, rc, i, count, sizeof(struct mmu_update), pdone, done);
+}
+
+/* Switch the kernel base pointer: take the new L4 first (it may need
+ * validating, which may be continued), then drop the old. */
+static long new_baseptr(struct pt_ctx *c, mfn_t *slot, mfn_t mfn, bool load)
+{
+    if (mfn == *slot) {
+        if (load)
+            flush_tlb_local();
+        return 0;
+    }
+    if (mfn != INVALID_MFN) {
+        if (!mfn_valid(mfn) || !get_page(mfn_to_page(mfn), c->d))
+            return -EINVAL;
+        int rc = get_page_type(c, mfn_to_page(mfn), PGT_l4);
+        if (rc) {
+            put_page(mfn_to_page(mfn));
+            return rc;
+        }
+    }
+    mfn_t old = *slot;
+    *slot = mfn;
+    if (load)
+        write_cr3(mfn << PAGE_SHIFT);
+    if (old != INVALID_MFN) {
+        put_page_type(c, mfn_to_page(old));
+        put_page(mfn_to_page(old));
+    }
+    return 0;
+}
+
+/* CLEAR_PAGE / COPY_PAGE: the destination must be one the guest could map
+ * writable, the source one it owns. */
+static long page_op(struct pt_ctx *c, mfn_t dst, mfn_t src, bool copy)
+{
+    if (!mfn_valid(dst) || (copy && !mfn_valid(src)))
+        return -EINVAL;
+    struct page_info *dp = mfn_to_page(dst);
+    if (!get_page(dp, c->d))
+        return -EINVAL;
+    long rc = get_page_type(c, dp, PGT_writable);
+    if (rc) {
+        put_page(dp);
+        return rc;
+    }
+    if (!copy) {
+        memset(mm_map_frame(dst), 0, PAGE_SIZE);
+    } else if (get_page(mfn_to_page(src), c->d)) {
+        memcpy(mm_map_frame(dst), mm_map_frame(src), PAGE_SIZE);
+        put_page(mfn_to_page(src));
+    } else {
+        rc = -EINVAL;
+    }
+    put_page_type(c, dp);
+    put_page(dp);
+    return rc;
+}
+
+static long mmuext_one(struct pt_ctx *c, const struct mmuext_op *op)
+{
+    struct vcpu *v = current;
+    uint64_t mask;
+
+    switch (op->cmd) {
+    case MMUEXT_PIN_L1_TABLE:
+    case MMUEXT_PIN_L2_TABLE:
+    case MMUEXT_PIN_L3_TABLE:
+    case MMUEXT_PIN_L4_TABLE:
+        return pt_pin(c, op->arg1.mfn, (enum pgt)(op->cmd - MMUEXT_PIN_L1_TABLE + PGT_l1));
+    case MMUEXT_UNPIN_TABLE:
+        return pt_unpin(c, op->arg1.mfn);
+    case MMUEXT_NEW_BASEPTR:
+        return new_baseptr(c, &v->guest_table, op->arg1.mfn, v->kernel_mode);
+    case MMUEXT_NEW_USER_BASEPTR:
+        return new_baseptr(c, &v->guest_table_user,
+                           op->arg1.mfn ? op->arg1.mfn : INVALID_MFN, !v->kernel_mode);
+    case MMUEXT_TLB_FLUSH_MULTI:
+    case MMUEXT_INVLPG_MULTI:
+        /* One CPU: every mask means this one, but the mask must be readable. */
+        if (copy_from_guest(&mask, (uint64_t)(uintptr_t)op->arg2.vcpumask.p, sizeof(mask)))
+            return -EFAULT;
+        /* fall through */
+    case MMUEXT_TLB_FLUSH_LOCAL:
+    case MMUEXT_TLB_FLUSH_ALL:
+    case MMUEXT_INVLPG_LOCAL:
+    case MMUEXT_INVLPG_ALL:
+        if (op->cmd == MMUEXT_INVLPG_LOCAL || op->cmd == MMUEXT_INVLPG_MULTI ||
+            op->cmd == MMUEXT_INVLPG_ALL)
+            flush_one(op->arg1.linear_addr);
+        else
+            flush_tlb_local();
+        return 0;
+    case MMUEXT_SET_LDT:
+        /* Clearing the LDT is all a guest can do until LDTs arrive. */
+        return op->arg2.nr_ents == 0 ? 0 : -ENOSYS;
+    case MMUEXT_CLEAR_PAGE:
+        return page_op(c, op->arg1.mfn, 0, false);
+    case MMUEXT_COPY_PAGE:
+        return page_op(c, op->arg1.mfn, op->arg2.src_mfn, true);
+    default:
+        return -ENOSYS;     /* incl. cache flushes and superpage marks */
+    }
+}
+
+long do_mmuext_op(struct cpu_regs *regs)
+{
+    struct domain *d = current->domain;
+    uint64_t ops = regs->rdi, count = regs->rsi, pdone = regs->rdx;
+    struct pt_ctx c = { d, PT_BUDGET };
+    uint32_t done;
+    uint64_t i = 0;
+    long rc;
+
+    if ((rc = batch_start(&count, pdone, &done)))
+        return rc;
+    if (!foreign_ok(d, regs->r10))
+        return -ESRCH;
+    rc = pt_drain(&c);
+    for (; rc == 0 && i < count; i++) {
+        struct mmuext_op op;
+
+        if (c.budget-- <= 0) {
+            rc = -ERESTART;
+            break;
+        }
+        if (copy_from_guest(&op, ops + i * sizeof(op), sizeof(op))) {
+            rc = -EFAULT;
+            break;
+        }
+        if ((rc = mmuext_one(&c, &op)))
+            break;
+        done++;
+    }
+    return batch_end(&c, regs, rc, i, count, sizeof(struct mmuext_op), pdone, done);
+}
+
+/* The L1 entry mapping va in the current kernel page tables, as a machine
+ * address; 0 when there is none (not present, or in the hypervisor's
+ * range).  The tables are validated, so each level is the next's type. */
+uint64_t l1e_maddr_of(const struct vcpu *v, uint64_t va)
+{
+    mfn_t mfn = v->guest_table;
+
+    if (mfn == INVALID_MFN || !guest_range_ok(va, 1))
+        return 0;
+    for (int shift = 39; shift > 12; shift -= 9) {
+        uint64_t e = ((uint64_t *)mm_map_frame(mfn))[(va >> shift) & 511];
+        if (!(e & _PAGE_PRESENT) || !mfn_valid(pte_mfn(e)))
+            return 0;
+        mfn = pte_mfn(e);
+    }
+    return (mfn << PAGE_SHIFT) + ((va >> 12) & 511) * 8;
+}
+
+long do_update_va_mapping(struct cpu_regs *regs)
+{
+    uint64_t va = regs->rdi, val = regs->rsi, flags = regs->rdx;
+    struct pt_ctx c = { current->domain, PT_BUDGET };
+    uint64_t mask;
+    long rc;
+
+    if ((rc = pt_drain(&c)))
+        return rc;              /* -ERESTART: nothing done yet, same args */
+    uint64_t maddr = l1e_maddr_of(current, va);
+    if (!maddr)
+        return -EINVAL;
+    rc = pt_update_entry(&c, maddr, val, false);
+    if (rc == 0 && (flags & ~(UVMF_FLUSHTYPE_MASK | UVMF_ALL)) &&
+        copy_from_guest(&mask, flags & ~(UVMF_FLUSHTYPE_MASK | UVMF_ALL), sizeof(mask)))
+        rc = -EFAULT;           /* a vcpumask pointer that cannot be read */
+    if (rc == 0) {
+        if ((flags & UVMF_FLUSHTYPE_MASK) == UVMF_TLB_FLUSH)
+            flush_tlb_local();
+        else if ((flags & UVMF_FLUSHTYPE_MASK) == UVMF_INVLPG)
+            flush_one(va);
+    }
+    int drc = pt_drain(&c);
+    return rc == 0 && drc == -ERESTART ? 0 : rc;
+}
