@@ -366,6 +366,18 @@ static int find_notes(struct parse *p, const struct elf64_ehdr *eh)
     return 0;
 }
 
+/* Image text quoted in a reason: bounded, and nothing that could break
+ * the one-line message or drive the console. */
+static const char *printable(char *dst, size_t dst_len, const char *src, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n && i + 1 < dst_len; i++)
+        dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
+    dst[i] = '\0';
+    return dst;
+}
+
 static bool feature_supported(const char *name, size_t n)
 {
     for (size_t i = 0; i < ARRAY_SIZE(supported_features); i++)
@@ -384,9 +396,11 @@ static int check_features(struct parse *p, const char *s)
 
         while (s[n] && s[n] != '|')
             n++;
-        if (s[0] == '!' && n > 1 && !feature_supported(s + 1, n - 1))
-            return fail(p, "kernel requires feature '%.*s', which Mica does not support",
-                        (int)(n - 1), s + 1);
+        if (s[0] == '!' && n > 1 && !feature_supported(s + 1, n - 1)) {
+            char name[48];
+            return fail(p, "kernel requires feature '%s', which Mica does not support",
+                        printable(name, sizeof(name), s + 1, n - 1));
+        }
         s += s[n] ? n + 1 : n;
     }
     return 0;
@@ -403,8 +417,11 @@ static int check_notes(struct parse *p)
     if (!IS_ALIGNED(n->virt_base, PAGE_SIZE))
         return fail(p, "VIRT_BASE %#llx is not page-aligned",
                     (unsigned long long)n->virt_base);
-    if (strcmp(n->xen_version, "xen-3.0") != 0)
-        return fail(p, "XEN_VERSION is \"%s\", not \"xen-3.0\"", n->xen_version);
+    if (strcmp(n->xen_version, "xen-3.0") != 0) {
+        char v[sizeof(n->xen_version)];
+        return fail(p, "XEN_VERSION is \"%s\", not \"xen-3.0\"",
+                    printable(v, sizeof(v), n->xen_version, strlen(n->xen_version)));
+    }
     if (p->desc[XEN_ELFNOTE_HV_START_LOW] && n->hv_start_low != HV_HOLE_START)
         return fail(p, "HV_START_LOW %#llx is not %#llx",
                     (unsigned long long)n->hv_start_low, HV_HOLE_START);

@@ -55,6 +55,8 @@ common_entry:
         pop     rbx
         pop     rax
         add     rsp, 16                 ; vector and error code
+global exception_iret_insn
+exception_iret_insn:
         iretq
 
 %assign i 0

@@ -118,6 +118,8 @@ guest_exit:
         pop     rbx
         pop     rax
         add     rsp, 16                 ; vector and error code
+global guest_iret_insn
+guest_iret_insn:
         iretq
 
 ; size_t copy_guest_raw(void *dst, const void *src, size_t n): returns the

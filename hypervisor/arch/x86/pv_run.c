@@ -122,6 +122,9 @@ static bool ptwr_fault(struct cpu_regs *r)
     if (ptwr_decode(insn, n, &di) != PTWR_OK ||
         ptwr_emulate(&di, r, cr2, cr2 & ~7UL, old, &res) != PTWR_OK)
         return false;
+    /* The instruction must end where the guest can continue. */
+    if (((int64_t)res.rip >> 47) != 0 && ((int64_t)res.rip >> 47) != -1)
+        return false;
     if (res.store && pt_update_entry(&c, pte_maddr, res.new_pte, false) != 0)
         return false;
     ptwr_apply(&res, r);

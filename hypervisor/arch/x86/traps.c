@@ -7,6 +7,7 @@
  * this code must not loop, so a second entry only prints one line.
  */
 #include <mica/cmdline.h>
+#include <mica/domain.h>
 #include <mica/power.h>
 #include <mica/printk.h>
 #include <mica/traps.h>
@@ -31,6 +32,7 @@ const char *exception_name(uint64_t vector)
 }
 
 extern const char copy_guest_insn[], copy_guest_fault[];
+extern const char guest_iret_insn[], exception_iret_insn[];
 
 static void print_addr(const char *label, uint64_t addr)
 {
@@ -102,6 +104,16 @@ void exception_handler(struct cpu_regs *r)
         !in_fatal) {
         r->rip = (uint64_t)copy_guest_fault;
         return;
+    }
+    /* The IRETQ back to the guest faulted: the frame it was given holds
+     * something the CPU refuses (a non-canonical RIP).  The guest's doing,
+     * so the guest pays: its domain is crashed, the hypervisor carries on. */
+    if ((r->rip == (uint64_t)guest_iret_insn || r->rip == (uint64_t)exception_iret_insn) &&
+        current && !in_fatal) {
+        char why[80];
+        mica_snprintf(why, sizeof(why), "return to an invalid context (%s at the iret)",
+                      exception_name(r->vector));
+        domain_crash(current->domain, why);
     }
     /* A device interrupt: none is enabled, so this is a spurious one (the
      * 8259's IRQ 7 or 15 while masked).  Say so once and carry on. */
