@@ -3,8 +3,8 @@
  * Building dom0 from the first boot module: a 64-bit PV kernel (ELF64 with
  * Xen notes).  The start-of-day layout is Xen's (public xen.h, "Start-of-
  * day memory layout"), because Linux depends on it: one virtually
- * contiguous region from the kernel's first page, mapped 1:1 onto
- * pseudo-physical frames at VIRT_BASE + pfn * 4 KiB, holding in order the
+ * contiguous region from VIRT_BASE (pseudo-physical frame 0), mapped 1:1
+ * onto pseudo-physical frames at VIRT_BASE + pfn * 4 KiB, holding in order the
  * kernel, the initramfs (module 1), the p2m list, start_info, the bootstrap
  * page tables (mapped read-only) and a stack, then at least 512 KiB of
  * slack; the region ends on a 4 MiB boundary.  The tables are checked by the
@@ -27,7 +27,7 @@ static mfn_t p2m_frames[MAX_P2M_FRAMES];
 
 struct layout {
     uint64_t virt_base;
-    uint64_t kstart, kend;              /* pfns of the kernel image */
+    uint64_t kend;                      /* first pfn after the kernel image */
     uint64_t initrd, initrd_pages;
     uint64_t p2m, p2m_pages;
     uint64_t start_info;
@@ -51,7 +51,6 @@ static unsigned int tables_for(uint64_t first, uint64_t last, unsigned int shift
 static void plan(struct layout *l, const struct elf_image *img, uint64_t nr_pages,
                  uint64_t initrd_bytes)
 {
-    l->kstart = (img->virt_start - l->virt_base) >> PAGE_SHIFT;
     l->kend = (img->virt_end - l->virt_base) >> PAGE_SHIFT;
     l->initrd = l->kend;
     l->initrd_pages = ALIGN_UP(initrd_bytes, PAGE_SIZE) >> PAGE_SHIFT;
@@ -64,7 +63,7 @@ static void plan(struct layout *l, const struct elf_image *img, uint64_t nr_page
     for (;;) {
         l->stack = l->pt + l->pt_pages;
         uint64_t end = ALIGN_UP(l->stack + STACK_PAGES + SLACK_PAGES, 1024);
-        uint64_t first = pfn_va(l, l->kstart), last = pfn_va(l, end) - 1;
+        uint64_t first = pfn_va(l, 0), last = pfn_va(l, end) - 1;
         l->nr_l3 = tables_for(first, last, 39);
         l->nr_l2 = tables_for(first, last, 30);
         l->nr_l1 = tables_for(first, last, 21);
@@ -120,11 +119,11 @@ static void copy_in(const struct layout *l, uint64_t va, const uint8_t *src, uin
  * tables themselves, which are read-only (rule 3 of mm/pt.c). */
 static void build_tables(const struct layout *l)
 {
-    uint64_t first = pfn_va(l, l->kstart);
+    uint64_t first = pfn_va(l, 0);
     uint64_t l3 = l->pt + 1, l2 = l3 + l->nr_l3, l1 = l2 + l->nr_l2;
     const uint64_t upper = _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED;
 
-    for (uint64_t pfn = l->kstart; pfn < l->end; pfn++) {
+    for (uint64_t pfn = 0; pfn < l->end; pfn++) {
         uint64_t va = pfn_va(l, pfn);
         uint64_t i3 = l3 + ((va >> 39) - (first >> 39));
         uint64_t i2 = l2 + ((va >> 30) - (first >> 30));
@@ -188,7 +187,7 @@ int dom0_build(struct domain *d, struct vcpu *v, const struct dom0_modules *m,
     }
     plan(&l, &img, nr_pages, m->initrd_len);
     if (l.end > nr_pages || nr_pages / 512 >= MAX_P2M_FRAMES ||
-        l.end - l.kstart > (GiB(1) >> PAGE_SHIFT)) {
+        l.end > (GiB(1) >> PAGE_SHIFT)) {
         mica_snprintf(why, why_len, "%lu MiB cannot hold the kernel and boot data "
                       "(needs %lu MiB in one GiB)", mem_bytes >> 20, (l.end << PAGE_SHIFT) >> 20);
         return -EINVAL;

@@ -15,11 +15,18 @@
 #include <mica/guest_access.h>
 #include <mica/hypercall.h>
 #include <mica/printk.h>
+#include <mica/pv.h>
 #include <mica/string.h>
 
 typedef long (*hypercall_fn)(struct cpu_regs *regs);
 
 static const hypercall_fn hypercall_table[] = {
+    [__HYPERVISOR_set_trap_table] = do_set_trap_table,
+    [__HYPERVISOR_stack_switch] = do_stack_switch,
+    [__HYPERVISOR_set_callbacks] = do_set_callbacks,
+    [__HYPERVISOR_fpu_taskswitch] = do_fpu_taskswitch,
+    [__HYPERVISOR_set_segment_base] = do_set_segment_base,
+    [__HYPERVISOR_callback_op] = do_callback_op,
     [__HYPERVISOR_mmu_update] = do_mmu_update,
     [__HYPERVISOR_update_va_mapping] = do_update_va_mapping,
     [__HYPERVISOR_xen_version] = do_xen_version,
@@ -37,6 +44,16 @@ void hypercall_entry(struct cpu_regs *regs)
     uint64_t nr = regs->rax;
     long rc = -ENOSYS;
 
+    /* Only the guest kernel makes hypercalls; a user-mode `syscall` is a
+     * system call for the guest kernel. */
+    if (!current->kernel_mode) {
+        pv_user_syscall(current, regs);
+        guest_exit(regs);
+    }
+    if (nr == __HYPERVISOR_iret) {
+        do_iret(regs);
+        guest_exit(regs);
+    }
     if (nr < ARRAY_SIZE(hypercall_table) && hypercall_table[nr])
         rc = hypercall_table[nr](regs);
     if (rc == -ERESTART)

@@ -135,6 +135,10 @@ void paging_init(paddr_t end, paddr_t m2p_pa, uint64_t m2p_bytes)
     write_cr3((uint64_t)l4 - DIRECTMAP_VIRT_START);
     if (pge)
         write_cr4(read_cr4() | X86_CR4_PGE);
+    /* Guests use SSE (every x86-64 kernel does): the OS must say it saves
+     * FXSAVE state.  Mica itself never touches the FPU (one vCPU today, so
+     * the CPU's FPU state is the guest's). */
+    write_cr4(read_cr4() | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT);
     directmap_end = end;
     pr_info("paging: direct map 0-%lu MiB, image W^X%s", end >> 20,
             nx_bit ? " with NX" : " (this CPU has no NX)");

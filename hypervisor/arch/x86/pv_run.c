@@ -15,6 +15,7 @@
 #include <mica/power.h>
 #include <mica/printk.h>
 #include <mica/ptwr_emul.h>
+#include <mica/pv.h>
 #include <mica/string.h>
 #include <mica/traps.h>
 
@@ -145,6 +146,12 @@ void guest_trap(struct cpu_regs *r)
 
     if (r->vector == 14 && ptwr_fault(r))
         return;
+    if (r->vector == 6 && pv_emulate_cpuid(current, r))
+        return;
+    if (r->vector < 32 && current->trap_ctxt[r->vector].address) {
+        pv_inject_exception(current, r, (unsigned int)r->vector, r->error_code);
+        return;
+    }
     mica_snprintf(why, sizeof(why), "unhandled %s (vector %lu, error %#lx) at %#lx",
                   r->vector < 32 ? exception_name(r->vector) : "interrupt",
                   r->vector, r->error_code, r->rip);

@@ -23,6 +23,12 @@ struct vcpu {
     mfn_t guest_table;          /* kernel L4 (MMUEXT_NEW_BASEPTR), holds refs */
     mfn_t guest_table_user;     /* user L4, INVALID_MFN when none */
     bool kernel_mode;           /* guest kernel vs guest user */
+
+    /* Exceptions and callbacks (arch/x86/pv_traps.c). */
+    struct trap_info trap_ctxt[256];
+    uint64_t event_callback, failsafe_callback, syscall_callback;
+    bool syscall_masks;         /* CALLBACKF_mask_events on the syscall callback */
+    uint64_t kernel_ss, kernel_sp;  /* stack_switch: the stack for user->kernel */
 };
 
 struct domain {

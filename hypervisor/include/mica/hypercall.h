@@ -17,5 +17,11 @@ long do_xen_version(struct cpu_regs *regs);
 long do_console_io(struct cpu_regs *regs);
 long do_vm_assist(struct cpu_regs *regs);
 long do_sched_op(struct cpu_regs *regs);
+long do_set_trap_table(struct cpu_regs *regs);
+long do_set_callbacks(struct cpu_regs *regs);
+long do_callback_op(struct cpu_regs *regs);
+long do_stack_switch(struct cpu_regs *regs);
+long do_fpu_taskswitch(struct cpu_regs *regs);
+long do_set_segment_base(struct cpu_regs *regs);
 
 #endif /* MICA_HYPERCALL_H */

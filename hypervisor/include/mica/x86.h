@@ -14,6 +14,8 @@
 #define X86_CR0_PG  (1UL << 31)
 #define X86_CR4_PAE (1UL << 5)
 #define X86_CR4_PGE (1UL << 7)
+#define X86_CR4_OSFXSR     (1UL << 9)
+#define X86_CR4_OSXMMEXCPT (1UL << 10)
 
 #define MSR_EFER        0xc0000080
 #define EFER_SCE        (1UL << 0)

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* Exceptions and callbacks of a 64-bit PV vCPU (arch/x86/pv_traps.c). */
+#ifndef MICA_PV_H
+#define MICA_PV_H
+
+#include <mica/domain.h>
+
+/* A frame's vector field for entries by `syscall`: leave by SYSRET. */
+#define TRAP_SYSCALL 0x100
+
+/* Deliver exception `vector` to the guest's handler from its trap table
+ * (the domain is crashed if it has none or the frame cannot be written). */
+void pv_inject_exception(struct vcpu *v, struct cpu_regs *r, unsigned int vector,
+                         uint64_t error_code);
+/* `syscall` executed in guest user mode: enter the guest kernel. */
+void pv_user_syscall(struct vcpu *v, struct cpu_regs *r);
+/* HYPERVISOR_iret: never a normal result, so outside the table. */
+void do_iret(struct cpu_regs *regs);
+/* #UD with Xen's forced-emulation prefix: emulate CPUID. */
+bool pv_emulate_cpuid(struct vcpu *v, struct cpu_regs *r);
+
+#endif /* MICA_PV_H */
