@@ -11,15 +11,19 @@
 
 BUILD    := $(CURDIR)/build
 RESULTS  := $(BUILD)/results
-COMPONENTS := hypercall-abi ring-io hypervisor tests
+COMPONENTS := hypercall-abi ring-io hypervisor tests dom0-tools
 export BUILD RESULTS
 
 FUZZ_SECONDS ?= 60
 export FUZZ_SECONDS
 
+ISO := $(BUILD)/mica.iso
+# Until stock Linux runs (milestone 4), dom0 is the guest test kit's hello.
+DOM0_KERNEL := $(BUILD)/guests/hello.elf
+
 .PHONY: all deps run test bench fuzz clean $(COMPONENTS)
 
-all: deps $(COMPONENTS)
+all: deps $(COMPONENTS) $(ISO)
 
 deps:
 	@bash scripts/deps.sh
@@ -27,8 +31,12 @@ deps:
 $(COMPONENTS):
 	@$(MAKE) --no-print-directory -C $@ all
 
+$(ISO): $(BUILD)/hypervisor/mica.elf $(DOM0_KERNEL) scripts/mkiso
+	@scripts/mkiso --out $@ --hypervisor $(BUILD)/hypervisor/mica.elf \
+	  --cmdline "loglvl=info" --module $(DOM0_KERNEL) "hello console=hvc0"
+
 run: all
-	@scripts/qemu --iso $(BUILD)/mica.iso
+	@scripts/qemu --iso $(ISO)
 
 # Build each component as a counted check, then run its suites; the summary
 # line closes the run and decides the exit status.
@@ -45,6 +53,8 @@ test: deps
 
 bench: all
 	@for c in $(COMPONENTS); do $(MAKE) --no-print-directory -C $$c bench || exit 1; done
+	@echo '== boot: Mica with the hello test kernel as dom0 =='
+	@scripts/bench-boot $(ISO) 3
 
 fuzz: deps
 	@for c in $(COMPONENTS); do $(MAKE) --no-print-directory -C $$c fuzz || exit 1; done
