@@ -20,6 +20,7 @@ LOG_DIR = os.path.join(BUILD, "results", "system-logs")
 EXIT_OK = (0x10 << 1) | 1
 EXIT_PANIC = (0x11 << 1) | 1
 EXIT_BOOT_ERROR = (0x12 << 1) | 1
+EXIT_DOM0_FAILED = (0x13 << 1) | 1     # dom0 crashed or did not power off
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 BOOT_TIMEOUT = 120          # TCG on a loaded 2-core machine can be slow

@@ -13,6 +13,7 @@ EXIT_DOM0_FAILED -- not panic.
 """
 import os
 import re
+import struct
 
 import pytest
 
@@ -162,8 +163,74 @@ def test_ptwr_writable_self_mapping_crashes_only_the_domain(tmp_path):
     # guest's voluntary "shut down: crash".
     crash = [l for l in lines if re.search(r"(\bd0\b|domain 0)\b.*\bcrashed\b", l)]
     assert crash, text
+    assert "page fault" in crash[0], text
     assert text.index("EXPECT CRASH") < text.index(crash[0]), text
     assert not any("shut down" in l for l in lines), text
     assert not any(l.startswith(("PANIC", "FATAL TRAP")) for l in lines), text
     assert status == EXIT_DOM0_FAILED, text
     assert status != EXIT_PANIC
+
+
+# ---- the images themselves (no boot needed) --------------------------------
+
+VIRT_BASE = 0xffffffff80000000
+PT_LOAD, PT_NOTE = 1, 4
+XEN_NOTES = {   # type: expected value (bytes for strings, int for numbers)
+    6: b"mica-testkit",                                    # GUEST_OS
+    5: b"xen-3.0",                                         # XEN_VERSION
+    3: VIRT_BASE,                                          # VIRT_BASE
+    4: 0,                                                  # PADDR_OFFSET
+    10: b"!writable_page_tables|pae_pgdir_above_4gb",      # FEATURES
+    12: 0xffff800000000000,                                # HV_START_LOW
+    17: 1,                                                 # SUPPORTED_FEATURES
+}
+
+
+def elf_phdrs(data):
+    assert data[:4] == b"\x7fELF" and data[4] == 2 and data[5] == 1
+    e_type, e_machine = struct.unpack_from("<HH", data, 16)
+    assert (e_type, e_machine) == (2, 62)                  # EXEC, x86-64
+    e_entry, e_phoff = struct.unpack_from("<QQ", data, 24)
+    e_phentsize, e_phnum = struct.unpack_from("<HH", data, 54)
+    phdrs = [struct.unpack_from("<IIQQQQQQ", data, e_phoff + i * e_phentsize)
+             for i in range(e_phnum)]
+    return e_entry, phdrs
+
+
+def xen_notes(data, off, size):
+    notes, end = {}, off + size
+    while off + 12 <= end:
+        namesz, descsz, ntype = struct.unpack_from("<III", data, off)
+        name = data[off + 12:off + 12 + namesz].rstrip(b"\0")
+        doff = off + 12 + ((namesz + 3) & ~3)
+        desc = data[doff:doff + descsz]
+        if name == b"Xen":
+            assert ntype not in notes, f"note {ntype} twice"
+            notes[ntype] = desc
+        off = doff + ((descsz + 3) & ~3)
+    return notes
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED) + ["ptwr_hostile"])
+def test_kit_image_has_xen_notes_and_loads_by_paddr(name):
+    with open(guest(name), "rb") as f:
+        data = f.read()
+    entry, phdrs = elf_phdrs(data)
+    loads = [p for p in phdrs if p[0] == PT_LOAD]
+    assert loads
+    for _, flags, _, vaddr, paddr, filesz, memsz, _ in loads:
+        assert paddr == vaddr - VIRT_BASE, (hex(vaddr), hex(paddr))
+        assert vaddr % 4096 == 0 and memsz >= filesz
+    notes_ph = [p for p in phdrs if p[0] == PT_NOTE]
+    assert len(notes_ph) == 1
+    notes = xen_notes(data, notes_ph[0][2], notes_ph[0][5])
+    for ntype, want in XEN_NOTES.items():
+        desc = notes.get(ntype)
+        assert desc is not None, f"note type {ntype} missing"
+        got = desc.rstrip(b"\0") if isinstance(want, bytes) else int.from_bytes(desc, "little")
+        assert got == want, (ntype, got, want)
+    assert int.from_bytes(notes[1], "little") == entry       # ENTRY
+    hcpage = int.from_bytes(notes[2], "little")               # HYPERCALL_PAGE
+    assert hcpage % 4096 == 0
+    text = [p for p in loads if p[1] & 1]                     # the executable segment
+    assert any(p[3] <= hcpage and hcpage + 4096 <= p[3] + p[5] for p in text)

@@ -75,7 +75,6 @@ static int region_maps_pfns_one_to_one(void)
     for (size_t i = 0; i < ARRAY_SIZE(vas); i++) {
         const uint64_t *e = kit_l1e_ptr(vas[i]);
         expect_true(e != NULL, "no bootstrap L1 for a VA of the region");
-        kit_printf("kit: debug va %#lx l2e %#lx e@%p = %#lx e1 %#lx pt_base %#lx n %lu\n", vas[i], kit_mem.l2[(vas[i] >> 21) & 511], e, *e, e[1], kit_si->pt_base, kit_si->nr_pt_frames);
         if (!(*e & _PAGE_PRESENT) || pte_mfn(*e) != virt_to_mfn((void *)vas[i]))
             return kit_fail("VA %#lx maps %#lx, want mfn %#lx (p2m of pfn %#lx)", vas[i], *e,
                             virt_to_mfn((void *)vas[i]), virt_to_pfn((void *)vas[i]));
@@ -498,6 +497,9 @@ static int foreign_domain_without_privilege_is_esrch(void)
               "mmu_update on behalf of domain 42 (none)");
     expect_rc(HYPERVISOR_mmuext_op(&op, 1, NULL, 42), -XEN_ESRCH,
               "mmuext_op on behalf of domain 42 (none)");
+    /* As in Xen: a domain may not name itself by its id, only DOMID_SELF. */
+    expect_rc(HYPERVISOR_mmu_update(&req, 1, NULL, 0), -XEN_ESRCH,
+              "mmu_update naming our own id (0) as the foreign domain");
     return KIT_PASS;
 }
 
