@@ -10,6 +10,7 @@
 #include <mica/cmdline.h>
 #include <mica/dom0_build.h>
 #include <mica/frame_alloc.h>
+#include <mica/heap.h>
 #include <mica/mm.h>
 #include <mica/multiboot2.h>
 #include <mica/paging.h>
@@ -117,8 +118,6 @@ static void setup_memory(paddr_t info_pa)
             m2p_bytes >> 10);
 }
 
-static struct domain dom0;
-static struct vcpu dom0_vcpu;
 
 /* Unless dom0_mem= says otherwise, dom0 gets 256 MiB, or what there is. */
 static uint64_t dom0_memory(void)
@@ -151,17 +150,23 @@ static __noreturn void start_dom0(void)
     if (opts.dom0_mem)
         pr_info("dom0_mem: %lu MiB", opts.dom0_mem >> 20);
 
-    dom0.domain_id = 0;
-    dom0.is_privileged = true;
-    if (domain_register(&dom0) < 0)
+    struct domain *dom0 = xzalloc_obj(struct domain);
+    struct vcpu *vcpu0 = xzalloc_obj(struct vcpu);
+    if (vcpu0)
+        vcpu0->trap_ctxt = xzalloc(256 * sizeof(struct trap_info));
+    if (!dom0 || !vcpu0 || !vcpu0->trap_ctxt)
+        panic("no memory for dom0's structures");
+    dom0->domain_id = 0;
+    dom0->is_privileged = true;
+    if (domain_register(dom0) < 0)
         panic("cannot register dom0");
-    if (dom0_build(&dom0, &dom0_vcpu, &m, dom0_memory(), why, sizeof(why)) < 0) {
+    if (dom0_build(dom0, vcpu0, &m, dom0_memory(), why, sizeof(why)) < 0) {
         char line[160];
         mica_snprintf(line, sizeof(line), "dom0 kernel refused: %s", why);
         refuse(line);
     }
     pr_info("starting dom0");
-    vcpu_start(&dom0_vcpu);
+    vcpu_start(vcpu0);
 }
 
 void start_mica(uint32_t magic, uint32_t info_pa);

@@ -34,6 +34,13 @@ mfn_t alloc_xen_frame(void)
     return mfn;
 }
 
+void free_xen_frame(mfn_t mfn)
+{
+    BUG_ON(frame_table[mfn].owner != DOMID_XEN || frame_table[mfn].count);
+    frame_table[mfn].owner = OWNER_FREE;
+    mm_free_frame(mfn);
+}
+
 mfn_t alloc_domain_frame(struct domain *d)
 {
     mfn_t mfn = frame_alloc(pool);

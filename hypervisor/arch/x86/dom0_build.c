@@ -225,14 +225,15 @@ int dom0_build(struct domain *d, struct vcpu *v, const struct dom0_modules *m,
         return rc;
     }
 
-    *v = (struct vcpu){
-        .domain = d, .vcpu_id = 0, .guest_table = l4, .guest_table_user = INVALID_MFN,
-        .kernel_mode = true,
-        .regs = {
-            .rip = img.notes.entry, .rsp = pfn_va(&l, l.stack + STACK_PAGES),
-            .rsi = pfn_va(&l, l.start_info), .cs = FLAT_KERNEL_CS, .ss = FLAT_KERNEL_SS,
-            .rflags = X86_EFLAGS_IF | 2,
-        },
+    v->domain = d;
+    v->vcpu_id = 0;
+    v->guest_table = l4;
+    v->guest_table_user = INVALID_MFN;
+    v->kernel_mode = true;
+    v->regs = (struct cpu_regs){
+        .rip = img.notes.entry, .rsp = pfn_va(&l, l.stack + STACK_PAGES),
+        .rsi = pfn_va(&l, l.start_info), .cs = FLAT_KERNEL_CS, .ss = FLAT_KERNEL_SS,
+        .rflags = X86_EFLAGS_IF | 2,
     };
     d->vcpu0 = v;
     pr_info("dom0: %lu MiB, kernel %#lx-%#lx, entry %#lx, %lu page-table frames",

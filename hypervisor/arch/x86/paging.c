@@ -41,6 +41,11 @@ void *mm_map_frame(mfn_t mfn)
     return phys_to_virt(mfn << PAGE_SHIFT);
 }
 
+mfn_t mm_virt_to_mfn(const void *va)
+{
+    return ((uint64_t)va - DIRECTMAP_VIRT_START) >> PAGE_SHIFT;
+}
+
 /* After a guest L2-L4 change: drop this CPU's non-global translations (one
  * CPU today; with SMP, every CPU the domain has run on). */
 void mm_flush_guest_tlbs(struct domain *d)

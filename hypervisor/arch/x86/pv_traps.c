@@ -136,7 +136,7 @@ long do_set_trap_table(struct cpu_regs *regs)
     struct trap_info t;
 
     if (!table) {
-        memset(v->trap_ctxt, 0, sizeof(v->trap_ctxt));
+        memset(v->trap_ctxt, 0, 256 * sizeof(*v->trap_ctxt));
         return 0;
     }
     for (unsigned int i = 0; i <= 256; i++) {

@@ -15,7 +15,8 @@ struct dom0_modules {
 
 /*
  * Build d (id 0, privileged, already registered) with mem_bytes of memory
- * and its first vCPU v, ready for vcpu_start().  On failure returns a
+ * and its first vCPU v (zeroed, its trap table allocated), ready for
+ * vcpu_start().  On failure returns a
  * negative errno with a one-line reason in why.
  */
 int dom0_build(struct domain *d, struct vcpu *v, const struct dom0_modules *m,

@@ -25,7 +25,7 @@ struct vcpu {
     bool kernel_mode;           /* guest kernel vs guest user */
 
     /* Exceptions and callbacks (arch/x86/pv_traps.c). */
-    struct trap_info trap_ctxt[256];
+    struct trap_info *trap_ctxt;    /* 256 entries: one page of its own */
     uint64_t event_callback, failsafe_callback, syscall_callback;
     bool syscall_masks;         /* CALLBACKF_mask_events on the syscall callback */
     uint64_t kernel_ss, kernel_sp;  /* stack_switch: the stack for user->kernel */

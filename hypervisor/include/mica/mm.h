@@ -67,6 +67,7 @@ static inline mfn_t page_to_mfn(const struct page_info *pg)
 
 /* Provided by the architecture (or the host test harness). */
 void *mm_map_frame(mfn_t mfn);              /* the frame's contents */
+mfn_t mm_virt_to_mfn(const void *va);       /* inverse, for mm_map_frame()'s results */
 void mm_flush_guest_tlbs(struct domain *d); /* after an L2-L4 change */
 void mm_free_frame(mfn_t mfn);              /* back to the free pool */
 
@@ -75,6 +76,7 @@ extern uint64_t *machine_to_phys;
 void mm_boot_init(struct frame_pool *pool, struct page_info *table, uint64_t *m2p,
                   mfn_t nr_frames, const struct memmap *ram);
 mfn_t alloc_xen_frame(void);            /* zeroed, owned by DOMID_XEN */
+void free_xen_frame(mfn_t mfn);         /* back to the pool, scrubbed */
 /* A zeroed frame given to d (INVALID_MFN when none or over max_pages). */
 mfn_t alloc_domain_frame(struct domain *d);
 uint64_t mm_free_frames(void);
