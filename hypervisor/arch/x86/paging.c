@@ -9,6 +9,7 @@
  * 256, so a stray NULL or guest-half pointer faults.
  */
 #include <mica/mm.h>
+#include <mica/pv.h>
 #include <mica/paging.h>
 #include <mica/printk.h>
 #include <mica/string.h>
@@ -144,6 +145,9 @@ void paging_init(paddr_t end, paddr_t m2p_pa, uint64_t m2p_bytes)
      * FXSAVE state.  Mica itself never touches the FPU (one vCPU today, so
      * the CPU's FPU state is the guest's). */
     write_cr4(read_cr4() | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT);
+    /* The PAT PV guests are promised; Mica's own mappings use entry 0 (WB),
+     * which it keeps. */
+    wrmsr(0x277, PV_PAT);
     directmap_end = end;
     pr_info("paging: direct map 0-%lu MiB, image W^X%s", end >> 20,
             nx_bit ? " with NX" : " (this CPU has no NX)");

@@ -71,3 +71,145 @@ bool pv_emulate_cpuid(struct vcpu *v, struct cpu_regs *r)
     r->rip += sizeof(forced);
     return true;
 }
+
+/* ---- privileged instructions (#GP with error code 0 in guest kernel mode) */
+
+#define MSR_APIC_BASE      0x0000001b
+#define MSR_PAT            0x00000277
+#define MSR_MISC_ENABLE    0x000001a0
+#define MSR_FS_BASE        0xc0000100
+#define MSR_GS_BASE        0xc0000101
+#define MSR_SHADOW_GS_BASE 0xc0000102
+
+#define X86_CR0_TS (1UL << 3)
+/* CR4 bits a guest may believe it controls: the rest read back as Mica's. */
+#define GUEST_CR4_WRITABLE (X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT)
+
+static bool canonical(uint64_t v)
+{
+    return ((int64_t)v >> 47) == 0 || ((int64_t)v >> 47) == -1;
+}
+
+static bool emulate_wrmsr(struct vcpu *v, struct cpu_regs *r)
+{
+    uint64_t val = (r->rdx << 32) | (uint32_t)r->rax;
+
+    switch ((uint32_t)r->rcx) {
+    case MSR_FS_BASE:
+    case MSR_GS_BASE:           /* the active one: the kernel's in kernel mode */
+    case MSR_SHADOW_GS_BASE:    /* the other mode's */
+        if (!canonical(val) || !guest_range_ok(val, 1))
+            return false;
+        wrmsr((uint32_t)r->rcx, val);
+        return true;
+    case MSR_PAT:
+        return val == PV_PAT;   /* the one PAT PV guests share: no change */
+    default:
+        (void)v;
+        return false;           /* #GP: Linux's _safe accessors expect it */
+    }
+}
+
+static bool emulate_rdmsr(struct cpu_regs *r)
+{
+    uint64_t val;
+
+    switch ((uint32_t)r->rcx) {
+    case MSR_FS_BASE:
+    case MSR_GS_BASE:
+    case MSR_SHADOW_GS_BASE:
+        val = rdmsr((uint32_t)r->rcx);
+        break;
+    case MSR_PAT:
+        val = PV_PAT;
+        break;
+    case MSR_APIC_BASE:
+        val = rdmsr(MSR_APIC_BASE) & ~(1UL << 10);      /* no x2APIC for guests */
+        break;
+    case MSR_MISC_ENABLE:
+        val = rdmsr(MSR_MISC_ENABLE);
+        break;
+    default:
+        return false;
+    }
+    r->rax = (uint32_t)val;
+    r->rdx = val >> 32;
+    return true;
+}
+
+/* The general register numbered n (ModRM order, with REX.B/R). */
+static uint64_t *gpr(struct cpu_regs *r, unsigned int n)
+{
+    uint64_t *const regs[16] = {
+        &r->rax, &r->rcx, &r->rdx, &r->rbx, &r->rsp, &r->rbp, &r->rsi, &r->rdi,
+        &r->r8, &r->r9, &r->r10, &r->r11, &r->r12, &r->r13, &r->r14, &r->r15,
+    };
+    return regs[n & 15];
+}
+
+/* mov %crN, reg (0f 20) and mov reg, %crN (0f 22); modrm.mod must be 3. */
+static bool emulate_mov_cr(struct vcpu *v, struct cpu_regs *r, bool to_cr, uint8_t modrm,
+                           uint8_t rex)
+{
+    unsigned int cr = ((modrm >> 3) & 7) | ((rex & 4) ? 8 : 0);
+    uint64_t *reg = gpr(r, (modrm & 7) | ((rex & 1) ? 8 : 0));
+
+    if ((modrm >> 6) != 3)
+        return false;
+    if (!to_cr) {
+        if (cr == 0)
+            *reg = read_cr0();
+        else if (cr == 4)
+            *reg = (read_cr4() & ~GUEST_CR4_WRITABLE) | v->cr4_guest;
+        else
+            return false;       /* CR2/CR3: the guest keeps its own copies */
+        return true;
+    }
+    if (cr == 0) {              /* only TS may change: fpu_taskswitch */
+        if ((*reg ^ read_cr0()) & ~X86_CR0_TS)
+            return false;
+        write_cr0((read_cr0() & ~X86_CR0_TS) | (*reg & X86_CR0_TS));
+        return true;
+    }
+    if (cr == 4) {
+        uint64_t fixed = read_cr4() & ~GUEST_CR4_WRITABLE;
+        if ((*reg & ~GUEST_CR4_WRITABLE) != (fixed & ~(X86_CR4_PGE | (1UL << 4))))
+            return false;       /* only OSFXSR/OSXMMEXCPT (PGE/PSE may drop) */
+        v->cr4_guest = *reg & GUEST_CR4_WRITABLE;
+        return true;
+    }
+    return false;
+}
+
+bool pv_emulate_privop(struct vcpu *v, struct cpu_regs *r)
+{
+    uint8_t b[4];
+    unsigned int len = 0;
+    uint8_t rex = 0;
+    bool ok = false;
+
+    if (!v->kernel_mode || r->error_code != 0 || copy_from_guest(b, r->rip, sizeof(b)))
+        return false;
+    if ((b[0] & 0xf0) == 0x40) {
+        rex = b[0];
+        len = 1;
+    }
+    if (b[len] == 0xf4 && !rex) {                   /* hlt: nothing to wait for yet */
+        ok = true, len += 1;
+    } else if (b[len] == 0x0f) {
+        switch (b[len + 1]) {
+        case 0x30: ok = emulate_wrmsr(v, r), len += 2; break;
+        case 0x32: ok = emulate_rdmsr(r), len += 2; break;
+        case 0x09: ok = true, len += 2; break;      /* wbinvd: caches are coherent */
+        case 0x20:
+        case 0x22:
+            if (len + 2 < sizeof(b))
+                ok = emulate_mov_cr(v, r, b[len + 1] == 0x22, b[len + 2], rex);
+            len += 3;
+            break;
+        }
+    }
+    if (ok)
+        r->rip += len;
+    return ok;
+}

@@ -148,6 +148,8 @@ void guest_trap(struct cpu_regs *r)
         return;
     if (r->vector == 6 && pv_emulate_cpuid(current, r))
         return;
+    if (r->vector == 13 && pv_emulate_privop(current, r))
+        return;
     if (r->vector < 32 && current->trap_ctxt[r->vector].address) {
         pv_inject_exception(current, r, (unsigned int)r->vector, r->error_code);
         return;

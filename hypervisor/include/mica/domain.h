@@ -29,6 +29,7 @@ struct vcpu {
     uint64_t event_callback, failsafe_callback, syscall_callback;
     bool syscall_masks;         /* CALLBACKF_mask_events on the syscall callback */
     uint64_t kernel_ss, kernel_sp;  /* stack_switch: the stack for user->kernel */
+    uint64_t cr4_guest;         /* CR4 bits the guest set (OSFXSR, OSXMMEXCPT) */
 };
 
 struct domain {

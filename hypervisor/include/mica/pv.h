@@ -18,5 +18,12 @@ void pv_user_syscall(struct vcpu *v, struct cpu_regs *r);
 void do_iret(struct cpu_regs *regs);
 /* #UD with Xen's forced-emulation prefix: emulate CPUID. */
 bool pv_emulate_cpuid(struct vcpu *v, struct cpu_regs *r);
+/* #GP(0) in guest kernel mode: emulate the privileged instructions a PV
+ * kernel relies on (allowed MSRs, CR0/CR4 moves, hlt, wbinvd); false means
+ * the #GP is the guest's. */
+bool pv_emulate_privop(struct vcpu *v, struct cpu_regs *r);
+
+/* The PAT every PV guest sees (Xen's: WB, WT, UC-, UC, WC, WP, UC, UC). */
+#define PV_PAT 0x0000050100070406UL
 
 #endif /* MICA_PV_H */
