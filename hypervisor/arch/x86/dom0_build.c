@@ -194,6 +194,7 @@ int dom0_build(struct domain *d, struct vcpu *v, const struct dom0_modules *m,
     }
 
     domain_mm_init(d, nr_pages + 1);
+    d->max_gpfn = nr_pages - 1;
     if (populate(d, &l, nr_pages) < 0 || (d->shared_info_mfn = alloc_domain_frame(d)) == INVALID_MFN) {
         mica_snprintf(why, why_len, "not enough free memory for %lu MiB", mem_bytes >> 20);
         return -ENOMEM;

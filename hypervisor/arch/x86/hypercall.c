@@ -27,6 +27,8 @@ static const hypercall_fn hypercall_table[] = {
     [__HYPERVISOR_fpu_taskswitch] = do_fpu_taskswitch,
     [__HYPERVISOR_set_segment_base] = do_set_segment_base,
     [__HYPERVISOR_callback_op] = do_callback_op,
+    [__HYPERVISOR_memory_op] = do_memory_op,
+    [__HYPERVISOR_multicall] = do_multicall,
     [__HYPERVISOR_mmu_update] = do_mmu_update,
     [__HYPERVISOR_update_va_mapping] = do_update_va_mapping,
     [__HYPERVISOR_xen_version] = do_xen_version,
@@ -38,11 +40,61 @@ static const hypercall_fn hypercall_table[] = {
 
 void guest_exit(struct cpu_regs *regs) __noreturn;
 
+static long dispatch(uint64_t nr, struct cpu_regs *regs)
+{
+    if (nr < ARRAY_SIZE(hypercall_table) && hypercall_table[nr])
+        return hypercall_table[nr](regs);
+    return -ENOSYS;
+}
+
+/*
+ * multicall: run a batch of hypercalls, each entry's result in its own
+ * `result`.  No nesting and no iret inside a batch.  A preempted entry has
+ * its rewritten arguments stored back and the batch continues from it.
+ */
+#define MULTICALL_BATCH 64
+long do_multicall(struct cpu_regs *regs)
+{
+    uint64_t calls = regs->rdi, nr = regs->rsi;
+
+    if (nr > (1U << 20))
+        return -EINVAL;
+    for (uint64_t i = 0; i < nr; i++) {
+        struct multicall_entry e;
+        uint64_t at = calls + i * sizeof(e);
+
+        if (i == MULTICALL_BATCH) {             /* bounded work per call */
+            regs->rdi = at, regs->rsi = nr - i;
+            return -ERESTART;
+        }
+        if (copy_from_guest(&e, at, sizeof(e)))
+            return -EFAULT;
+        struct cpu_regs f = *regs;
+        f.rdi = e.args[0], f.rsi = e.args[1], f.rdx = e.args[2];
+        f.r10 = e.args[3], f.r8 = e.args[4];
+        long rc = (e.op == __HYPERVISOR_multicall || e.op == __HYPERVISOR_iret)
+                      ? -EINVAL : dispatch(e.op, &f);
+        if (rc == -ERESTART) {
+            e.args[0] = f.rdi, e.args[1] = f.rsi, e.args[2] = f.rdx;
+            e.args[3] = f.r10, e.args[4] = f.r8;
+            if (copy_to_guest(at, &e, sizeof(e)))
+                return -EFAULT;
+            regs->rdi = at, regs->rsi = nr - i;
+            return -ERESTART;
+        }
+        e.result = (uint64_t)rc;
+        if (copy_to_guest(at + offsetof(struct multicall_entry, result), &e.result,
+                          sizeof(e.result)))
+            return -EFAULT;
+    }
+    return 0;
+}
+
 void hypercall_entry(struct cpu_regs *regs);
 void hypercall_entry(struct cpu_regs *regs)
 {
     uint64_t nr = regs->rax;
-    long rc = -ENOSYS;
+    long rc;
 
     /* Only the guest kernel makes hypercalls; a user-mode `syscall` is a
      * system call for the guest kernel. */
@@ -54,8 +106,7 @@ void hypercall_entry(struct cpu_regs *regs)
         do_iret(regs);
         guest_exit(regs);
     }
-    if (nr < ARRAY_SIZE(hypercall_table) && hypercall_table[nr])
-        rc = hypercall_table[nr](regs);
+    rc = dispatch(nr, regs);
     if (rc == -ERESTART)
         regs->rip -= 2;         /* re-issue the syscall with the new args */
     else

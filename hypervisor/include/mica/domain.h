@@ -40,6 +40,7 @@ struct domain {
     mfn_t page_head, page_tail; /* INVALID_MFN when empty */
     uint64_t tot_pages;         /* frames owned, allocated or not */
     uint64_t max_pages;         /* tot_pages never exceeds this */
+    uint64_t max_gpfn;          /* highest pseudo-physical frame of the guest */
 
     /* Page tables waiting to drop their entries' references (mm/pt.c). */
     mfn_t deval_head;
