@@ -55,6 +55,8 @@ bench: all
 	@for c in $(COMPONENTS); do $(MAKE) --no-print-directory -C $$c bench || exit 1; done
 	@echo '== boot: Mica with the hello test kernel as dom0 =='
 	@scripts/bench-boot $(ISO) 3
+	@echo '== in a guest: the bench test kernel as dom0 (TSC ticks) =='
+	@scripts/bench-guest $(BUILD)/guests/bench.elf $(BUILD)/hypervisor/mica.elf
 
 fuzz: deps
 	@for c in $(COMPONENTS); do $(MAKE) --no-print-directory -C $$c fuzz || exit 1; done

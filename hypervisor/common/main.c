@@ -9,6 +9,7 @@
  */
 #include <mica/cmdline.h>
 #include <mica/dom0_build.h>
+#include <mica/event.h>
 #include <mica/frame_alloc.h>
 #include <mica/heap.h>
 #include <mica/mm.h>
@@ -18,6 +19,7 @@
 #include <mica/printk.h>
 #include <mica/serial.h>
 #include <mica/string.h>
+#include <mica/time.h>
 #include <mica/traps.h>
 
 #define MICA_VERSION "0.1"
@@ -165,6 +167,8 @@ static __noreturn void start_dom0(void)
         mica_snprintf(line, sizeof(line), "dom0 kernel refused: %s", why);
         refuse(line);
     }
+    if (evtchn_domain_init(dom0) < 0)
+        panic("no memory for dom0's event channels");
     pr_info("starting dom0");
     vcpu_start(vcpu0);
 }
@@ -202,6 +206,7 @@ void start_mica(uint32_t magic, uint32_t info_pa)
     setup_memory(info_pa);
     paging_init(memmap_highest(&all_ram), m2p_pa, m2p_bytes);
     syscall_init();
+    time_init();
     power_init(&boot_info);
 
     if (opts.debug_fault != DEBUG_FAULT_NONE) {

@@ -67,8 +67,9 @@ static long batch_end(struct pt_ctx *c, struct cpu_regs *regs, long rc, uint64_t
     return rc;
 }
 
-static long mmu_update_one(struct pt_ctx *c, const struct mmu_update *req)
+static long mmu_update_one(struct pt_ctx *c, const void *p)
 {
+    const struct mmu_update *req = p;
     mfn_t mfn = req->ptr >> PAGE_SHIFT;
 
     switch (req->ptr & 7) {
@@ -86,11 +87,19 @@ static long mmu_update_one(struct pt_ctx *c, const struct mmu_update *req)
     }
 }
 
-long do_mmu_update(struct cpu_regs *regs)
+/*
+ * Run a batch of `size`-byte requests at rdi (count in rsi, done count at
+ * rdx, foreign domain in r10) through one(): the common shape of mmu_update
+ * and mmuext_op.  Stops at the first error, which it returns; continues
+ * itself (-ERESTART) when the budget runs out.
+ */
+static long run_batch(struct cpu_regs *regs, size_t size,
+                      long (*one)(struct pt_ctx *c, const void *req))
 {
     struct domain *d = current->domain;
     uint64_t reqs = regs->rdi, count = regs->rsi, pdone = regs->rdx;
     struct pt_ctx c = { d, PT_BUDGET };
+    uint64_t req[3];                /* the largest request: 24 bytes */
     uint32_t done;
     uint64_t i = 0;
     long rc;
@@ -101,22 +110,28 @@ long do_mmu_update(struct cpu_regs *regs)
         return -ESRCH;
     rc = pt_drain(&c);
     for (; rc == 0 && i < count; i++) {
-        struct mmu_update req;
-
         if (c.budget-- <= 0) {
             rc = -ERESTART;
             break;
         }
-        if (copy_from_guest(&req, reqs + i * sizeof(req), sizeof(req))) {
+        if (copy_from_guest(req, reqs + i * size, size)) {
             rc = -EFAULT;
             break;
         }
-        if ((rc = mmu_update_one(&c, &req)))
+        if ((rc = one(&c, req)))
             break;
         done++;
     }
-    return batch_end(&c, regs, rc, i, count, sizeof(struct mmu_update), pdone, done);
+    return batch_end(&c, regs, rc, i, count, size, pdone, done);
 }
+
+long do_mmu_update(struct cpu_regs *regs)
+{
+    return run_batch(regs, sizeof(struct mmu_update), mmu_update_one);
+}
+
+_Static_assert(sizeof(struct mmu_update) <= 24 && sizeof(struct mmuext_op) <= 24,
+               "run_batch's request buffer");
 
 /* Switch the kernel base pointer: take the new L4 first (it may need
  * validating, which may be continued), then drop the old. */
@@ -174,8 +189,9 @@ static long page_op(struct pt_ctx *c, mfn_t dst, mfn_t src, bool copy)
     return rc;
 }
 
-static long mmuext_one(struct pt_ctx *c, const struct mmuext_op *op)
+static long mmuext_one(struct pt_ctx *c, const void *p)
 {
+    const struct mmuext_op *op = p;
     struct vcpu *v = current;
     uint64_t mask;
 
@@ -222,34 +238,7 @@ static long mmuext_one(struct pt_ctx *c, const struct mmuext_op *op)
 
 long do_mmuext_op(struct cpu_regs *regs)
 {
-    struct domain *d = current->domain;
-    uint64_t ops = regs->rdi, count = regs->rsi, pdone = regs->rdx;
-    struct pt_ctx c = { d, PT_BUDGET };
-    uint32_t done;
-    uint64_t i = 0;
-    long rc;
-
-    if ((rc = batch_start(&count, pdone, &done)))
-        return rc;
-    if (!foreign_ok(d, regs->r10))
-        return -ESRCH;
-    rc = pt_drain(&c);
-    for (; rc == 0 && i < count; i++) {
-        struct mmuext_op op;
-
-        if (c.budget-- <= 0) {
-            rc = -ERESTART;
-            break;
-        }
-        if (copy_from_guest(&op, ops + i * sizeof(op), sizeof(op))) {
-            rc = -EFAULT;
-            break;
-        }
-        if ((rc = mmuext_one(&c, &op)))
-            break;
-        done++;
-    }
-    return batch_end(&c, regs, rc, i, count, sizeof(struct mmuext_op), pdone, done);
+    return run_batch(regs, sizeof(struct mmuext_op), mmuext_one);
 }
 
 /* The L1 entry mapping va in the current kernel page tables, as a machine

@@ -9,7 +9,10 @@ Mica, having lost dom0 that way, powers the machine off cleanly: EXIT_OK.
 ptwr_hostile instead ends with a write the hypervisor must refuse; with no
 trap table the guest cannot take the fault, so Mica must crash the domain,
 say so on its own console ("domain 0 crashed: ..."), and power off with
-EXIT_DOM0_FAILED -- not panic.
+EXIT_DOM0_FAILED -- not panic.  traps_hostile does the same for exceptions
+whose bounce frame cannot be written and HYPERVISOR_iret frames that cannot
+be used, one crash per boot.  bench prints TSC measurements; only their
+presence is checked here.
 """
 import os
 import re
@@ -28,6 +31,31 @@ EXIT_DOM0_FAILED = getattr(mica_qemu, "EXIT_DOM0_FAILED", (0x13 << 1) | 1)
 # Every test of every kernel, in table order: a test that silently
 # disappears from a kernel is a failure too.
 EXPECTED = {
+    "misc": [
+        "reservation_matches_start_info",
+        "maximum_ram_page_covers_our_frames",
+        "machphys_mapping_is_the_read_only_m2p",
+        "memory_map_is_one_ram_range",
+        "memory_op_bad_pointers_and_ops",
+        "multicall_runs_each_entry",
+        "multicall_refuses_nesting_and_iret",
+        "multicall_long_batch_continues",
+        "features_linux_needs_are_reported",
+    ],
+    "time": [
+        "shared_info_is_mapped_and_masked",
+        "pvclock_is_valid_and_advances",
+        "wallclock_is_plausible",
+        "timer_virq_fires_after_block",
+        "timer_fires_while_running",
+        "stopped_timer_does_not_fire",
+        "singleshot_in_the_past_with_future_flag_is_etime",
+        "loopback_channel_send_and_poll",
+        "poll_times_out",
+        "runstate_area_is_kept",
+        "bad_event_ops_refused",
+        "registered_vcpu_info_takes_over",
+    ],
     "hello": [
         "start_info_magic_is_xen_3_0_x86_64",
         "start_info_is_the_page_passed_in_rsi",
@@ -77,7 +105,58 @@ EXPECTED = {
         "m2p_inverts_p2m",
         "machphys_update_sets_m2p",
     ],
+    "traps": [
+        "trap_table_of_guest_handlers_accepted",
+        "ud2_bounces_to_invalid_opcode_handler",
+        "bounce_frame_layout_matches_xen",
+        "bounce_frame_is_16_byte_aligned",
+        "hypervisor_iret_returns_with_all_registers_intact",
+        "handler_starts_with_ac_cleared_and_iret_restores_it",
+        "page_fault_read_unmapped_gives_cr2_and_error_0",
+        "page_fault_write_unmapped_sets_w_bit",
+        "page_fault_write_read_only_sets_p_and_w",
+        "single_step_raises_debug_trap",
+        "fpu_taskswitch_raises_nm_and_clears_ts",
+        "forced_emulation_cpuid_reports_xen_signature",
+        "forced_emulation_cpuid_sets_hypervisor_bit",
+        "plain_cpuid_runs_natively",
+        "set_segment_base_fs_moves_fs_relative_loads",
+        "stack_switch_accepts_a_kernel_stack",
+        "callbacks_register_and_unregister",
+        "set_trap_table_null_clears_and_reregisters",
+        "trap_gate_flag_masks_events_and_iret_unmasks",
+        "trap_gate_without_flag_leaves_events_unmasked",
+        "hypervisor_iret_restores_rax_rcx_r11",
+        "hypervisor_iret_in_syscall_loads_rcx_r11_from_rip_rflags",
+        "hypervisor_iret_cannot_raise_iopl_or_set_nt",
+        "hypervisor_iret_forces_rpl_3",
+        "hypervisor_iret_to_noncanonical_rip_gives_gp",
+        "cli_sti_raise_gp_zero",
+        "port_io_raises_gp_zero",
+        "descriptor_table_loads_raise_gp_zero",
+        "mov_to_cr3_raises_gp_zero",
+        "unknown_msr_access_raises_gp_zero",
+        "wrmsr_fs_base_into_hypervisor_range_refused",
+        "invlpg_and_swapgs_raise_gp_zero",
+        "hlt_wbinvd_and_cr0_read_emulated_or_gp_zero",
+        "int_0x20_without_gate_raises_gp_with_idt_error_code",
+        "reading_hypervisor_memory_raises_page_fault",
+        "writing_the_m2p_raises_page_fault",
+        "set_trap_table_hypervisor_handler_is_einval",
+        "set_trap_table_bad_pointer_is_efault",
+        "callbacks_in_hypervisor_refused",
+        "callback_op_unknown_op_is_enosys",
+        "stack_switch_into_hypervisor_refused",
+        "set_segment_base_into_hypervisor_refused",
+        "int3_reaches_breakpoint_handler_after_the_instruction",
+    ],
 }
+
+# Tests that fail today because of a hypervisor bug, with a word from their
+# FAIL reason.  They must keep failing that way (a kernel with a failure
+# shuts down with SHUTDOWN_crash); once the bug is fixed the test passes and
+# this table must lose its entry.
+KNOWN_FAILURES = {}
 
 HV_CMDLINE = "loglvl=info"
 
@@ -114,14 +193,18 @@ def run_kit(tmp_path, name, guest_cmdline):
 
 def assert_all_passed(name, status, text, glines):
     results = kit_results(glines)
-    failed = {t: r for t, (v, r) in results.items() if v != "PASS"}
+    known = KNOWN_FAILURES.get(name, {})
+    fixed = [t for t in known if results.get(t, (None,))[0] == "PASS"]
+    assert not fixed, f"known failures now pass: remove them from KNOWN_FAILURES: {fixed}"
+    failed = {t: r for t, (v, r) in results.items()
+              if v != "PASS" and not (v == "FAIL" and t in known and known[t] in (r or ""))}
     assert not failed, "tests not passed:\n" + "\n".join(
         f"  {t}: {r}" for t, r in failed.items()) + "\n" + text
     assert list(results) == EXPECTED[name], text
-    n = len(EXPECTED[name])
-    assert f"kit: {n} passed, 0 failed, 0 skipped" in glines, text
+    n, k = len(EXPECTED[name]), len(known)
+    assert f"kit: {n - k} passed, {k} failed, 0 skipped" in glines, text
     assert glines[0] == f"kit: mica-testkit kernel '{name}', {n} tests", text
-    assert status == EXIT_OK, text
+    assert status == (EXIT_DOM0_FAILED if known else EXIT_OK), text
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -132,8 +215,10 @@ def test_kit_kernel_passes_and_powers_off(tmp_path, name):
     # may drop a leading image name, as Xen does with GRUB's).
     cmd = [l for l in glines if l.startswith("kit: cmdline ")]
     assert cmd and "kit.token=42" in cmd[0], text
-    # The guest asked to power off and Mica said so.
-    assert any(re.search(r"domain 0 shut down: poweroff", l) for l in lines), text
+    # The guest asked to power off (or, with known failures, to crash) and
+    # Mica said so.
+    how = "crash" if KNOWN_FAILURES.get(name) else "poweroff"
+    assert any(re.search(rf"domain 0 shut down: {how}", l) for l in lines), text
 
 
 def test_kit_only_runs_the_named_tests(tmp_path):
@@ -169,6 +254,70 @@ def test_ptwr_writable_self_mapping_crashes_only_the_domain(tmp_path):
     assert not any(l.startswith(("PANIC", "FATAL TRAP")) for l in lines), text
     assert status == EXIT_DOM0_FAILED, text
     assert status != EXIT_PANIC
+
+
+# traps_hostile: one boot per KIT_CRASHES test (kit.only=), each an
+# exception or a HYPERVISOR_iret the hypervisor cannot carry out; the first
+# test proves the trap table works.  {test: words of Mica's crash line}.
+TRAPS_HOSTILE = {
+    "exception_on_unmapped_stack_crashes_domain": "stack",
+    "exception_on_read_only_stack_crashes_domain": "stack",
+    "exception_on_stack_in_hypervisor_crashes_domain": "stack",
+    "hypervisor_iret_with_unreadable_frame_crashes_domain": "HYPERVISOR_iret",
+    "hypervisor_iret_to_user_mode_without_user_table_crashes_domain": "user page table",
+    "fault_after_trap_table_cleared_crashes_domain": "unhandled invalid opcode",
+}
+
+
+@pytest.mark.parametrize("crash_test", sorted(TRAPS_HOSTILE))
+def test_traps_hostile_crashes_only_the_domain(tmp_path, crash_test):
+    """A bounce frame that cannot be written (unmapped, read-only, or in the
+    hypervisor), an unreadable iret frame, an iret to user mode without a
+    user page table, a fault with no handler: Mica crashes the domain, says
+    so, and powers off with EXIT_DOM0_FAILED -- no panic, no FAIL."""
+    status, text, lines, glines = run_kit(
+        tmp_path, "traps_hostile", f"traps_hostile kit.only=trap_table_delivers_ud2,{crash_test}")
+    results = kit_results(glines)
+    assert results.get("trap_table_delivers_ud2", (None,))[0] == "PASS", text
+    assert not any(v == "FAIL" for v, _ in results.values()), text
+    skipped = len(TRAPS_HOSTILE) - 1
+    assert f"kit: 1 passed, 0 failed, {skipped} skipped" in glines, text
+    assert f"kit: EXPECT CRASH {crash_test}" in glines, text
+    crash = [l for l in lines if re.search(r"(\bd0\b|domain 0)\b.*\bcrashed\b", l)]
+    assert crash, text
+    assert TRAPS_HOSTILE[crash_test] in crash[0], text
+    assert text.index("EXPECT CRASH") < text.index(crash[0]), text
+    assert not any("shut down" in l for l in lines), text
+    assert not any(l.startswith(("PANIC", "FATAL TRAP")) for l in lines), text
+    assert status == EXIT_DOM0_FAILED, text
+
+
+# bench: every measure prints "kit: bench <name>.median|.min <ticks> tsc-ticks".
+# Only presence and sanity are checked here; the numbers are `make bench`'s.
+BENCH_MEASURES = [
+    "tsc_read", "null_hypercall", "mmu_update_l1", "update_va_mapping", "ptwr_xchg",
+    "pin_unpin_l1", "exception_bounce_int3", "cpuid_forced_emulation", "cpuid_native",
+]
+
+
+def test_bench_kernel_reports_every_measure(tmp_path):
+    status, text, lines, glines = run_kit(tmp_path, "bench", "bench")
+    results = kit_results(glines)
+    assert all(v == "PASS" for v, _ in results.values()), text
+    assert list(results) == [f"bench_{m}" for m in BENCH_MEASURES], text
+    got = {}
+    for l in glines:
+        m = re.match(r"^kit: bench (\S+) (\d+) (\S+)$", l)
+        if m:
+            assert m.group(1) not in got, f"{m.group(1)} twice"
+            got[m.group(1)] = (int(m.group(2)), m.group(3))
+    want = [f"{m}.{s}" for m in BENCH_MEASURES for s in ("median", "min")]
+    assert sorted(got) == sorted(want), text
+    for key, (value, unit) in got.items():
+        assert value > 0 and unit == "tsc-ticks", (key, value, unit)
+    for m in BENCH_MEASURES:
+        assert got[f"{m}.min"][0] <= got[f"{m}.median"][0], m
+    assert status == EXIT_OK, text
 
 
 # ---- the images themselves (no boot needed) --------------------------------
@@ -211,7 +360,7 @@ def xen_notes(data, off, size):
     return notes
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED) + ["ptwr_hostile"])
+@pytest.mark.parametrize("name", sorted(EXPECTED) + ["ptwr_hostile", "traps_hostile", "bench"])
 def test_kit_image_has_xen_notes_and_loads_by_paddr(name):
     with open(guest(name), "rb") as f:
         data = f.read()

@@ -55,13 +55,14 @@ extern uint8_t boot_stack_bottom[], boot_stack_top[];
 
 extern const uint64_t entry_stubs[256];
 
-static void set_gate(unsigned int vec, uint64_t handler, unsigned int ist)
+static void set_gate(unsigned int vec, uint64_t handler, unsigned int ist,
+                     unsigned int dpl)
 {
     idt[vec] = (struct idt_gate){
         .offset_lo = (uint16_t)handler,
         .selector = __HYPERVISOR_CS,
         .ist = (uint8_t)ist,
-        .type_attr = 0x8e,          /* present, DPL 0, 64-bit interrupt gate */
+        .type_attr = (uint8_t)(0x8e | dpl << 5),   /* present 64-bit interrupt gate */
         .offset_mid = (uint16_t)(handler >> 16),
         .offset_hi = (uint32_t)(handler >> 32),
     };
@@ -125,10 +126,15 @@ void traps_init(void)
         : "rax", "memory");
 
     for (unsigned int v = 0; v < 256; v++)
-        set_gate(v, entry_stubs[v], 0);
-    set_gate(2, entry_stubs[2], IST_NMI);
-    set_gate(8, entry_stubs[8], IST_DF);
-    set_gate(18, entry_stubs[18], IST_MC);
+        set_gate(v, entry_stubs[v], 0, 0);
+    set_gate(2, entry_stubs[2], IST_NMI, 0);
+    set_gate(8, entry_stubs[8], IST_DF, 0);
+    set_gate(18, entry_stubs[18], IST_MC, 0);
+    /* int3 and into from the guest kernel (ring 3) must arrive as #BP and
+     * #OF, not as #GP, as on Xen: their gates are DPL 3.  Every other
+     * `int n` from ring 3 raises #GP, which the guest gets. */
+    set_gate(3, entry_stubs[3], 0, 3);
+    set_gate(4, entry_stubs[4], 0, 3);
 
     struct desc_ptr idtr = { sizeof(idt) - 1, (uint64_t)idt };
     __asm__ volatile("lidt %0" : : "m"(idtr));

@@ -18,6 +18,7 @@
 #include <mica/paging.h>
 #include <mica/printk.h>
 #include <mica/string.h>
+#include <mica/time.h>
 
 #define MAX_P2M_FRAMES 8192             /* p2m of up to 16 GiB */
 #define SLACK_PAGES    128              /* 512 KiB after the region */
@@ -199,7 +200,9 @@ int dom0_build(struct domain *d, struct vcpu *v, const struct dom0_modules *m,
         mica_snprintf(why, why_len, "not enough free memory for %lu MiB", mem_bytes >> 20);
         return -ENOMEM;
     }
-    ((struct shared_info *)mm_map_frame(d->shared_info_mfn))->vcpu_info[0].evtchn_upcall_mask = 1;
+    struct shared_info *shared = mm_map_frame(d->shared_info_mfn);
+    shared->vcpu_info[0].evtchn_upcall_mask = 1;
+    time_set_wallclock(shared);
 
     for (unsigned int i = 0; i < img.nr_seg; i++)
         copy_in(&l, img.seg[i].vaddr, (const uint8_t *)m->kernel + img.seg[i].offset,
@@ -230,6 +233,7 @@ int dom0_build(struct domain *d, struct vcpu *v, const struct dom0_modules *m,
     v->vcpu_id = 0;
     v->guest_table = l4;
     v->guest_table_user = INVALID_MFN;
+    v->vcpu_info_mfn = INVALID_MFN;
     v->kernel_mode = true;
     v->regs = (struct cpu_regs){
         .rip = img.notes.entry, .rsp = pfn_va(&l, l.stack + STACK_PAGES),

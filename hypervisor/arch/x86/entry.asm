@@ -6,6 +6,7 @@
 ; 22 quadwords on the stack keep it aligned for the C call.
 
 bits 64
+%include "regs.inc"
 default rel
 extern exception_handler
 
@@ -21,39 +22,11 @@ extern exception_handler
 section .text
 align 16
 common_entry:
-        push    rax
-        push    rbx
-        push    rcx
-        push    rdx
-        push    rsi
-        push    rdi
-        push    rbp
-        push    r8
-        push    r9
-        push    r10
-        push    r11
-        push    r12
-        push    r13
-        push    r14
-        push    r15
+        PUSH_GPRS
         cld
         mov     rdi, rsp
         call    exception_handler
-        pop     r15
-        pop     r14
-        pop     r13
-        pop     r12
-        pop     r11
-        pop     r10
-        pop     r9
-        pop     r8
-        pop     rbp
-        pop     rdi
-        pop     rsi
-        pop     rdx
-        pop     rcx
-        pop     rbx
-        pop     rax
+        POP_GPRS
         add     rsp, 16                 ; vector and error code
 global exception_iret_insn
 exception_iret_insn:

@@ -11,6 +11,7 @@
 ; non-canonical RIP would fault in ring 0 on the guest's stack.
 
 bits 64
+%include "regs.inc"
 default rel
 
 %define TRAP_SYSCALL 0x100
@@ -38,21 +39,7 @@ section .text
         push    rcx                     ; guest RIP
         push    0                       ; error code
         push    %2                      ; vector
-        push    rax
-        push    rbx
-        push    rcx
-        push    rdx
-        push    rsi
-        push    rdi
-        push    rbp
-        push    r8
-        push    r9
-        push    r10
-        push    r11
-        push    r12
-        push    r13
-        push    r14
-        push    r15
+        PUSH_GPRS
         cld
         xor     ebp, ebp                ; the backtrace ends here
         mov     rdi, rsp
@@ -82,41 +69,13 @@ guest_exit:
         inc     rax
         cmp     rax, 1
         ja      .iret
-        pop     r15
-        pop     r14
-        pop     r13
-        pop     r12
-        pop     r11
-        pop     r10
-        pop     r9
-        pop     r8
-        pop     rbp
-        pop     rdi
-        pop     rsi
-        pop     rdx
-        pop     rcx
-        pop     rbx
-        pop     rax
+        POP_GPRS
         mov     rcx, [rsp + 2 * 8]      ; RIP
         mov     r11, [rsp + 4 * 8]      ; RFLAGS
         mov     rsp, [rsp + 5 * 8]      ; guest RSP, last
         o64 sysret
 .iret:
-        pop     r15
-        pop     r14
-        pop     r13
-        pop     r12
-        pop     r11
-        pop     r10
-        pop     r9
-        pop     r8
-        pop     rbp
-        pop     rdi
-        pop     rsi
-        pop     rdx
-        pop     rcx
-        pop     rbx
-        pop     rax
+        POP_GPRS
         add     rsp, 16                 ; vector and error code
 global guest_iret_insn
 guest_iret_insn:

@@ -29,6 +29,9 @@ static const hypercall_fn hypercall_table[] = {
     [__HYPERVISOR_callback_op] = do_callback_op,
     [__HYPERVISOR_memory_op] = do_memory_op,
     [__HYPERVISOR_multicall] = do_multicall,
+    [__HYPERVISOR_set_timer_op] = do_set_timer_op,
+    [__HYPERVISOR_vcpu_op] = do_vcpu_op,
+    [__HYPERVISOR_event_channel_op] = do_event_channel_op,
     [__HYPERVISOR_mmu_update] = do_mmu_update,
     [__HYPERVISOR_update_va_mapping] = do_update_va_mapping,
     [__HYPERVISOR_xen_version] = do_xen_version,
@@ -104,6 +107,7 @@ void hypercall_entry(struct cpu_regs *regs)
     }
     if (nr == __HYPERVISOR_iret) {
         do_iret(regs);
+        pv_deliver_events(current, regs);
         guest_exit(regs);
     }
     rc = dispatch(nr, regs);
@@ -111,6 +115,7 @@ void hypercall_entry(struct cpu_regs *regs)
         regs->rip -= 2;         /* re-issue the syscall with the new args */
     else
         regs->rax = (uint64_t)rc;
+    pv_deliver_events(current, regs);
     guest_exit(regs);
 }
 
@@ -169,7 +174,7 @@ long do_sched_op(struct cpu_regs *regs)
             console_flush_line(current->domain);
         domain_shutdown(current->domain, sd.reason);
     default:
-        return -ENOSYS;
+        return do_sched_op_timers(regs);    /* block, poll */
     }
 }
 

@@ -17,6 +17,7 @@
 #include <mica/ptwr_emul.h>
 #include <mica/pv.h>
 #include <mica/string.h>
+#include <mica/time.h>
 #include <mica/traps.h>
 
 struct vcpu *current;
@@ -34,6 +35,8 @@ void vcpu_start(struct vcpu *v)
     struct cpu_regs *frame = (struct cpu_regs *)(top - sizeof(*frame));
 
     current = v;
+    v->started_at = system_time_ns();
+    time_update_vcpu(v, &vcpu_info_of(v)->time);
     *frame = v->regs;
     frame->rflags = (frame->rflags & GUEST_RFLAGS_KEEP) | X86_EFLAGS_IF | 2;
     write_cr3(v->guest_table << PAGE_SHIFT);
@@ -145,18 +148,20 @@ void guest_trap(struct cpu_regs *r)
     char why[96];
 
     if (r->vector == 14 && ptwr_fault(r))
-        return;
+        goto out;
     if (r->vector == 6 && pv_emulate_cpuid(current, r))
-        return;
+        goto out;
     if (r->vector == 13 && pv_emulate_privop(current, r))
-        return;
+        goto out;
     if (r->vector < 32 && current->trap_ctxt[r->vector].address) {
         pv_inject_exception(current, r, (unsigned int)r->vector, r->error_code);
-        return;
+        goto out;
     }
     mica_snprintf(why, sizeof(why), "unhandled %s (vector %lu, error %#lx) at %#lx",
                   r->vector < 32 ? exception_name(r->vector) : "interrupt",
                   r->vector, r->error_code, r->rip);
     dump_guest_regs(r);
     domain_crash(current->domain, why);
+out:
+    pv_deliver_events(current, r);
 }

@@ -15,6 +15,7 @@
  */
 #include <abi/callback.h>
 #include <mica/domain.h>
+#include <mica/event.h>
 #include <mica/errno.h>
 #include <mica/guest_access.h>
 #include <mica/hypercall.h>
@@ -38,11 +39,15 @@
 /* Bits a guest may set through iret: arithmetic, TF, DF, OF, AC, ID. */
 #define IRET_KEEP 0x00250fd5UL
 
-static struct vcpu_info *vcpu_info_of(struct vcpu *v)
+struct vcpu_info *vcpu_info_of(struct vcpu *v)
 {
+    if (v->vcpu_info_mfn != INVALID_MFN)
+        return (struct vcpu_info *)((uint8_t *)mm_map_frame(v->vcpu_info_mfn) +
+                                    v->vcpu_info_offset);
     return &((struct shared_info *)mm_map_frame(v->domain->shared_info_mfn))
                 ->vcpu_info[v->vcpu_id];
 }
+
 
 static bool has_errcode(unsigned int vector)
 {
@@ -96,6 +101,14 @@ static void bounce(struct vcpu *v, struct cpu_regs *r, uint64_t handler,
     r->rsp = sp;
     r->rflags &= ~BOUNCE_CLEAR;
     r->vector = TRAP_SYSCALL;           /* leave by SYSRET: rcx/r11 are saved */
+}
+
+/* On the way back to the guest: an event pending and not masked goes to
+ * the event callback first (section 5: always with events then masked). */
+void pv_deliver_events(struct vcpu *v, struct cpu_regs *r)
+{
+    if (evtchn_upcall_pending(v) && v->event_callback)
+        bounce(v, r, v->event_callback, TBF_INTERRUPT, 0);
 }
 
 void pv_inject_exception(struct vcpu *v, struct cpu_regs *r, unsigned int vector,

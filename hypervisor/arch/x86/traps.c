@@ -8,6 +8,8 @@
  */
 #include <mica/cmdline.h>
 #include <mica/domain.h>
+#include <mica/pv.h>
+#include <mica/time.h>
 #include <mica/power.h>
 #include <mica/printk.h>
 #include <mica/traps.h>
@@ -114,6 +116,14 @@ void exception_handler(struct cpu_regs *r)
         mica_snprintf(why, sizeof(why), "return to an invalid context (%s at the iret)",
                       exception_name(r->vector));
         domain_crash(current->domain, why);
+    }
+    /* The local APIC timer: guest deadlines.  From guest context, a
+     * pending event goes to the guest on the way back. */
+    if (r->vector == TIMER_VECTOR && !in_fatal) {
+        timer_interrupt();
+        if ((r->cs & 3) == 3 && current)
+            pv_deliver_events(current, r);
+        return;
     }
     /* A device interrupt: none is enabled, so this is a spurious one (the
      * 8259's IRQ 7 or 15 while masked).  Say so once and carry on. */

@@ -11,6 +11,7 @@
 #include <mica/x86.h>
 
 struct domain;
+struct evtchn_domain;
 
 /* A virtual CPU of a PV guest. */
 struct vcpu {
@@ -30,6 +31,13 @@ struct vcpu {
     bool syscall_masks;         /* CALLBACKF_mask_events on the syscall callback */
     uint64_t kernel_ss, kernel_sp;  /* stack_switch: the stack for user->kernel */
     uint64_t cr4_guest;         /* CR4 bits the guest set (OSFXSR, OSXMMEXCPT) */
+
+    /* Time (common/schedule.c). */
+    uint64_t timer_deadline;    /* system time for VIRQ_TIMER, 0 = none */
+    uint64_t started_at;        /* system time the vCPU first ran */
+    uint64_t runstate_guest;    /* guest VA of its vcpu_runstate_info, 0 = none */
+    mfn_t vcpu_info_mfn;        /* VCPUOP_register_vcpu_info page, or INVALID_MFN */
+    unsigned int vcpu_info_offset;
 };
 
 struct domain {
@@ -45,6 +53,9 @@ struct domain {
     /* Page tables waiting to drop their entries' references (mm/pt.c). */
     mfn_t deval_head;
 
+    /* Event channels (common/event_channel.c). */
+    struct evtchn_domain *evtchn;
+
     /* Running it. */
     struct vcpu *vcpu0;
     mfn_t shared_info_mfn;      /* struct shared_info, owned by the domain */
@@ -52,6 +63,14 @@ struct domain {
     char console_line[128];     /* console_io output waiting for its newline */
     unsigned int console_len;
 };
+
+/* The live vcpu_info of v: in shared_info, or where the guest registered
+ * it (arch/x86/pv_traps.c). */
+struct vcpu_info *vcpu_info_of(struct vcpu *v);
+struct vcpu_runstate_info;
+void runstate_fill(struct vcpu *v, struct vcpu_runstate_info *ri);
+void runstate_update(struct vcpu *v);
+void timer_interrupt(void);
 
 /* The vCPU running on this (the only) CPU. */
 extern struct vcpu *current;

@@ -25,5 +25,9 @@ long do_fpu_taskswitch(struct cpu_regs *regs);
 long do_set_segment_base(struct cpu_regs *regs);
 long do_memory_op(struct cpu_regs *regs);
 long do_multicall(struct cpu_regs *regs);
+long do_set_timer_op(struct cpu_regs *regs);
+long do_vcpu_op(struct cpu_regs *regs);
+long do_sched_op_timers(struct cpu_regs *regs);
+long do_event_channel_op(struct cpu_regs *regs);
 
 #endif /* MICA_HYPERCALL_H */

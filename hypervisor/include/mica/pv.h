@@ -14,6 +14,8 @@ void pv_inject_exception(struct vcpu *v, struct cpu_regs *r, unsigned int vector
                          uint64_t error_code);
 /* `syscall` executed in guest user mode: enter the guest kernel. */
 void pv_user_syscall(struct vcpu *v, struct cpu_regs *r);
+/* Before returning to the guest: deliver a pending, unmasked event. */
+void pv_deliver_events(struct vcpu *v, struct cpu_regs *r);
 /* HYPERVISOR_iret: never a normal result, so outside the table. */
 void do_iret(struct cpu_regs *regs);
 /* #UD with Xen's forced-emulation prefix: emulate CPUID. */
