@@ -21,8 +21,8 @@
 #include <mica/string.h>
 #include <mica/time.h>
 #include <mica/traps.h>
+#include <mica/version.h>
 
-#define MICA_VERSION "0.1"
 
 extern const char _image_end[];
 

@@ -16,6 +16,7 @@
 #include <mica/hypercall.h>
 #include <mica/mm.h>
 #include <mica/pv.h>
+#include <mica/sched.h>
 #include <mica/time.h>
 
 /* An event is pending for v, masked or not (what ends a block). */
@@ -67,6 +68,13 @@ static void wait_for_event(struct vcpu *v)
         halt_once(v, 0);
 }
 
+/* Linux's idle is "sti; hlt": events are unmasked, then we wait. */
+void sched_block(struct vcpu *v)
+{
+    vcpu_info_of(v)->evtchn_upcall_mask = 0;
+    wait_for_event(v);
+}
+
 long do_set_timer_op(struct cpu_regs *regs)
 {
     set_deadline(current, regs->rdi);
@@ -105,9 +113,7 @@ long do_sched_op_timers(struct cpu_regs *regs)
 
     switch (regs->rdi) {
     case SCHEDOP_block:
-        /* Linux's idle: "sti; hlt" -- events are unmasked, then we wait. */
-        vcpu_info_of(v)->evtchn_upcall_mask = 0;
-        wait_for_event(v);
+        sched_block(v);
         return 0;
     case SCHEDOP_poll:
         return sched_poll(v, regs->rsi);

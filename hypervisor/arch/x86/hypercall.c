@@ -17,6 +17,8 @@
 #include <mica/printk.h>
 #include <mica/pv.h>
 #include <mica/string.h>
+#include <mica/time.h>
+#include <mica/version.h>
 
 typedef long (*hypercall_fn)(struct cpu_regs *regs);
 
@@ -127,6 +129,33 @@ static void console_flush_line(struct domain *d)
     d->console_len = 0;
 }
 
+/*
+ * An unprivileged domain's console output is rate-limited so that a guest
+ * cannot hold the serial line (and the CPU that polls it): a burst of
+ * CONSOLE_BURST bytes, refilled at CONSOLE_RATE bytes per second; what
+ * exceeds it is dropped, and the domain's next line says how much.
+ */
+#define CONSOLE_BURST (64 * 1024)
+#define CONSOLE_RATE  (16 * 1024)
+
+static bool console_allow(struct domain *d, uint64_t n)
+{
+    uint64_t now = system_time_ns();
+
+    if (d->is_privileged)
+        return true;
+    d->console_tokens += (now - d->console_refill) / (1000000000ULL / CONSOLE_RATE);
+    d->console_refill = now;
+    if (d->console_tokens > CONSOLE_BURST)
+        d->console_tokens = CONSOLE_BURST;
+    if (d->console_tokens < n) {
+        d->console_dropped += n;
+        return false;
+    }
+    d->console_tokens -= n;
+    return true;
+}
+
 long do_console_io(struct cpu_regs *regs)
 {
     struct domain *d = current->domain;
@@ -137,6 +166,15 @@ long do_console_io(struct cpu_regs *regs)
         return -ENOSYS;         /* reading the console: not yet (dom0 only) */
     if (count > (1U << 20))
         return -EINVAL;
+    if (!console_allow(d, count))
+        return (long)count;     /* dropped, as Xen does: the guest need not retry */
+    if (d->console_dropped) {
+        char note[64];
+        int n = mica_snprintf(note, sizeof(note), "[%lu bytes of output dropped]",
+                              d->console_dropped);
+        guest_console_line(d->domain_id, note, (size_t)n);
+        d->console_dropped = 0;
+    }
     for (uint64_t done = 0; done < count;) {
         size_t n = MIN(sizeof(chunk), count - done);
         if (copy_from_guest(chunk, buf + done, n))
@@ -165,6 +203,13 @@ long do_sched_op(struct cpu_regs *regs)
     switch (regs->rdi) {
     case SCHEDOP_yield:
         return 0;               /* one vCPU: nothing else to run */
+    case SCHEDOP_shutdown_code:
+        if (copy_from_guest(&sd, regs->rsi, sizeof(sd)))
+            return -EFAULT;
+        if (sd.reason > SHUTDOWN_MAX)
+            return -EINVAL;
+        current->domain->shutdown_code = sd.reason;    /* reported if it dies */
+        return 0;
     case SCHEDOP_shutdown:
         if (copy_from_guest(&sd, regs->rsi, sizeof(sd)))
             return -EFAULT;
@@ -213,6 +258,19 @@ long do_xen_version(struct cpu_regs *regs)
         fi.submap = fi.submap_idx == 0 ? feature_bits() : 0;
         return copy_to_guest(arg, &fi, sizeof(fi)) ? -EFAULT : 0;
     }
+    case XENVER_compile_info: {
+        struct xen_compile_info ci = { .compiler = "gcc " __VERSION__,
+                                       .compile_by = "mica", .compile_domain = "mica",
+                                       .compile_date = __DATE__ " " __TIME__ };
+        return copy_to_guest(arg, &ci, sizeof(ci)) ? -EFAULT : 0;
+    }
+    case XENVER_changeset: {
+        xen_changeset_info_t c = "mica " MICA_VERSION;
+        return copy_to_guest(arg, c, sizeof(c)) ? -EFAULT : 0;
+    }
+    case XENVER_guest_handle:
+        return copy_to_guest(arg, current->domain->handle, sizeof(xen_domain_handle_t))
+                   ? -EFAULT : 0;
     case XENVER_pagesize:
         return PAGE_SIZE;
     case XENVER_platform_parameters: {

@@ -11,6 +11,7 @@
 #include <mica/domain.h>
 #include <mica/guest_access.h>
 #include <mica/pv.h>
+#include <mica/sched.h>
 #include <mica/string.h>
 
 #define XEN_CPUID_BASE 0x40000000U
@@ -194,8 +195,10 @@ bool pv_emulate_privop(struct vcpu *v, struct cpu_regs *r)
         rex = b[0];
         len = 1;
     }
-    if (b[len] == 0xf4 && !rex) {                   /* hlt: nothing to wait for yet */
-        ok = true, len += 1;
+    if (b[len] == 0xf4 && !rex) {                   /* hlt: block, as Xen does */
+        r->rip += 1;
+        sched_block(v);
+        return true;
     } else if (b[len] == 0x0f) {
         switch (b[len + 1]) {
         case 0x30: ok = emulate_wrmsr(v, r), len += 2; break;

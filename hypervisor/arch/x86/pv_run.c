@@ -65,6 +65,8 @@ void domain_shutdown(struct domain *d, unsigned int reason)
 void domain_crash(struct domain *d, const char *why)
 {
     pr_err("domain %u crashed: %s", d->domain_id, why);
+    if (d->shutdown_code)
+        pr_err("domain %u had set shutdown code %u", d->domain_id, d->shutdown_code);
     pr_info("powering off (dom0 is gone)");
     machine_power_off(MICA_EXIT_DOM0_FAILED);
 }

@@ -62,6 +62,11 @@ struct domain {
     unsigned long vm_assist;    /* VMASST_TYPE_* bits enabled */
     char console_line[128];     /* console_io output waiting for its newline */
     unsigned int console_len;
+    uint64_t console_tokens;    /* rate limit for unprivileged domains */
+    uint64_t console_refill;    /* system time of the last refill */
+    uint64_t console_dropped;   /* bytes dropped since the last line */
+    xen_domain_handle_t handle; /* the toolstack's UUID (zero for dom0) */
+    unsigned int shutdown_code; /* SCHEDOP_shutdown_code, reported on a crash */
 };
 
 /* The live vcpu_info of v: in shared_info, or where the guest registered

@@ -611,10 +611,21 @@ static int hlt_wbinvd_and_cr0_read_emulated_or_gp_zero(void)
     static const char *const names[] = { "hlt", "wbinvd", "mov %cr0" };
     uint64_t cr0 = 0;
 
+    volatile struct vcpu_info *vi = kit_vcpu_info();
+
+    if (!vi)
+        return kit_fail("shared_info is not mapped (run the whole kernel)");
     for (unsigned int i = 0; i < 3; i++) {
-        if (i == 0)
+        if (i == 0) {
+            /* hlt blocks until an event is pending (and unmasks events, as
+             * SCHEDOP_block does): make one pending so it returns at once,
+             * then put the vcpu_info back as it was. */
+            uint8_t mask = vi->evtchn_upcall_mask;
+            vi->evtchn_upcall_pending = 1;
             KIT_PROBE("hlt", : : : KIT_RESUME_CLOBBERS);
-        else if (i == 1)
+            vi->evtchn_upcall_mask = mask;
+            vi->evtchn_upcall_pending = 0;
+        } else if (i == 1)
             KIT_PROBE("wbinvd", : : : KIT_RESUME_CLOBBERS);
         else
             KIT_PROBE("movq %%cr0, %0", : "=r"(cr0) : : KIT_RESUME_CLOBBERS);
