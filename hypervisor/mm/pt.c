@@ -55,6 +55,7 @@
  * general reference on the page.
  */
 #include <mica/bug.h>
+#include <mica/desc_check.h>
 #include <mica/errno.h>
 #include <mica/mm.h>
 #include <mica/string.h>
@@ -215,6 +216,10 @@ static int type_ref(struct pt_ctx *c, struct page_info *pg, enum pgt type)
             c->budget -= pg->nr_done;
             devalidate_now(c, pg);
         }
+        /* A descriptor page must hold only descriptors a guest may have
+         * (mica/desc_check.h); checked (and fixed up) as it takes the type. */
+        if (type == PGT_seg_desc && desc_page_check(table_of(pg)) < 0)
+            return -EINVAL;
         pg->type = type;
         pg->type_count = 1;
         if (!is_pt(type))

@@ -162,6 +162,12 @@ void syscall_init(void)
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
 }
 
+/* Page i (0..13) of the GDT: where a guest's descriptor frame i appears. */
+void *gdt_guest_page(unsigned int i)
+{
+    return &gdt[i * 512];
+}
+
 bool stack_contains(uint64_t lo, uint64_t hi)
 {
     if (lo >= (uint64_t)boot_stack_bottom && hi <= (uint64_t)boot_stack_top)

@@ -24,6 +24,8 @@ typedef long (*hypercall_fn)(struct cpu_regs *regs);
 
 static const hypercall_fn hypercall_table[] = {
     [__HYPERVISOR_set_trap_table] = do_set_trap_table,
+    [__HYPERVISOR_set_gdt] = do_set_gdt,
+    [__HYPERVISOR_update_descriptor] = do_update_descriptor,
     [__HYPERVISOR_stack_switch] = do_stack_switch,
     [__HYPERVISOR_set_callbacks] = do_set_callbacks,
     [__HYPERVISOR_fpu_taskswitch] = do_fpu_taskswitch,

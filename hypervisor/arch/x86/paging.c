@@ -104,6 +104,23 @@ static void map_image_range(uint64_t *l4, const char *start, const char *end,
         map_4k(l4, va, image_virt_to_phys((void *)va), flags);
 }
 
+static uint64_t *idle_l4;
+
+/* Point one 4 KiB page of the image at another frame (pa), or back at its
+ * own when pa is ~0: the GDT window takes a guest's descriptor frames this
+ * way.  The image's tables are shared by every guest L4 (slot 261). */
+void paging_remap_image_page(const void *va, paddr_t pa)
+{
+    uint64_t v = (uint64_t)va, *t = idle_l4;
+
+    for (int shift = 39; shift > 12; shift -= 9)
+        t = phys_to_virt(t[(v >> shift) & 511] & PTE_ADDR_MASK);
+    if (pa == ~(paddr_t)0)
+        pa = image_virt_to_phys(va);
+    t[(v >> 12) & 511] = pa | PTE_P | PTE_W | nx_bit;
+    __asm__ volatile("invlpg (%0)" : : "r"(v) : "memory");
+}
+
 void paging_init(paddr_t end, paddr_t m2p_pa, uint64_t m2p_bytes)
 {
     uint32_t a, b, c, d;
@@ -125,6 +142,7 @@ void paging_init(paddr_t end, paddr_t m2p_pa, uint64_t m2p_bytes)
 
     uint64_t *l4 = new_table();
     uint64_t g = pge ? PTE_G : 0;
+    idle_l4 = l4;
     for (paddr_t pa = 0; pa < end; pa += MiB(2))
         map_2m(l4, DIRECTMAP_VIRT_START + pa, pa, PTE_P | PTE_W | g | nx_bit);
     map_image_range(l4, _text_start, _text_end, PTE_P | g);

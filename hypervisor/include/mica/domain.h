@@ -31,6 +31,8 @@ struct vcpu {
     bool syscall_masks;         /* CALLBACKF_mask_events on the syscall callback */
     uint64_t kernel_ss, kernel_sp;  /* stack_switch: the stack for user->kernel */
     uint64_t cr4_guest;         /* CR4 bits the guest set (OSFXSR, OSXMMEXCPT) */
+    mfn_t gdt_frames[14];       /* set_gdt: its descriptor frames (seg_desc) */
+    unsigned int gdt_nr;
 
     /* Time (common/schedule.c). */
     uint64_t timer_deadline;    /* system time for VIRQ_TIMER, 0 = none */

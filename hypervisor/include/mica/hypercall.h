@@ -29,5 +29,7 @@ long do_set_timer_op(struct cpu_regs *regs);
 long do_vcpu_op(struct cpu_regs *regs);
 long do_sched_op_timers(struct cpu_regs *regs);
 long do_event_channel_op(struct cpu_regs *regs);
+long do_set_gdt(struct cpu_regs *regs);
+long do_update_descriptor(struct cpu_regs *regs);
 
 #endif /* MICA_HYPERCALL_H */

@@ -48,4 +48,7 @@ paddr_t image_virt_to_phys(const void *va);
  */
 void paging_init(paddr_t directmap_end, paddr_t m2p_pa, uint64_t m2p_bytes);
 
+/* Remap one image page (not global) to pa; pa = ~0 restores it. */
+void paging_remap_image_page(const void *va, paddr_t pa);
+
 #endif /* MICA_PAGING_H */

@@ -13,6 +13,8 @@ void traps_init(void);
 void exception_handler(struct cpu_regs *regs);
 /* "page fault", "general protection", ... for vectors 0-31. */
 const char *exception_name(uint64_t vector);
+/* The GDT page that shows guest descriptor frame i (0..13). */
+void *gdt_guest_page(unsigned int i);
 /* Set the SYSCALL MSRs so guest hypercalls reach syscall_entry. */
 void syscall_init(void);
 /* An exception raised by the guest (arch/x86/pv_run.c). */
