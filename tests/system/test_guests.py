@@ -303,7 +303,8 @@ def test_traps_hostile_crashes_only_the_domain(tmp_path, crash_test):
 # Only presence and sanity are checked here; the numbers are `make bench`'s.
 BENCH_MEASURES = [
     "tsc_read", "null_hypercall", "mmu_update_l1", "update_va_mapping", "ptwr_xchg",
-    "pin_unpin_l1", "exception_bounce_int3", "cpuid_forced_emulation", "cpuid_native",
+    "pin_unpin_l1", "exception_bounce_int3", "event_send_to_upcall", "cpuid_forced_emulation",
+    "cpuid_native",
 ]
 
 
