@@ -36,6 +36,7 @@ EXPECTED = {
         "live_gdt_frame_cannot_be_mapped_writable",
         "update_descriptor_checks_and_writes",
         "set_gdt_refusals",
+        "gs_user_sel_loads_the_user_gs_base",
         "empty_gdt_releases_the_frame",
     ],
     "misc": [

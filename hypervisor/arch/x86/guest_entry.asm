@@ -95,3 +95,21 @@ copy_guest_insn:
 copy_guest_fault:
         mov     rax, rcx                ; bytes left
         ret
+
+; void load_user_gs_sel(uint16_t sel): load the guest user-mode %gs from a
+; selector, as SEGBASE_GS_USER_SEL asks: with the user GS base active
+; (swapgs), load %gs, swap back.  A selector the CPU refuses faults on
+; load_gs_insn; the exception handler resumes at load_gs_fault, which
+; loads the null selector instead (Xen returns no error either).
+global load_user_gs_sel, load_gs_insn, load_gs_fault
+load_user_gs_sel:
+        swapgs
+load_gs_insn:
+        mov     gs, di
+load_gs_done:
+        swapgs
+        ret
+load_gs_fault:
+        xor     eax, eax
+        mov     gs, ax
+        jmp     load_gs_done

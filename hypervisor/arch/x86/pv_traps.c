@@ -234,6 +234,8 @@ long do_fpu_taskswitch(struct cpu_regs *regs)
     return 0;
 }
 
+void load_user_gs_sel(uint16_t sel);
+
 long do_set_segment_base(struct cpu_regs *regs)
 {
     uint64_t base = regs->rsi;
@@ -250,8 +252,15 @@ long do_set_segment_base(struct cpu_regs *regs)
     case SEGBASE_GS_KERNEL:
         wrmsr(MSR_GS_BASE, base);
         return 0;
+    case SEGBASE_GS_USER_SEL: {
+        /* RPL 3 for a real selector (the load runs in ring 0); the base
+         * the descriptor gives becomes the user GS base. */
+        uint16_t sel = (uint16_t)base;
+        load_user_gs_sel(sel > 3 ? (uint16_t)(sel | 3) : 0);
+        return 0;
+    }
     default:
-        return -EINVAL;                 /* GS_USER_SEL: with the GDT work */
+        return -EINVAL;
     }
 }
 

@@ -35,6 +35,7 @@ const char *exception_name(uint64_t vector)
 
 extern const char copy_guest_insn[], copy_guest_fault[];
 extern const char guest_iret_insn[], exception_iret_insn[];
+extern const char load_gs_insn[], load_gs_fault[];
 
 static void print_addr(const char *label, uint64_t addr)
 {
@@ -132,6 +133,11 @@ void exception_handler(struct cpu_regs *r)
         if (!said)
             pr_warn("ignoring unexpected interrupt vector %lu", r->vector);
         said = true;
+        return;
+    }
+    /* SEGBASE_GS_USER_SEL with a selector the CPU refused: load NUL. */
+    if (r->rip == (uint64_t)load_gs_insn && (r->vector == 13 || r->vector == 11) && !in_fatal) {
+        r->rip = (uint64_t)load_gs_fault;
         return;
     }
     /* Raised by the guest (ring 3): the guest's business, never ours. */

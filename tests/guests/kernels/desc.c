@@ -118,6 +118,36 @@ static int set_gdt_refusals(void)
     return KIT_PASS;
 }
 
+static inline long HYPERVISOR_set_segment_base(unsigned int which, uint64_t base)
+{
+    return _hypercall2(__HYPERVISOR_set_segment_base, which, base);
+}
+
+static uint64_t rdmsr(uint32_t msr)     /* emulated for the GS/FS bases */
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static int gs_user_sel_loads_the_user_gs_base(void)
+{
+    const uint32_t GS_BASE = 0xc0000101, SHADOW_GS_BASE = 0xc0000102;
+    uint64_t kernel_gs = rdmsr(GS_BASE);
+
+    expect_ok(HYPERVISOR_set_segment_base(1 /* GS_USER */, 0x12345000), "user GS base");
+    expect_eq(rdmsr(SHADOW_GS_BASE), 0x12345000, "user base in the shadow");
+    /* The guest's user data selector (base 0) replaces it. */
+    expect_ok(HYPERVISOR_set_segment_base(3 /* GS_USER_SEL */, 0x2b), "GS_USER_SEL 0x2b");
+    expect_eq(rdmsr(SHADOW_GS_BASE), 0, "user base from the descriptor");
+    /* A selector the CPU refuses loads NUL, with no error (as Xen). */
+    expect_ok(HYPERVISOR_set_segment_base(1, 0x777000), "user GS base again");
+    expect_ok(HYPERVISOR_set_segment_base(3, 0x1000 | 3), "a selector past the GDT");
+    expect_eq(rdmsr(SHADOW_GS_BASE), 0, "NUL loaded: base 0");
+    expect_eq(rdmsr(GS_BASE), kernel_gs, "the kernel GS base untouched");
+    return KIT_PASS;
+}
+
 static int empty_gdt_releases_the_frame(void)
 {
     expect_ok(HYPERVISOR_set_gdt(NULL, 0), "no guest GDT");
@@ -133,6 +163,7 @@ static const struct kit_test tests[] = {
     { "update_descriptor_checks_and_writes", update_descriptor_checks_and_writes,
       KIT_MM | KIT_HOSTILE },
     { "set_gdt_refusals", set_gdt_refusals, KIT_MM | KIT_HOSTILE },
+    { "gs_user_sel_loads_the_user_gs_base", gs_user_sel_loads_the_user_gs_base, 0 },
     { "empty_gdt_releases_the_frame", empty_gdt_releases_the_frame, KIT_MM },
 };
 
