@@ -155,6 +155,8 @@ void guest_trap(struct cpu_regs *r)
         goto out;
     if (r->vector == 13 && pv_emulate_privop(current, r))
         goto out;
+    if (r->vector == 13 && pv_emulate_int(current, r))
+        goto out;
     if (r->vector < 32 && current->trap_ctxt[r->vector].address) {
         pv_inject_exception(current, r, (unsigned int)r->vector, r->error_code);
         goto out;

@@ -128,6 +128,33 @@ void pv_inject_exception(struct vcpu *v, struct cpu_regs *r, unsigned int vector
     bounce(v, r, t->address, tbf, error_code);
 }
 
+/*
+ * `int $n` from the guest (ring 3): every gate but 3 and 4 is DPL 0, so it
+ * arrives as #GP with the IDT flag in the error code.  The vector comes
+ * from the instruction at rip, not from the error code (QEMU 7.2 reports a
+ * wrong one).  A handler in the guest's trap table whose DPL the current
+ * guest mode may use (kernel: 1, user: 3; int $0x80 is exempt, as in Xen)
+ * gets it as a software interrupt, after the instruction; anything else is
+ * a #GP for the guest, with the right error code.
+ */
+bool pv_emulate_int(struct vcpu *v, struct cpu_regs *r)
+{
+    uint8_t insn[2];
+
+    if (!(r->error_code & 2) || copy_from_guest(insn, r->rip, sizeof(insn)) || insn[0] != 0xcd)
+        return false;
+    unsigned int n = insn[1];
+    const struct trap_info *t = &v->trap_ctxt[n];
+    unsigned int need = v->kernel_mode ? 1 : 3;
+    if (t->address && (n == 0x80 || (t->flags & 3) >= need)) {
+        r->rip += 2;
+        bounce(v, r, t->address, TBF_EXCEPTION | ((t->flags & 4) ? TBF_INTERRUPT : 0), 0);
+    } else {
+        pv_inject_exception(v, r, 13, (n << 3) | 2);
+    }
+    return true;
+}
+
 /* `syscall` from guest user mode: the guest kernel's system call entry. */
 void pv_user_syscall(struct vcpu *v, struct cpu_regs *r)
 {

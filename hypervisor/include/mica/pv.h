@@ -12,6 +12,8 @@
  * (the domain is crashed if it has none or the frame cannot be written). */
 void pv_inject_exception(struct vcpu *v, struct cpu_regs *r, unsigned int vector,
                          uint64_t error_code);
+/* #GP from `int $n`: deliver the software interrupt or the right #GP. */
+bool pv_emulate_int(struct vcpu *v, struct cpu_regs *r);
 /* `syscall` executed in guest user mode: enter the guest kernel. */
 void pv_user_syscall(struct vcpu *v, struct cpu_regs *r);
 /* Before returning to the guest: deliver a pending, unmasked event. */
