@@ -169,6 +169,9 @@ static __noreturn void start_dom0(void)
     }
     if (evtchn_domain_init(dom0) < 0)
         panic("no memory for dom0's event channels");
+    /* Console input goes to dom0 from now on. */
+    serial_enable_rx_irq();
+    i8259_unmask_serial();
     pr_info("starting dom0");
     vcpu_start(vcpu0);
 }

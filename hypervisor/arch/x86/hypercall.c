@@ -15,6 +15,7 @@
 #include <mica/guest_access.h>
 #include <mica/hypercall.h>
 #include <mica/printk.h>
+#include <mica/serial.h>
 #include <mica/pv.h>
 #include <mica/string.h>
 #include <mica/time.h>
@@ -164,10 +165,19 @@ long do_console_io(struct cpu_regs *regs)
     uint64_t cmd = regs->rdi, count = regs->rsi, buf = regs->rdx;
     char chunk[128];
 
-    if (cmd != CONSOLEIO_write)
-        return -ENOSYS;         /* reading the console: not yet (dom0 only) */
     if (count > (1U << 20))
         return -EINVAL;
+    if (!guest_range_ok(buf, count))
+        return -EFAULT;         /* the whole buffer, before anything moves */
+    if (cmd == CONSOLEIO_read) {
+        /* The machine's console input belongs to the privileged domain. */
+        if (!d->is_privileged)
+            return -EPERM;
+        size_t n = serial_read(chunk, MIN(sizeof(chunk), count));
+        return copy_to_guest(buf, chunk, n) ? -EFAULT : (long)n;
+    }
+    if (cmd != CONSOLEIO_write)
+        return -ENOSYS;
     if (!console_allow(d, count))
         return (long)count;     /* dropped, as Xen does: the guest need not retry */
     if (d->console_dropped) {

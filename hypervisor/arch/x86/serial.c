@@ -37,3 +37,39 @@ void serial_write(const char *s, size_t len)
         serial_putc(s[i]);
     }
 }
+
+/* Input: bytes the UART has received, for the privileged domain's
+ * CONSOLEIO_read.  Filled by the receive interrupt (IRQ 4); a full ring
+ * drops the newest bytes. */
+#define RX_RING 512
+static char rx_ring[RX_RING];
+static unsigned int rx_head, rx_tail;       /* free-running */
+
+void serial_enable_rx_irq(void)
+{
+    outb(COM1 + IER, 0x01);         /* received-data interrupt */
+    outb(COM1 + MCR, 0x0b);         /* DTR, RTS, OUT2 (gates the IRQ line) */
+}
+
+/* Drain the UART; returns how many bytes arrived. */
+unsigned int serial_rx_interrupt(void)
+{
+    unsigned int n = 0;
+
+    while (inb(COM1 + LSR) & 0x01) {
+        char c = (char)inb(COM1 + RBR);
+        if (rx_head - rx_tail < RX_RING)
+            rx_ring[rx_head++ % RX_RING] = c;
+        n++;
+    }
+    return n;
+}
+
+size_t serial_read(char *buf, size_t len)
+{
+    size_t n = 0;
+
+    while (n < len && rx_tail != rx_head)
+        buf[n++] = rx_ring[rx_tail++ % RX_RING];
+    return n;
+}

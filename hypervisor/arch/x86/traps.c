@@ -8,6 +8,8 @@
  */
 #include <mica/cmdline.h>
 #include <mica/domain.h>
+#include <mica/event.h>
+#include <mica/serial.h>
 #include <mica/pv.h>
 #include <mica/time.h>
 #include <mica/power.h>
@@ -122,6 +124,17 @@ void exception_handler(struct cpu_regs *r)
      * pending event goes to the guest on the way back. */
     if (r->vector == TIMER_VECTOR && !in_fatal) {
         timer_interrupt();
+        if ((r->cs & 3) == 3 && current)
+            pv_deliver_events(current, r);
+        return;
+    }
+    /* COM1 input: to the privileged domain's console (VIRQ_CONSOLE). */
+    if (r->vector == SERIAL_VECTOR && !in_fatal) {
+        struct domain *d0 = domain_by_id(0);
+        bool got = serial_rx_interrupt() > 0;
+        i8259_eoi();
+        if (got && d0 && d0->vcpu0)
+            evtchn_send_virq(d0->vcpu0, VIRQ_CONSOLE);
         if ((r->cs & 3) == 3 && current)
             pv_deliver_events(current, r);
         return;

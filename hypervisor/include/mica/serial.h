@@ -7,5 +7,10 @@
 
 void serial_init(void);
 void serial_write(const char *s, size_t len);
+/* Console input (COM1 receive interrupt, IRQ 4 on vector SERIAL_VECTOR). */
+#define SERIAL_VECTOR 0x24
+void serial_enable_rx_irq(void);
+unsigned int serial_rx_interrupt(void);
+size_t serial_read(char *buf, size_t len);
 
 #endif /* MICA_SERIAL_H */

@@ -15,6 +15,9 @@ void exception_handler(struct cpu_regs *regs);
 const char *exception_name(uint64_t vector);
 /* The GDT page that shows guest descriptor frame i (0..13). */
 void *gdt_guest_page(unsigned int i);
+/* The legacy PIC: let COM1's IRQ through; acknowledge an IRQ. */
+void i8259_unmask_serial(void);
+void i8259_eoi(void);
 /* Set the SYSCALL MSRs so guest hypercalls reach syscall_entry. */
 void syscall_init(void);
 /* An exception raised by the guest (arch/x86/pv_run.c). */

@@ -14,8 +14,8 @@
  * hardware.  Nothing here asserts a time: performance lives in `make
  * bench`; tests/system/test_guests.py only checks the lines are there.
  */
-#include <abi/callback.h>
 #include <abi/event_channel.h>
+#include "events.h"
 #include "hypercall.h"
 #include "kit.h"
 #include "memory.h"
@@ -146,62 +146,28 @@ static int exception_bounce_and_iret(void)
 
 /*
  * Event latency: send on one end of a loopback channel with events
- * unmasked; the upcall comes on the way back from the send hypercall.  The
- * callback stamps the TSC, consumes the event and returns by iret.
+ * unmasked; the upcall comes on the way back from the send hypercall and
+ * the kit's callback (kit/events.c) stamps the TSC.
  */
-volatile uint64_t bench_event_tsc;
-void bench_event_handler(void);
-__asm__(".text\n"
-        ".globl bench_event_entry\n"
-        "bench_event_entry:\n"
-        "    pushq %rax; pushq %rdx; pushq %rsi; pushq %rdi\n"
-        "    pushq %r8; pushq %r9; pushq %r10\n"
-        "    call bench_event_handler\n"
-        "    popq %r10; popq %r9; popq %r8\n"
-        "    popq %rdi; popq %rsi; popq %rdx; popq %rax\n"
-        "    popq %rcx; popq %r11\n"
-        "    pushq $0; pushq %rcx; pushq %r11; pushq %rax\n"
-        "    movl $23, %eax\n"
-        "    syscall\n");
-extern char bench_event_entry[];
-
-void bench_event_handler(void)
-{
-    struct vcpu_info *vi = kit_vcpu_info();
-    struct shared_info *sh = (struct shared_info *)kit_scratch_va(KIT_SHINFO_SLOT);
-
-    bench_event_tsc = kit_rdtsc();
-    vi->evtchn_upcall_pending = 0;
-    uint64_t sel = __atomic_exchange_n(&vi->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
-    for (unsigned int w = 0; w < 64; w++)
-        if (sel & (1UL << w))
-            __atomic_store_n(&sh->evtchn_pending[w], 0, __ATOMIC_SEQ_CST);
-}
-
 static int event_send_to_upcall(void)
 {
-    struct vcpu_info *vi = kit_vcpu_info();
-    struct callback_register cb = { .type = CALLBACKTYPE_event,
-                                    .address = (uint64_t)bench_event_entry };
     struct evtchn_alloc_unbound au = { .dom = DOMID_SELF, .remote_dom = DOMID_SELF };
 
-    expect_true(vi != NULL, "shared_info mapped");
-    expect_ok(_hypercall2(__HYPERVISOR_callback_op, CALLBACKOP_register, KIT_UL(&cb)),
-              "event callback");
+    expect_ok(kit_events_init(), "shared_info and the event callback");
     expect_ok(_hypercall2(__HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound, KIT_UL(&au)),
               "alloc_unbound");
     struct evtchn_bind_interdomain bi = { .remote_dom = DOMID_SELF, .remote_port = au.port };
     expect_ok(_hypercall2(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_interdomain,
                           KIT_UL(&bi)), "bind_interdomain");
     struct evtchn_send snd = { .port = bi.local_port };
-    vi->evtchn_upcall_mask = 0;
+    kit_events_on();
     for (unsigned int i = 0; i < N; i++) {
-        bench_event_tsc = 0;
+        kit_upcall_tsc = 0;
         uint64_t t0 = kit_rdtsc();
         _hypercall2(__HYPERVISOR_event_channel_op, EVTCHNOP_send, KIT_UL(&snd));
-        samples[i] = bench_event_tsc ? bench_event_tsc - t0 : 0;
+        samples[i] = kit_upcall_tsc ? kit_upcall_tsc - t0 : 0;
     }
-    vi->evtchn_upcall_mask = 1;
+    kit_events_off();
     for (unsigned int i = 0; i < N; i++)
         expect_true(samples[i] != 0, "every send reached the callback");
     report("event_send_to_upcall");

@@ -15,9 +15,9 @@
 #include <abi/version.h>
 #include "hypercall.h"
 #include "kit.h"
+#include "events.h"
 #include "memory.h"
 
-#define SLOT_SHARED 20              /* scratch slot for shared_info */
 #define SLOT_VCPU_INFO 21           /* scratch slot for a registered vcpu_info */
 
 static inline long HYPERVISOR_event_channel_op(unsigned int cmd, void *arg)
@@ -32,108 +32,36 @@ static inline long HYPERVISOR_set_timer_op(uint64_t deadline)
 {
     return _hypercall1(__HYPERVISOR_set_timer_op, deadline);
 }
-static inline long HYPERVISOR_callback_op(unsigned int cmd, void *arg)
-{
-    return _hypercall2(__HYPERVISOR_callback_op, cmd, KIT_UL(arg));
-}
-
-static volatile struct shared_info *shared;
-static volatile struct vcpu_info *vi;       /* the live vcpu_info */
-volatile unsigned int upcalls;              /* event callbacks taken */
-volatile uint64_t upcall_pending_ports;     /* ports seen pending, word 0 */
-
-/*
- * The event callback: save what C may clobber, handle, then return with
- * HYPERVISOR_iret.  The bounce frame is rcx, r11, rip, cs, rflags, rsp, ss;
- * iret wants rax, r11, rcx, flags, rip, ... so after popping rcx and r11
- * we push flags (0: rcx/r11 come back from the frame), rcx, r11, rax.
- */
-void time_event_handler(void);
-__asm__(".text\n"
-        ".globl time_event_entry\n"
-        "time_event_entry:\n"
-        "    pushq %rax; pushq %rdx; pushq %rsi; pushq %rdi\n"
-        "    pushq %r8; pushq %r9; pushq %r10\n"
-        "    call time_event_handler\n"
-        "    popq %r10; popq %r9; popq %r8\n"
-        "    popq %rdi; popq %rsi; popq %rdx; popq %rax\n"
-        "    popq %rcx; popq %r11\n"
-        "    pushq $0; pushq %rcx; pushq %r11; pushq %rax\n"
-        "    movl $23, %eax\n"
-        "    syscall\n");
-extern char time_event_entry[];
-
-/* Consume everything pending, as Linux's upcall handler does. */
-void time_event_handler(void)
-{
-    upcalls++;
-    vi->evtchn_upcall_pending = 0;
-    uint64_t sel = __atomic_exchange_n(&vi->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
-    for (unsigned int w = 0; w < 64; w++) {
-        if (!(sel & (1UL << w)))
-            continue;
-        uint64_t bits = __atomic_exchange_n(&shared->evtchn_pending[w], 0, __ATOMIC_SEQ_CST);
-        if (w == 0)
-            upcall_pending_ports |= bits;
-    }
-}
-
-static uint64_t rdtsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-}
 
 /* System time by the pvclock rules: retry while the version is odd or
  * changes under us. */
 static uint64_t guest_now(void)
 {
     for (;;) {
-        uint32_t v1 = __atomic_load_n(&vi->time.version, __ATOMIC_ACQUIRE);
-        uint64_t ts = vi->time.tsc_timestamp, st = vi->time.system_time;
-        uint32_t mul = vi->time.tsc_to_system_mul;
-        int8_t shift = vi->time.tsc_shift;
-        uint64_t delta = rdtsc() - ts;
+        uint32_t v1 = __atomic_load_n(&kit_vi->time.version, __ATOMIC_ACQUIRE);
+        uint64_t ts = kit_vi->time.tsc_timestamp, st = kit_vi->time.system_time;
+        uint32_t mul = kit_vi->time.tsc_to_system_mul;
+        int8_t shift = kit_vi->time.tsc_shift;
+        uint64_t delta = kit_rdtsc() - ts;
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if ((v1 & 1) || v1 != __atomic_load_n(&vi->time.version, __ATOMIC_ACQUIRE))
+        if ((v1 & 1) || v1 != __atomic_load_n(&kit_vi->time.version, __ATOMIC_ACQUIRE))
             continue;
         delta = shift >= 0 ? delta << shift : delta >> -shift;
         return st + (uint64_t)(((unsigned __int128)delta * mul) >> 32);
     }
 }
 
-static void events_on(void)
-{
-    __atomic_store_n(&vi->evtchn_upcall_mask, 0, __ATOMIC_SEQ_CST);
-    if (vi->evtchn_upcall_pending)
-        HYPERVISOR_xen_version(XENVER_version, NULL);   /* any hypercall delivers */
-}
-
-static void events_off(void)
-{
-    __atomic_store_n(&vi->evtchn_upcall_mask, 1, __ATOMIC_SEQ_CST);
-}
-
 static int shared_info_is_mapped_and_masked(void)
 {
-    uint64_t mfn = kit_si->shared_info >> PAGE_SHIFT;
-
-    expect_ok(kit_scratch_map(SLOT_SHARED, mfn, _PAGE_PRESENT | _PAGE_RW),
-              "mapping shared_info by its machine address");
-    shared = (volatile struct shared_info *)kit_scratch_va(SLOT_SHARED);
-    vi = &shared->vcpu_info[0];
-    expect_eq(vi->evtchn_upcall_mask, 1, "events masked at entry");
-    struct callback_register cb = { .type = CALLBACKTYPE_event,
-                                    .address = (uint64_t)time_event_entry };
-    expect_ok(HYPERVISOR_callback_op(CALLBACKOP_register, &cb), "register event callback");
+    expect_ok(kit_events_init(), "map shared_info by its machine address, event callback");
+    expect_eq(kit_vi->evtchn_upcall_mask, 1, "events masked at entry");
     return KIT_PASS;
 }
 
 static int pvclock_is_valid_and_advances(void)
 {
-    expect_eq(vi->time.version & 1, 0, "pvclock version even");
-    expect_ne(vi->time.tsc_to_system_mul, 0, "tsc_to_system_mul");
+    expect_eq(kit_vi->time.version & 1, 0, "pvclock version even");
+    expect_ne(kit_vi->time.tsc_to_system_mul, 0, "tsc_to_system_mul");
     uint64_t a = guest_now();
     for (volatile int i = 0; i < 2000000; i++)
         ;
@@ -145,8 +73,8 @@ static int pvclock_is_valid_and_advances(void)
 
 static int wallclock_is_plausible(void)
 {
-    expect_eq(shared->wc_version & 1, 0, "wc_version even");
-    uint64_t sec = ((uint64_t)shared->wc_sec_hi << 32) | shared->wc_sec;
+    expect_eq(kit_shared->wc_version & 1, 0, "wc_version even");
+    uint64_t sec = ((uint64_t)kit_shared->wc_sec_hi << 32) | kit_shared->wc_sec;
     expect_true(sec > 1577836800ULL, "wall clock after 2020");        /* 2020-01-01 */
     expect_true(sec < 4102444800ULL, "wall clock before 2100");
     return KIT_PASS;
@@ -161,13 +89,13 @@ static int timer_virq_fires_after_block(void)
     expect_ok(HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &bv), "bind VIRQ_TIMER");
     timer_port = bv.port;
     expect_true(timer_port > 0 && timer_port < 64, "timer port in the first word");
-    unsigned int before = upcalls;
+    unsigned int before = kit_upcalls;
     uint64_t deadline = guest_now() + 10 * 1000000ULL;
     expect_ok(HYPERVISOR_set_timer_op(deadline), "set_timer_op +10 ms");
     expect_ok(HYPERVISOR_sched_op(SCHEDOP_block, NULL), "block");  /* unmasks events */
-    events_off();
-    expect_true(upcalls > before, "the upcall ran");
-    expect_true(upcall_pending_ports & (1UL << timer_port), "the timer port was pending");
+    kit_events_off();
+    expect_true(kit_upcalls > before, "the upcall ran");
+    expect_true(kit_upcall_ports & (1UL << timer_port), "the timer port was pending");
     expect_true(guest_now() >= deadline, "not before the deadline");
     return KIT_PASS;
 }
@@ -175,15 +103,15 @@ static int timer_virq_fires_after_block(void)
 static int timer_fires_while_running(void)
 {
     struct vcpu_set_singleshot_timer t = { .timeout_abs_ns = guest_now() + 5 * 1000000ULL };
-    unsigned int before = upcalls;
+    unsigned int before = kit_upcalls;
 
     expect_ok(HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t), "singleshot +5 ms");
-    events_on();
+    kit_events_on();
     uint64_t give_up = guest_now() + 5ULL * 1000000000ULL;
-    while (upcalls == before && guest_now() < give_up)
+    while (kit_upcalls == before && guest_now() < give_up)
         ;                           /* no hypercall: the interrupt must come in */
-    events_off();
-    expect_true(upcalls > before, "upcall while running, without a hypercall");
+    kit_events_off();
+    expect_true(kit_upcalls > before, "upcall while running, without a hypercall");
     return KIT_PASS;
 }
 
@@ -193,13 +121,13 @@ static int stopped_timer_does_not_fire(void)
 
     expect_ok(HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t), "arm");
     expect_ok(HYPERVISOR_vcpu_op(VCPUOP_stop_singleshot_timer, 0, NULL), "stop");
-    unsigned int before = upcalls;
-    events_on();
+    unsigned int before = kit_upcalls;
+    kit_events_on();
     uint64_t until = guest_now() + 20 * 1000000ULL;
     while (guest_now() < until)
         ;
-    events_off();
-    expect_eq(upcalls, before, "no upcall from a stopped timer");
+    kit_events_off();
+    expect_eq(kit_upcalls, before, "no upcall from a stopped timer");
     return KIT_PASS;
 }
 
@@ -228,7 +156,7 @@ static int loopback_channel_send_and_poll(void)
     /* Sending on one end raises the other; poll sees it without an upcall. */
     struct evtchn_send s = { .port = bi.local_port };
     expect_ok(HYPERVISOR_event_channel_op(EVTCHNOP_send, &s), "send");
-    expect_true(shared->evtchn_pending[au.port / 64] & (1UL << (au.port % 64)),
+    expect_true(kit_shared->evtchn_pending[au.port / 64] & (1UL << (au.port % 64)),
                 "the peer port is pending");
     evtchn_port_t ports[1] = { au.port };
     struct sched_poll p = { .nr_ports = 1, .timeout = 0 };
@@ -236,12 +164,12 @@ static int loopback_channel_send_and_poll(void)
     expect_ok(HYPERVISOR_sched_op(SCHEDOP_poll, &p), "poll returns at once");
 
     /* Delivered once events are unmasked. */
-    unsigned int before = upcalls;
-    upcall_pending_ports = 0;
-    events_on();
-    events_off();
-    expect_true(upcalls > before, "upcall for the pending port");
-    expect_true(upcall_pending_ports & (1UL << au.port), "and it was ours");
+    unsigned int before = kit_upcalls;
+    kit_upcall_ports = 0;
+    kit_events_on();
+    kit_events_off();
+    expect_true(kit_upcalls > before, "upcall for the pending port");
+    expect_true(kit_upcall_ports & (1UL << au.port), "and it was ours");
     struct evtchn_close c = { .port = bi.local_port };
     expect_ok(HYPERVISOR_event_channel_op(EVTCHNOP_close, &c), "close one end");
     expect_rc(HYPERVISOR_event_channel_op(EVTCHNOP_send, &s), -XEN_EINVAL, "send on closed");
@@ -254,7 +182,7 @@ static int poll_times_out(void)
     uint64_t start = guest_now();
     struct sched_poll p = { .nr_ports = 1, .timeout = start + 20 * 1000000ULL };
 
-    shared->evtchn_pending[0] &= ~(1UL << timer_port);
+    kit_shared->evtchn_pending[0] &= ~(1UL << timer_port);
     set_xen_guest_handle(p.ports, ports);
     expect_ok(HYPERVISOR_sched_op(SCHEDOP_poll, &p), "poll with a timeout");
     expect_true(guest_now() >= p.timeout, "returned at the timeout, not before");
@@ -312,15 +240,15 @@ static int registered_vcpu_info_takes_over(void)
               "vcpu_info running off the page");
     r.offset = 128;
     expect_ok(HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_info, 0, &r), "register_vcpu_info");
-    vi = (volatile struct vcpu_info *)(kit_scratch_va(SLOT_VCPU_INFO) + 128);
-    expect_eq(vi->evtchn_upcall_mask, 1, "state copied (events still masked)");
+    kit_vi = (volatile struct vcpu_info *)(kit_scratch_va(SLOT_VCPU_INFO) + 128);
+    expect_eq(kit_vi->evtchn_upcall_mask, 1, "state copied (events still masked)");
     expect_rc(HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_info, 0, &r), -XEN_EINVAL, "twice");
     /* The timer now arrives through the new vcpu_info. */
-    unsigned int before = upcalls;
+    unsigned int before = kit_upcalls;
     expect_ok(HYPERVISOR_set_timer_op(guest_now() + 2 * 1000000ULL), "arm");
     expect_ok(HYPERVISOR_sched_op(SCHEDOP_block, NULL), "block");
-    events_off();
-    expect_true(upcalls > before, "upcall through the registered vcpu_info");
+    kit_events_off();
+    expect_true(kit_upcalls > before, "upcall through the registered vcpu_info");
     return KIT_PASS;
 }
 

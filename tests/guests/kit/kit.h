@@ -119,4 +119,13 @@ size_t strnlen(const char *s, size_t max);
 int strncmp(const char *a, const char *b, size_t n);
 const char *kit_strstr(const char *hay, const char *needle);
 
+/* The TSC, serialised against the code around it. */
+static inline uint64_t kit_rdtsc(void)
+{
+    uint32_t lo, hi;
+
+    __asm__ volatile("lfence\n\trdtsc\n\tlfence" : "=a"(lo), "=d"(hi) : : "memory");
+    return ((uint64_t)hi << 32) | lo;
+}
+
 #endif /* KIT_H */

@@ -108,14 +108,6 @@ extern const char kit_trap_regs_probe_insn[];
 void kit_iret_probe(uint64_t flags, uint64_t rflags, uint64_t out[9], uint64_t cs,
                     uint64_t ss);
 
-static inline uint64_t kit_rdtsc(void)
-{
-    uint32_t lo, hi;
-
-    __asm__ volatile("lfence\n\trdtsc\n\tlfence" : "=a"(lo), "=d"(hi) : : "memory");
-    return ((uint64_t)hi << 32) | lo;
-}
-
 static inline void kit_xen_cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c,
                                  uint32_t *d)
 {
