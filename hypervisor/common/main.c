@@ -208,6 +208,9 @@ void start_mica(uint32_t magic, uint32_t info_pa)
 
     setup_memory(info_pa);
     paging_init(memmap_highest(&all_ram), m2p_pa, m2p_bytes);
+    /* The LDT window starts unmapped: guest LDT pages are mapped on use. */
+    for (unsigned int i = 0; i < LDT_WINDOW_PAGES; i++)
+        paging_remap_image_page(ldt_window_page(i), PADDR_UNMAPPED);
     syscall_init();
     time_init();
     power_init(&boot_info);

@@ -13,6 +13,7 @@
 #include <mica/guest_access.h>
 #include <mica/hypercall.h>
 #include <mica/mm.h>
+#include <mica/pv.h>
 #include <mica/string.h>
 
 #define MMU_UPDATE_PREEMPTED 0x80000000U
@@ -204,6 +205,7 @@ static long mmuext_one(struct pt_ctx *c, const void *p)
     case MMUEXT_UNPIN_TABLE:
         return pt_unpin(c, op->arg1.mfn);
     case MMUEXT_NEW_BASEPTR:
+        pv_ldt_drop(c, v);              /* re-made from the new tables on use */
         return new_baseptr(c, &v->guest_table, op->arg1.mfn, v->kernel_mode);
     case MMUEXT_NEW_USER_BASEPTR:
         return new_baseptr(c, &v->guest_table_user,
@@ -225,8 +227,7 @@ static long mmuext_one(struct pt_ctx *c, const void *p)
             flush_tlb_local();
         return 0;
     case MMUEXT_SET_LDT:
-        /* Clearing the LDT is all a guest can do until LDTs arrive. */
-        return op->arg2.nr_ents == 0 ? 0 : -ENOSYS;
+        return pv_set_ldt(c, v, op->arg1.linear_addr, op->arg2.nr_ents);
     case MMUEXT_CLEAR_PAGE:
         return page_op(c, op->arg1.mfn, 0, false);
     case MMUEXT_COPY_PAGE:

@@ -44,6 +44,9 @@ EXPECTED = {
         "update_descriptor_checks_and_writes",
         "set_gdt_refusals",
         "gs_user_sel_loads_the_user_gs_base",
+        "ldt_selector_loads_after_lazy_mapping",
+        "set_ldt_refusals",
+        "ldt_page_with_a_tss_gives_the_guest_a_page_fault",
         "empty_gdt_releases_the_frame",
     ],
     "misc": [

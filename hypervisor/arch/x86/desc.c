@@ -51,6 +51,9 @@ static uint64_t gdt[GDT_ENTRIES] __aligned(PAGE_SIZE);
 static struct idt_gate idt[256] __aligned(PAGE_SIZE);
 static struct tss64 tss __aligned(128);
 static uint8_t ist_stacks[3][IST_STACK_SIZE] __aligned(16);
+/* The LDT window: 16 pages (8192 descriptors), unmapped until a guest
+ * descriptor load touches a page (arch/x86/pv_desc.c maps it then). */
+static uint8_t ldt_window[LDT_WINDOW_PAGES * PAGE_SIZE] __aligned(PAGE_SIZE);
 extern uint8_t boot_stack_bottom[], boot_stack_top[];
 
 extern const uint64_t entry_stubs[256];
@@ -171,6 +174,28 @@ void syscall_init(void)
     wrmsr(MSR_CSTAR, (uint64_t)cstar_entry);    /* no 32-bit guests: #UD */
     wrmsr(MSR_SFMASK, 0x74700);
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+}
+
+void *ldt_window_page(unsigned int i)
+{
+    return &ldt_window[i * PAGE_SIZE];
+}
+
+/* Point the CPU's LDT at the window with nr_ents entries (0: no LDT). */
+void ldt_load(uint64_t nr_ents)
+{
+    uint16_t sel = 0;
+
+    if (nr_ents) {
+        uint64_t base = (uint64_t)ldt_window;
+        uint32_t limit = (uint32_t)(nr_ents * 8 - 1);
+        gdt[RSVD(10)] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
+                        (0x82ULL << 40) |           /* present, LDT */
+                        ((uint64_t)(limit >> 16) << 48) | ((base >> 24 & 0xff) << 56);
+        gdt[RSVD(11)] = base >> 32;
+        sel = LDT_SELECTOR;
+    }
+    __asm__ volatile("lldt %w0" : : "r"(sel) : "memory");
 }
 
 /* Page i (0..13) of the GDT: where a guest's descriptor frame i appears. */

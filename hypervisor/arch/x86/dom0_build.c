@@ -234,6 +234,8 @@ int dom0_build(struct domain *d, struct vcpu *v, const struct dom0_modules *m,
     v->guest_table = l4;
     v->guest_table_user = INVALID_MFN;
     v->vcpu_info_mfn = INVALID_MFN;
+    for (unsigned int i = 0; i < 16; i++)
+        v->ldt_shadow[i] = INVALID_MFN;
     v->kernel_mode = true;
     v->regs = (struct cpu_regs){
         .rip = img.notes.entry, .rsp = pfn_va(&l, l.stack + STACK_PAGES),

@@ -106,9 +106,10 @@ static void map_image_range(uint64_t *l4, const char *start, const char *end,
 
 static uint64_t *idle_l4;
 
-/* Point one 4 KiB page of the image at another frame (pa), or back at its
- * own when pa is ~0: the GDT window takes a guest's descriptor frames this
- * way.  The image's tables are shared by every guest L4 (slot 261). */
+/* Point one 4 KiB page of the image at another frame (pa), back at its
+ * own when pa is ~0, or at nothing when pa is PADDR_UNMAPPED: the GDT and
+ * LDT windows take a guest's descriptor frames this way.  The image's
+ * tables are shared by every guest L4 (slot 261). */
 void paging_remap_image_page(const void *va, paddr_t pa)
 {
     uint64_t v = (uint64_t)va, *t = idle_l4;
@@ -117,7 +118,7 @@ void paging_remap_image_page(const void *va, paddr_t pa)
         t = phys_to_virt(t[(v >> shift) & 511] & PTE_ADDR_MASK);
     if (pa == ~(paddr_t)0)
         pa = image_virt_to_phys(va);
-    t[(v >> 12) & 511] = pa | PTE_P | PTE_W | nx_bit;
+    t[(v >> 12) & 511] = pa == PADDR_UNMAPPED ? 0 : pa | PTE_P | PTE_W | nx_bit;
     __asm__ volatile("invlpg (%0)" : : "r"(v) : "memory");
 }
 

@@ -15,6 +15,7 @@
 #include <mica/hypercall.h>
 #include <mica/mm.h>
 #include <mica/paging.h>
+#include <mica/pv.h>
 #include <mica/string.h>
 #include <mica/traps.h>
 
@@ -91,4 +92,72 @@ long do_update_descriptor(struct cpu_regs *regs)
     put_page_type(&c, pg);
     put_page(pg);
     return 0;
+}
+
+/* ---- the LDT: lazily mapped, page by page ----------------------------------
+ *
+ * MMUEXT_SET_LDT records where the guest's LDT is (a guest VA) and how many
+ * entries it has, and points the CPU's LDT at the vCPU's window with all 16
+ * pages unmapped.  The first descriptor load that touches a window page
+ * faults in the hypervisor; pv_ldt_fault() then looks the guest page up in
+ * the guest's kernel page tables, takes it as PGT_seg_desc (checking every
+ * descriptor) and maps it into the window, and the load is retried.  The
+ * mappings ("shadows") hold a seg_desc type and a general reference each,
+ * and are dropped when the LDT changes or the kernel base pointer does.
+ */
+
+void pv_ldt_drop(struct pt_ctx *c, struct vcpu *v)
+{
+    for (unsigned int i = 0; i < LDT_WINDOW_PAGES; i++) {
+        if (v->ldt_shadow[i] == INVALID_MFN)
+            continue;
+        paging_remap_image_page(ldt_window_page(i), PADDR_UNMAPPED);
+        put_page_type(c, mfn_to_page(v->ldt_shadow[i]));
+        put_page(mfn_to_page(v->ldt_shadow[i]));
+        v->ldt_shadow[i] = INVALID_MFN;
+    }
+}
+
+long pv_set_ldt(struct pt_ctx *c, struct vcpu *v, uint64_t base, uint64_t ents)
+{
+    if (ents > LDT_WINDOW_PAGES * DESC_PER_PAGE || (base & (PAGE_SIZE - 1)) ||
+        (ents && !guest_range_ok(base, ents * 8)))
+        return -EINVAL;
+    pv_ldt_drop(c, v);
+    v->ldt_base = base;
+    v->ldt_ents = ents;
+    ldt_load(ents);
+    return 0;
+}
+
+/* A #PF in the LDT window: map the guest's page and retry, or give the
+ * guest a #PF at its own LDT address.  False when the fault is elsewhere. */
+bool pv_ldt_fault(struct vcpu *v, struct cpu_regs *r)
+{
+    uint64_t cr2 = read_cr2(), win = (uint64_t)ldt_window_page(0);
+    struct pt_ctx c = { v->domain, PT_BUDGET };
+
+    if (cr2 < win || cr2 >= win + LDT_WINDOW_PAGES * PAGE_SIZE)
+        return false;
+    unsigned int i = (unsigned int)((cr2 - win) >> PAGE_SHIFT);
+    uint64_t gva = v->ldt_base + ((uint64_t)i << PAGE_SHIFT);
+    uint64_t l1e = 0, maddr = l1e_maddr_of(v, gva);
+    if (maddr)
+        l1e = ((uint64_t *)mm_map_frame(maddr >> PAGE_SHIFT))[(maddr & (PAGE_SIZE - 1)) / 8];
+    mfn_t mfn = pte_mfn(l1e);
+    struct page_info *pg = mfn_valid(mfn) ? mfn_to_page(mfn) : NULL;
+    if ((l1e & _PAGE_PRESENT) && pg && v->ldt_shadow[i] == INVALID_MFN &&
+        get_page(pg, v->domain)) {
+        if (get_page_type(&c, pg, PGT_seg_desc) == 0) {
+            v->ldt_shadow[i] = mfn;
+            paging_remap_image_page(ldt_window_page(i), mfn << PAGE_SHIFT);
+            return true;                /* the load is retried */
+        }
+        put_page(pg);
+    }
+    /* The guest's LDT page is not there or not a descriptor page: a #PF
+     * for the guest at the address its LDT names. */
+    write_cr2(gva + (cr2 & (PAGE_SIZE - 1)));
+    pv_inject_exception(v, r, 14, 0);
+    return true;
 }

@@ -149,7 +149,7 @@ void guest_trap(struct cpu_regs *r)
 {
     char why[96];
 
-    if (r->vector == 14 && ptwr_fault(r))
+    if (r->vector == 14 && (ptwr_fault(r) || pv_ldt_fault(current, r)))
         goto out;
     if (r->vector == 6 && pv_emulate_cpuid(current, r))
         goto out;

@@ -33,6 +33,8 @@ struct vcpu {
     uint64_t cr4_guest;         /* CR4 bits the guest set (OSFXSR, OSXMMEXCPT) */
     mfn_t gdt_frames[14];       /* set_gdt: its descriptor frames (seg_desc) */
     unsigned int gdt_nr;
+    uint64_t ldt_base, ldt_ents;    /* MMUEXT_SET_LDT */
+    mfn_t ldt_shadow[16];       /* guest LDT frames mapped in the window */
 
     /* Time (common/schedule.c). */
     uint64_t timer_deadline;    /* system time for VIRQ_TIMER, 0 = none */

@@ -48,7 +48,9 @@ paddr_t image_virt_to_phys(const void *va);
  */
 void paging_init(paddr_t directmap_end, paddr_t m2p_pa, uint64_t m2p_bytes);
 
-/* Remap one image page (not global) to pa; pa = ~0 restores it. */
+/* Remap one image page (not global) to pa; pa = ~0 restores it and
+ * PADDR_UNMAPPED makes it not present. */
+#define PADDR_UNMAPPED (~(paddr_t)1)
 void paging_remap_image_page(const void *va, paddr_t pa);
 
 #endif /* MICA_PAGING_H */

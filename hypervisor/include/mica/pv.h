@@ -27,6 +27,13 @@ bool pv_emulate_cpuid(struct vcpu *v, struct cpu_regs *r);
  * the #GP is the guest's. */
 bool pv_emulate_privop(struct vcpu *v, struct cpu_regs *r);
 
+/* The LDT (arch/x86/pv_desc.c): set, drop the lazily made mappings, and
+ * the page fault that makes one. */
+struct pt_ctx;
+long pv_set_ldt(struct pt_ctx *c, struct vcpu *v, uint64_t base, uint64_t ents);
+void pv_ldt_drop(struct pt_ctx *c, struct vcpu *v);
+bool pv_ldt_fault(struct vcpu *v, struct cpu_regs *r);
+
 /* The PAT every PV guest sees (Xen's: WB, WT, UC-, UC, WC, WP, UC, UC). */
 #define PV_PAT 0x0000050100070406UL
 

@@ -13,6 +13,11 @@ void traps_init(void);
 void exception_handler(struct cpu_regs *regs);
 /* "page fault", "general protection", ... for vectors 0-31. */
 const char *exception_name(uint64_t vector);
+/* The LDT window (desc.c): 16 pages, and the LDT selector 0xe050. */
+#define LDT_WINDOW_PAGES 16
+#define LDT_SELECTOR 0xe050
+void *ldt_window_page(unsigned int i);
+void ldt_load(uint64_t nr_ents);
 /* The GDT page that shows guest descriptor frame i (0..13). */
 void *gdt_guest_page(unsigned int i);
 /* The legacy PIC: let COM1's IRQ through; acknowledge an IRQ. */

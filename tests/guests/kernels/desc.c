@@ -9,6 +9,7 @@
 #include "hypercall.h"
 #include "kit.h"
 #include "memory.h"
+#include "traps.h"
 
 #define SLOT_GDT   10
 #define SLOT_OTHER 11
@@ -148,6 +149,70 @@ static int gs_user_sel_loads_the_user_gs_base(void)
     return KIT_PASS;
 }
 
+#define SLOT_LDT 12
+#define LDT_DATA_SEL 0x0f               /* index 1, LDT, RPL 3 */
+
+static uint64_t ldt_mfn;
+
+/* An LDT page holding `d` at index 1, mapped read-only at SLOT_LDT. */
+static long build_ldt(uint64_t d)
+{
+    volatile uint64_t *l = (volatile uint64_t *)kit_scratch_va(SLOT_LDT);
+
+    ldt_mfn = kit_scratch_fresh(SLOT_LDT);
+    if (!ldt_mfn)
+        return -1;
+    l[1] = d;
+    return kit_scratch_map(SLOT_LDT, ldt_mfn, PTE_RO);
+}
+
+static long set_ldt(uint64_t va, unsigned int ents)
+{
+    struct mmuext_op op = { .cmd = MMUEXT_SET_LDT, .arg1.linear_addr = va,
+                            .arg2.nr_ents = ents };
+    return HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
+}
+
+static int ldt_selector_loads_after_lazy_mapping(void)
+{
+    expect_ok(build_ldt(USER_DS), "an LDT page, mapped read-only");
+    expect_ok(set_ldt(kit_scratch_va(SLOT_LDT), 2), "SET_LDT, 2 entries");
+    uint16_t sel = LDT_DATA_SEL, got;
+    __asm__ volatile("movw %1, %%ds; movw %%ds, %0" : "=r"(got) : "r"(sel) : "memory");
+    expect_eq(got, LDT_DATA_SEL, "ds loaded from the LDT");
+    sel = 0;
+    __asm__ volatile("movw %0, %%ds" : : "r"(sel) : "memory");
+    expect_rc(kit_scratch_map(SLOT_OTHER, ldt_mfn, PTE_RW), -XEN_EINVAL,
+              "a live LDT page cannot be mapped writable");
+    expect_ok(set_ldt(0, 0), "no LDT");
+    expect_ok(kit_scratch_map(SLOT_OTHER, ldt_mfn, PTE_RW), "the page is plain again");
+    expect_ok(kit_scratch_restore(SLOT_OTHER), "restore");
+    return KIT_PASS;
+}
+
+static int set_ldt_refusals(void)
+{
+    expect_rc(set_ldt(kit_scratch_va(SLOT_LDT), 8193), -XEN_EINVAL, "more than 8192 entries");
+    expect_rc(set_ldt(0xffff82d040000000UL, 16), -XEN_EINVAL, "an LDT in the hypervisor");
+    expect_rc(set_ldt(kit_scratch_va(SLOT_LDT) + 8, 16), -XEN_EINVAL, "not page-aligned");
+    return KIT_PASS;
+}
+
+static int ldt_page_with_a_tss_gives_the_guest_a_page_fault(void)
+{
+    expect_ok(kit_traps_install(NULL), "exception stubs");
+    expect_true(kit_vcpu_info() != NULL, "shared_info mapped (the stubs read cr2 there)");
+    expect_ok(build_ldt(TSS_DESC), "an LDT page holding a TSS descriptor");
+    uint64_t va = kit_scratch_va(SLOT_LDT);
+    expect_ok(set_ldt(va, 2), "SET_LDT");
+    KIT_PROBE("movw %w0, %%ds", : : "r"((uint16_t)LDT_DATA_SEL) : KIT_RESUME_CLOBBERS);
+    expect_eq(kit_trap_count, 1, "traps taken");
+    expect_eq(kit_trap_last.vector, 14, "#PF");
+    expect_eq(kit_trap_last.cr2, va + 8, "cr2: the descriptor's address in our LDT");
+    expect_ok(set_ldt(0, 0), "no LDT");
+    return KIT_PASS;
+}
+
 static int empty_gdt_releases_the_frame(void)
 {
     expect_ok(HYPERVISOR_set_gdt(NULL, 0), "no guest GDT");
@@ -164,6 +229,10 @@ static const struct kit_test tests[] = {
       KIT_MM | KIT_HOSTILE },
     { "set_gdt_refusals", set_gdt_refusals, KIT_MM | KIT_HOSTILE },
     { "gs_user_sel_loads_the_user_gs_base", gs_user_sel_loads_the_user_gs_base, 0 },
+    { "ldt_selector_loads_after_lazy_mapping", ldt_selector_loads_after_lazy_mapping, KIT_MM },
+    { "set_ldt_refusals", set_ldt_refusals, KIT_MM | KIT_HOSTILE },
+    { "ldt_page_with_a_tss_gives_the_guest_a_page_fault",
+      ldt_page_with_a_tss_gives_the_guest_a_page_fault, KIT_MM | KIT_HOSTILE },
     { "empty_gdt_releases_the_frame", empty_gdt_releases_the_frame, KIT_MM },
 };
 
