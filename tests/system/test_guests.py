@@ -31,6 +31,11 @@ EXIT_DOM0_FAILED = getattr(mica_qemu, "EXIT_DOM0_FAILED", (0x13 << 1) | 1)
 # Every test of every kernel, in table order: a test that silently
 # disappears from a kernel is a failure too.
 EXPECTED = {
+    "usermode": [
+        "user_page_table_is_accepted",
+        "user_syscall_reaches_the_syscall_callback",
+        "user_mode_cannot_reach_kernel_memory",
+    ],
     "softint": [
         "handlers_installed",
         "int_with_dpl1_gate_reaches_its_handler",
