@@ -204,12 +204,23 @@ void runstate_fill(struct vcpu *v, struct vcpu_runstate_info *ri)
     ri->time[RUNSTATE_running] = now - v->started_at;
 }
 
+/* Copy v's runstate to its registered area.  With the runstate_update_flag
+ * assist, XEN_RUNSTATE_UPDATE marks state_entry_time while the copy is in
+ * progress, so a reader on another CPU can tell a torn read. */
 void runstate_update(struct vcpu *v)
 {
     struct vcpu_runstate_info ri;
+    uint64_t at = v->runstate_guest + offsetof(struct vcpu_runstate_info, state_entry_time);
+    bool flag = v->domain->vm_assist & (1UL << VMASST_TYPE_runstate_update_flag);
 
     if (!v->runstate_guest)
         return;
     runstate_fill(v, &ri);
-    (void)copy_to_guest(v->runstate_guest, &ri, sizeof(ri));    /* best effort, as Xen */
+    if (flag) {
+        uint64_t marked = ri.state_entry_time | XEN_RUNSTATE_UPDATE;
+        (void)copy_to_guest(at, &marked, sizeof(marked));
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    }
+    /* Best effort, as Xen: an unwritable area is the guest's problem. */
+    (void)copy_to_guest(v->runstate_guest, &ri, sizeof(ri));
 }

@@ -301,7 +301,8 @@ long do_vm_assist(struct cpu_regs *regs)
     uint64_t cmd = regs->rdi, type = regs->rsi;
     /* 4gb_segments means nothing to a 64-bit guest but Linux asks for it. */
     const unsigned long allowed = (1UL << VMASST_TYPE_4gb_segments) |
-                                  (1UL << VMASST_TYPE_writable_pagetables);
+                                  (1UL << VMASST_TYPE_writable_pagetables) |
+                                  (1UL << VMASST_TYPE_runstate_update_flag);
 
     if (type >= 64 || !(allowed & (1UL << type)))
         return -EINVAL;

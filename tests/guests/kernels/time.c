@@ -200,8 +200,11 @@ static int runstate_area_is_kept(void)
     struct vcpu_register_runstate_memory_area a = { .addr.v = &rs };
     struct vcpu_runstate_info ri;
 
+    expect_ok(HYPERVISOR_vm_assist(VMASST_CMD_enable, VMASST_TYPE_runstate_update_flag),
+              "runstate_update_flag assist (Linux enables it)");
     expect_ok(HYPERVISOR_vcpu_op(VCPUOP_register_runstate_memory_area, 0, &a), "register");
     expect_eq(rs.state, RUNSTATE_running, "state written at once");
+    expect_eq(rs.state_entry_time & XEN_RUNSTATE_UPDATE, 0, "update flag clear when done");
     expect_ok(HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, 0, &ri), "get_runstate_info");
     expect_eq(ri.state, RUNSTATE_running, "running");
     expect_true(ri.time[RUNSTATE_running] > 0, "running time counted");
