@@ -173,8 +173,12 @@ long do_console_io(struct cpu_regs *regs)
         /* The machine's console input belongs to the privileged domain. */
         if (!d->is_privileged)
             return -EPERM;
-        size_t n = serial_read(chunk, MIN(sizeof(chunk), count));
-        return copy_to_guest(buf, chunk, n) ? -EFAULT : (long)n;
+        /* Bytes leave the input ring only once the guest has them. */
+        size_t n = serial_peek(chunk, MIN(sizeof(chunk), count));
+        if (copy_to_guest(buf, chunk, n))
+            return -EFAULT;
+        serial_consume(n);
+        return (long)n;
     }
     if (cmd != CONSOLEIO_write)
         return -ENOSYS;

@@ -65,11 +65,20 @@ unsigned int serial_rx_interrupt(void)
     return n;
 }
 
-size_t serial_read(char *buf, size_t len)
+/* Copy up to len waiting bytes without taking them; serial_consume()
+ * takes them once the caller has delivered them. */
+size_t serial_peek(char *buf, size_t len)
 {
     size_t n = 0;
 
-    while (n < len && rx_tail != rx_head)
-        buf[n++] = rx_ring[rx_tail++ % RX_RING];
+    while (n < len && rx_tail + n != rx_head) {
+        buf[n] = rx_ring[(rx_tail + n) % RX_RING];
+        n++;
+    }
     return n;
+}
+
+void serial_consume(size_t n)
+{
+    rx_tail += (unsigned int)n;
 }

@@ -11,6 +11,7 @@ void serial_write(const char *s, size_t len);
 #define SERIAL_VECTOR 0x24
 void serial_enable_rx_irq(void);
 unsigned int serial_rx_interrupt(void);
-size_t serial_read(char *buf, size_t len);
+size_t serial_peek(char *buf, size_t len);
+void serial_consume(size_t n);
 
 #endif /* MICA_SERIAL_H */
