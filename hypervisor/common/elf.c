@@ -220,16 +220,18 @@ static int collect_segments(struct parse *p, const struct elf64_ehdr *eh)
     return 0;
 }
 
+/* A string note is its desc up to the first NUL or the end of desc:
+ * Linux's FEATURES note, for one, carries no terminator. */
 static int note_string(struct parse *p, const char *name, const uint8_t *desc,
                        uint32_t descsz, char *dst, size_t dst_len, bool may_truncate)
 {
     size_t n = strnlen((const char *)desc, descsz);
 
-    if (n == descsz)
-        return fail(p, "%s note is not NUL-terminated", name);
     if (n >= dst_len && !may_truncate)
         return fail(p, "%s note is longer than %zu characters", name, dst_len - 1);
-    mica_strlcpy(dst, (const char *)desc, dst_len);
+    n = MIN(n, dst_len - 1);
+    memcpy(dst, desc, n);
+    dst[n] = '\0';
     return 0;
 }
 

@@ -53,7 +53,9 @@ static const struct tnote linux_notes[] = {
     NUM64(XEN_ELFNOTE_VIRT_BASE, LINUX_VIRT_BASE),
     NUM64(XEN_ELFNOTE_INIT_P2M, 0x0000008000000000ULL),
     NUM64(XEN_ELFNOTE_ENTRY, LINUX_ENTRY),
-    STR(XEN_ELFNOTE_FEATURES, "!writable_page_tables|pae_pgdir_above_4gb"),
+    /* As in Debian's 6.1 vmlinux: 41 bytes, no NUL terminator. */
+    { .type = XEN_ELFNOTE_FEATURES, .desc = "!writable_page_tables|pae_pgdir_above_4gb",
+      .descsz = sizeof("!writable_page_tables|pae_pgdir_above_4gb") - 1 },
     NUM32(XEN_ELFNOTE_SUPPORTED_FEATURES, 0x8801),
     STR(XEN_ELFNOTE_PAE_MODE, "yes"),
     STR(XEN_ELFNOTE_LOADER, "generic"),
@@ -276,6 +278,7 @@ static void check_linux(const struct elf_image *im)
     assert_string_equal(n->guest_os, "linux");
     assert_string_equal(n->xen_version, "xen-3.0");
     assert_string_equal(n->features, "!writable_page_tables|pae_pgdir_above_4gb");
+    assert_string_equal(im->notes.features, "!writable_page_tables|pae_pgdir_above_4gb");
 }
 
 static void linux_like_image(void **state)
@@ -608,10 +611,13 @@ REFUSE(refuse_note_segment_outside, "note segment 4 lies outside the image")
 {
     b->ph[4].p_filesz = b->len;
 }
-REFUSE(refuse_unterminated, "FEATURES note is not NUL-terminated")
+/* An unterminated string note ends at its descsz (Linux's FEATURES has no
+ * NUL): a required feature right at the end is still seen. */
+REFUSE(refuse_unterminated, "kernel requires feature 'supervisor_mode_kernel'")
 {
     b_linux_note(b, XEN_ELFNOTE_FEATURES, &(struct tnote){
-        .type = XEN_ELFNOTE_FEATURES, .desc = "dom0", .descsz = 4 });
+        .type = XEN_ELFNOTE_FEATURES, .desc = "dom0|!supervisor_mode_kernelXX",
+        .descsz = sizeof("dom0|!supervisor_mode_kernel") - 1 });
 }
 REFUSE(refuse_features_too_long, "FEATURES note is longer than 127 characters")
 {
