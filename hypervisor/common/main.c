@@ -10,6 +10,7 @@
 #include <mica/cmdline.h>
 #include <mica/dom0_build.h>
 #include <mica/event.h>
+#include <mica/grant.h>
 #include <mica/frame_alloc.h>
 #include <mica/heap.h>
 #include <mica/mm.h>
@@ -169,6 +170,8 @@ static __noreturn void start_dom0(void)
     }
     if (evtchn_domain_init(dom0) < 0)
         panic("no memory for dom0's event channels");
+    if (gnttab_domain_init(dom0, 0) < 0)
+        panic("no memory for dom0's grant table");
     /* Console input goes to dom0 from now on. */
     serial_enable_rx_irq();
     i8259_unmask_serial();

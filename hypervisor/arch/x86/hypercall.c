@@ -12,6 +12,7 @@
 #include <abi/version.h>
 #include <mica/domain.h>
 #include <mica/errno.h>
+#include <mica/grant.h>
 #include <mica/guest_access.h>
 #include <mica/hypercall.h>
 #include <mica/printk.h>
@@ -37,6 +38,7 @@ static const hypercall_fn hypercall_table[] = {
     [__HYPERVISOR_set_timer_op] = do_set_timer_op,
     [__HYPERVISOR_vcpu_op] = do_vcpu_op,
     [__HYPERVISOR_event_channel_op] = do_event_channel_op,
+    [__HYPERVISOR_grant_table_op] = do_grant_table_op,
     [__HYPERVISOR_mmu_update] = do_mmu_update,
     [__HYPERVISOR_update_va_mapping] = do_update_va_mapping,
     [__HYPERVISOR_xen_version] = do_xen_version,

@@ -12,6 +12,7 @@
 
 struct domain;
 struct evtchn_domain;
+struct grant_table;
 
 /* A virtual CPU of a PV guest. */
 struct vcpu {
@@ -59,6 +60,8 @@ struct domain {
 
     /* Event channels (common/event_channel.c). */
     struct evtchn_domain *evtchn;
+    /* Grant table (common/grant_table.c). */
+    struct grant_table *grant;
 
     /* Running it. */
     struct vcpu *vcpu0;

@@ -1,0 +1,558 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Grant tables, v1: each domain's table of 8-byte entries through which it
+ * lets another domain copy from or into (later: map) one of its frames, the
+ * hypervisor's bookkeeping of which entries are in use, and hypercall 20
+ * (grant_table_op) with setup_table, query_size, set_version, get_version
+ * and copy.  map_grant_ref, unmap_grant_ref and the rest answer -ENOSYS.
+ *
+ * Invariants
+ *
+ * 1. Frames.  A table has nr_frames (1..max_frames) frames of 512 entries;
+ *    frames are only ever added (setup_table grows, never shrinks), so
+ *    every reference below nr_frames * 512 is valid for the life of the
+ *    table.  Each grant frame is owned by the domain itself -- a 64-bit PV
+ *    guest maps the MFNs setup_table returns with its own PTEs, and the
+ *    page-table rules (mm/pt.c) only let it map frames it owns -- and the
+ *    table holds on it, from allocation to gnttab_domain_destroy: the
+ *    allocation reference, one more general reference (so that the guest
+ *    giving the frame back, e.g. by decrease_reservation, cannot free it
+ *    under us) and one writable type reference, so that a grant frame can
+ *    never become a page table or descriptor page while the hypervisor
+ *    writes GTF_ bits into it.  Grant frames are not charged to the guest:
+ *    max_pages grows by one for each.
+ *
+ * 2. Shared entries belong to the guest, which may write anything at any
+ *    moment.  The hypervisor changes an entry's flags only with atomic
+ *    operations: a 32-bit compare-and-exchange over {flags, domid} to start
+ *    using it (so a concurrent change of either makes the exchange fail and
+ *    the entry is re-read; after 4 failed tries the operation fails), and
+ *    atomic and-not to stop.  It sets GTF_reading (and GTF_writing for
+ *    write access) while the entry is pinned.  This is what lets a guest
+ *    revoke: it exchanges flags from "permit access" to 0, which fails
+ *    while either bit is set.  An entry is accepted only when its type is
+ *    GTF_permit_access, GTF_sub_page is clear (v1 sub-page grants are not
+ *    supported), its domid is the grantee's, and, for write access,
+ *    GTF_readonly is clear.  The frame is read once, when the first pin is
+ *    taken, and remembered: later changes by the guest are ignored until
+ *    the entry is idle again.
+ *
+ * 3. Active entries.  Beside each shared entry the hypervisor keeps a
+ *    private one: counts of read and write pins, the grantee and the frame.
+ *    The shared GTF_writing bit is set exactly while wr > 0 and GTF_reading
+ *    exactly while rd + wr > 0 (as far as the hypervisor is concerned: the
+ *    guest may write the bits itself, which only hurts itself).  Every
+ *    pin holds one general reference on its frame, every write pin also a
+ *    writable type reference, taken against the granting domain (the
+ *    frame's owner); so a frame in use cannot be freed, and a frame written
+ *    through a grant can never be a page table at the same time.  The
+ *    table counts its pins; it may be destroyed only when none is left.
+ *
+ * 4. Decode, then commit.  Each operation copies its argument in once and
+ *    checks everything it can before changing anything; the steps that
+ *    can only fail late (the flag exchange, taking frame references) are
+ *    undone in reverse order when a later one fails, so a failed operation
+ *    leaves no flag set and no reference behind.  A copy pins both sides,
+ *    copies, and unpins both within the one operation.
+ *
+ * Callers: everything here runs with one CPU in the hypervisor (the
+ * per-table lock arrives with SMP; lock order will be grantee before
+ * granter, lower domid first for a copy that names two granters).
+ */
+#include <mica/bug.h>
+#include <mica/errno.h>
+#include <mica/grant.h>
+#include <mica/guest_access.h>
+#include <mica/heap.h>
+#include <mica/mm.h>
+#include <mica/string.h>
+#include <mica/x86.h>
+
+/* The hypervisor's side of one entry (invariant 3). */
+struct active_grant {
+    uint32_t mfn;           /* the frame, read when the first pin was taken */
+    domid_t domid;          /* the grantee holding the pins */
+    uint16_t rd, wr;        /* read and write pins */
+    uint16_t pad[3];
+};
+_Static_assert(sizeof(struct active_grant) == 16, "active_grant");
+
+#define ACT_PER_PAGE   (PAGE_SIZE / sizeof(struct active_grant))
+#define ACT_PER_FRAME  (GNTTAB_ENTRIES_PER_FRAME / ACT_PER_PAGE)
+#define PIN_MAX        (UINT16_MAX - 1)
+#define CMPXCHG_TRIES  4
+
+struct grant_table {
+    unsigned int nr_frames, max_frames;
+    unsigned long pins;                     /* all rd + wr of the table */
+    mfn_t frame[GNTTAB_MAX_FRAMES];
+    struct active_grant *act[GNTTAB_MAX_FRAMES * ACT_PER_FRAME];
+};
+_Static_assert(sizeof(struct grant_table) <= PAGE_SIZE, "grant_table fits the heap");
+
+static unsigned int nr_entries(const struct grant_table *gt)
+{
+    return gt->nr_frames * (unsigned int)GNTTAB_ENTRIES_PER_FRAME;
+}
+
+/* The shared entry as one 32-bit word: flags low, domid high. */
+typedef uint32_t __attribute__((may_alias)) entry_word_t;
+
+static entry_word_t *shared_word(const struct grant_table *gt, grant_ref_t ref)
+{
+    struct grant_entry_v1 *e = mm_map_frame(gt->frame[ref / GNTTAB_ENTRIES_PER_FRAME]);
+
+    return (entry_word_t *)&e[ref % GNTTAB_ENTRIES_PER_FRAME];
+}
+
+static struct grant_entry_v1 *shared_entry(const struct grant_table *gt, grant_ref_t ref)
+{
+    return (struct grant_entry_v1 *)shared_word(gt, ref);
+}
+
+static struct active_grant *active(const struct grant_table *gt, grant_ref_t ref)
+{
+    return &gt->act[ref / ACT_PER_PAGE][ref % ACT_PER_PAGE];
+}
+
+static void clear_flags(const struct grant_table *gt, grant_ref_t ref, uint16_t bits)
+{
+    __atomic_fetch_and(&shared_entry(gt, ref)->flags, (uint16_t)~bits, __ATOMIC_SEQ_CST);
+}
+
+/* ---- frames ------------------------------------------------------------- */
+
+static void drop_frame(struct domain *d, mfn_t mfn)
+{
+    struct page_info *pg = mfn_to_page(mfn);
+    struct pt_ctx c = { d, PT_BUDGET };
+
+    put_page_type(&c, pg);
+    (void)release_page(d, mfn);     /* -EINVAL: the guest gave it back already */
+    put_page(pg);
+    d->max_pages--;
+}
+
+/* Add one frame (and its active pages) to d's table: 0 or -ENOMEM. */
+static int grow_one(struct domain *d, struct grant_table *gt)
+{
+    unsigned int i = gt->nr_frames;
+    struct active_grant *act[ACT_PER_FRAME];
+    struct pt_ctx c = { d, PT_BUDGET };
+    unsigned int a;
+
+    for (a = 0; a < ACT_PER_FRAME; a++)
+        if (!(act[a] = xzalloc(PAGE_SIZE)))
+            goto fail_act;
+    d->max_pages++;
+    mfn_t mfn = alloc_domain_frame(d);
+    if (mfn == INVALID_MFN)
+        goto fail_frame;
+    struct page_info *pg = mfn_to_page(mfn);
+    /* A fresh frame of d: both references cannot fail. */
+    BUG_ON(!get_page(pg, d));
+    BUG_ON(get_page_type(&c, pg, PGT_writable) != 0);
+    gt->frame[i] = mfn;
+    for (a = 0; a < ACT_PER_FRAME; a++)
+        gt->act[i * ACT_PER_FRAME + a] = act[a];
+    gt->nr_frames = i + 1;
+    return 0;
+
+fail_frame:
+    d->max_pages--;
+fail_act:
+    while (a-- > 0)
+        xfree(act[a]);
+    return -ENOMEM;
+}
+
+static int grow_to(struct domain *d, unsigned int nr)
+{
+    while (d->grant->nr_frames < nr)
+        if (grow_one(d, d->grant))
+            return -ENOMEM;     /* the frames added so far stay */
+    return 0;
+}
+
+int gnttab_domain_init(struct domain *d, unsigned int max_frames)
+{
+    if (max_frames == 0)
+        max_frames = GNTTAB_DEFAULT_MAX_FRAMES;
+    if (max_frames > GNTTAB_MAX_FRAMES || max_frames < GNTTAB_INITIAL_FRAMES)
+        return -EINVAL;
+    struct grant_table *gt = xzalloc(sizeof(*gt));
+    if (!gt)
+        return -ENOMEM;
+    gt->max_frames = max_frames;
+    d->grant = gt;
+    if (grow_to(d, GNTTAB_INITIAL_FRAMES)) {
+        BUG_ON(gnttab_domain_destroy(d));
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+int gnttab_domain_destroy(struct domain *d)
+{
+    struct grant_table *gt = d->grant;
+
+    if (!gt)
+        return 0;
+    if (gt->pins)
+        return -EBUSY;
+    for (unsigned int i = 0; i < gt->nr_frames; i++) {
+        drop_frame(d, gt->frame[i]);
+        for (unsigned int a = 0; a < ACT_PER_FRAME; a++)
+            xfree(gt->act[i * ACT_PER_FRAME + a]);
+    }
+    xfree(gt);
+    d->grant = NULL;
+    return 0;
+}
+
+unsigned int gnttab_nr_frames(const struct domain *d)
+{
+    return d->grant ? d->grant->nr_frames : 0;
+}
+
+unsigned int gnttab_max_frames(const struct domain *d)
+{
+    return d->grant ? d->grant->max_frames : 0;
+}
+
+mfn_t gnttab_frame(const struct domain *d, unsigned int i)
+{
+    return d->grant && i < d->grant->nr_frames ? d->grant->frame[i] : INVALID_MFN;
+}
+
+/* ---- pins (invariants 2 and 3) ------------------------------------------ */
+
+/*
+ * Set GTF_reading (and GTF_writing) in the shared entry, checking it first:
+ * fully when check_entry (no pin yet), else only GTF_readonly for a write.
+ */
+static int set_status(const struct grant_table *gt, grant_ref_t ref, domid_t grantee,
+                      bool write, bool check_entry)
+{
+    entry_word_t *w = shared_word(gt, ref);
+    uint32_t old = __atomic_load_n(w, __ATOMIC_SEQ_CST);
+
+    for (unsigned int tries = 0; ; tries++) {
+        uint16_t flags = (uint16_t)old;
+        domid_t domid = (domid_t)(old >> 16);
+
+        if (check_entry && ((flags & (GTF_type_mask | GTF_sub_page)) != GTF_permit_access ||
+                            domid != grantee))
+            return GNTST_general_error;
+        if (write && (flags & GTF_readonly))
+            return GNTST_general_error;
+        uint32_t new = old | GTF_reading | (write ? GTF_writing : 0);
+        if (__atomic_compare_exchange_n(w, &old, new, false, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_SEQ_CST))
+            return GNTST_okay;
+        if (tries + 1 == CMPXCHG_TRIES)
+            return GNTST_general_error;     /* the guest keeps changing it */
+    }
+}
+
+/* The frame references of one pin, against the granter rd. */
+static int take_frame(struct domain *rd, mfn_t mfn, bool write)
+{
+    struct pt_ctx c = { rd, PT_BUDGET };
+
+    if (!mfn_valid(mfn) || !get_page(mfn_to_page(mfn), rd))
+        return GNTST_general_error;
+    if (write && get_page_type(&c, mfn_to_page(mfn), PGT_writable) < 0) {
+        put_page(mfn_to_page(mfn));
+        return GNTST_general_error;
+    }
+    return GNTST_okay;
+}
+
+int gnttab_acquire(struct domain *rd, grant_ref_t ref, const struct domain *ld,
+                   bool write, mfn_t *mfn)
+{
+    struct grant_table *gt = rd->grant;
+
+    if (!gt)
+        return GNTST_bad_domain;
+    if (ref >= nr_entries(gt))
+        return GNTST_bad_gntref;
+    struct active_grant *act = active(gt, ref);
+    bool pinned = act->rd || act->wr;
+    if (pinned && act->domid != ld->domain_id)
+        return GNTST_general_error;
+    if (write ? act->wr >= PIN_MAX : act->rd >= PIN_MAX)
+        return GNTST_general_error;
+
+    /* Flags first (the guest's revoke must fail from here on), then the
+     * frame, read once for the first pin (invariant 2). */
+    uint16_t set = 0;
+    if (!pinned || (write && !act->wr)) {
+        int rc = set_status(gt, ref, ld->domain_id, write, !pinned);
+        if (rc)
+            return rc;
+        set = (uint16_t)((pinned ? 0 : GTF_reading) | (write ? GTF_writing : 0));
+    }
+    mfn_t f = pinned ? act->mfn : __atomic_load_n(&shared_entry(gt, ref)->frame,
+                                                  __ATOMIC_SEQ_CST);
+    int rc = take_frame(rd, f, write);
+    if (rc) {
+        clear_flags(gt, ref, set);
+        return rc;
+    }
+    if (!pinned) {
+        act->mfn = (uint32_t)f;
+        act->domid = ld->domain_id;
+    }
+    if (write)
+        act->wr++;
+    else
+        act->rd++;
+    gt->pins++;
+    *mfn = f;
+    return GNTST_okay;
+}
+
+void gnttab_release(struct domain *rd, grant_ref_t ref, bool write)
+{
+    struct grant_table *gt = rd->grant;
+    struct pt_ctx c = { rd, PT_BUDGET };
+
+    BUG_ON(!gt || ref >= nr_entries(gt));
+    struct active_grant *act = active(gt, ref);
+    struct page_info *pg = mfn_to_page(act->mfn);
+    BUG_ON(write ? !act->wr : !act->rd);
+    if (write && --act->wr == 0)
+        clear_flags(gt, ref, GTF_writing);
+    if (!write)
+        act->rd--;
+    if (!act->rd && !act->wr)
+        clear_flags(gt, ref, GTF_reading);
+    gt->pins--;
+    if (write)
+        put_page_type(&c, pg);
+    put_page(pg);
+}
+
+/* ---- operations ----------------------------------------------------------- */
+
+/* The domain an argument names: the caller for DOMID_SELF, else anyone the
+ * caller may act on (itself, or anyone for a privileged caller).  Returns
+ * GNTST_okay, GNTST_bad_domain or GNTST_permission_denied. */
+static int target_domain(struct domain *cd, domid_t dom, struct domain **out)
+{
+    struct domain *d = dom == DOMID_SELF ? cd : domain_by_id(dom);
+
+    if (!d || !d->grant)
+        return GNTST_bad_domain;
+    if (d != cd && !cd->is_privileged)
+        return GNTST_permission_denied;
+    *out = d;
+    return GNTST_okay;
+}
+
+static long op_setup_table(struct domain *cd, uint64_t uop, unsigned int count)
+{
+    struct gnttab_setup_table op;
+    struct domain *d;
+    uint64_t list;
+
+    if (count != 1)
+        return -EINVAL;
+    if (copy_from_guest(&op, uop, sizeof(op)))
+        return -EFAULT;
+    list = (uint64_t)(uintptr_t)op.frame_list.p;
+    op.status = (int16_t)target_domain(cd, op.dom, &d);
+    if (op.status == GNTST_okay && op.nr_frames > d->grant->max_frames)
+        op.status = GNTST_general_error;
+    else if (op.status == GNTST_okay &&
+             !guest_range_ok(list, (size_t)op.nr_frames * sizeof(xen_pfn_t)))
+        return -EFAULT;
+    if (op.status == GNTST_okay && grow_to(d, op.nr_frames))
+        op.status = GNTST_general_error;
+    for (uint32_t i = 0; op.status == GNTST_okay && i < op.nr_frames; i++) {
+        xen_pfn_t f = d->grant->frame[i];
+        if (copy_to_guest(list + i * sizeof(f), &f, sizeof(f)))
+            op.status = GNTST_bad_virt_addr;
+    }
+    if (copy_to_guest(uop + offsetof(struct gnttab_setup_table, status), &op.status,
+                      sizeof(op.status)))
+        return -EFAULT;
+    return 0;
+}
+
+static long op_query_size(struct domain *cd, uint64_t uop, unsigned int count)
+{
+    struct gnttab_query_size op;
+    struct domain *d;
+
+    if (count != 1)
+        return -EINVAL;
+    if (copy_from_guest(&op, uop, sizeof(op)))
+        return -EFAULT;
+    op.status = (int16_t)target_domain(cd, op.dom, &d);
+    if (op.status == GNTST_okay) {
+        op.nr_frames = d->grant->nr_frames;
+        op.max_nr_frames = d->grant->max_frames;
+    }
+    return copy_to_guest(uop, &op, sizeof(op)) ? -EFAULT : 0;
+}
+
+/* Only v1 exists: asking for it is a no-op, v2 is "not implemented" (what
+ * Xen answers when v2 is disabled), anything else invalid.  The version in
+ * force is written back either way. */
+static long op_set_version(struct domain *cd, uint64_t uop, unsigned int count)
+{
+    struct gnttab_set_version op;
+    long rc = 0;
+
+    (void)cd;
+    if (count != 1)
+        return -EINVAL;
+    if (copy_from_guest(&op, uop, sizeof(op)))
+        return -EFAULT;
+    if (op.version == 2)
+        rc = -ENOSYS;
+    else if (op.version != 1)
+        rc = -EINVAL;
+    op.version = 1;
+    return copy_to_guest(uop, &op, sizeof(op)) ? -EFAULT : rc;
+}
+
+static long op_get_version(struct domain *cd, uint64_t uop, unsigned int count)
+{
+    struct gnttab_get_version op;
+    struct domain *d;
+
+    if (count != 1)
+        return -EINVAL;
+    if (copy_from_guest(&op, uop, sizeof(op)))
+        return -EFAULT;
+    int st = target_domain(cd, op.dom, &d);
+    if (st == GNTST_bad_domain)
+        return -ESRCH;
+    if (st)
+        return -EPERM;
+    op.version = 1;
+    return copy_to_guest(uop, &op, sizeof(op)) ? -EFAULT : 0;
+}
+
+/* ---- copy ------------------------------------------------------------------ */
+
+/* One side of a copy once claimed: who pinned what, for the release. */
+struct copy_buf {
+    struct domain *d;       /* the frame's owner (granter, or the caller) */
+    bool gref, write;
+    grant_ref_t ref;
+    mfn_t mfn;
+};
+
+static int claim_buf(struct domain *cd, const struct gnttab_copy_ptr *p, bool gref,
+                     bool write, struct copy_buf *b)
+{
+    *b = (struct copy_buf){ .gref = gref, .write = write, .ref = p->u.ref };
+    if (gref) {
+        b->d = p->domid == DOMID_SELF ? cd : domain_by_id(p->domid);
+        if (!b->d || !b->d->grant)
+            return GNTST_bad_domain;
+        return gnttab_acquire(b->d, p->u.ref, cd, write, &b->mfn);
+    }
+    /* The caller's own frame, by MFN. */
+    b->d = cd;
+    b->mfn = p->u.gmfn;
+    if (!mfn_valid(b->mfn) || !get_page(mfn_to_page(b->mfn), cd))
+        return GNTST_bad_page;
+    struct pt_ctx c = { cd, PT_BUDGET };
+    if (write && get_page_type(&c, mfn_to_page(b->mfn), PGT_writable) < 0) {
+        put_page(mfn_to_page(b->mfn));
+        return GNTST_general_error;
+    }
+    return GNTST_okay;
+}
+
+static void release_buf(struct copy_buf *b)
+{
+    if (b->gref) {
+        gnttab_release(b->d, b->ref, b->write);
+        return;
+    }
+    struct pt_ctx c = { b->d, PT_BUDGET };
+    if (b->write)
+        put_page_type(&c, mfn_to_page(b->mfn));
+    put_page(mfn_to_page(b->mfn));
+}
+
+static int copy_one(struct domain *cd, const struct gnttab_copy *op)
+{
+    bool sg = op->flags & GNTCOPY_source_gref, dg = op->flags & GNTCOPY_dest_gref;
+    struct copy_buf src, dst;
+
+    /* Decode. */
+    if (op->flags & ~(GNTCOPY_source_gref | GNTCOPY_dest_gref))
+        return GNTST_bad_copy_arg;
+    if ((unsigned int)op->source.offset + op->len > PAGE_SIZE ||
+        (unsigned int)op->dest.offset + op->len > PAGE_SIZE)
+        return GNTST_bad_copy_arg;
+    /* A frame named by MFN must be the caller's own. */
+    if ((!sg && op->source.domid != DOMID_SELF) || (!dg && op->dest.domid != DOMID_SELF))
+        return GNTST_permission_denied;
+
+    /* Claim both sides, copy, release. */
+    int rc = claim_buf(cd, &op->source, sg, false, &src);
+    if (rc)
+        return rc;
+    rc = claim_buf(cd, &op->dest, dg, true, &dst);
+    if (rc) {
+        release_buf(&src);
+        return rc;
+    }
+    memmove((uint8_t *)mm_map_frame(dst.mfn) + op->dest.offset,
+            (const uint8_t *)mm_map_frame(src.mfn) + op->source.offset, op->len);
+    release_buf(&dst);
+    release_buf(&src);
+    return GNTST_okay;
+}
+
+/* Up to GNTTAB_COPY_BATCH operations, then continue with the rest. */
+static long op_copy(struct domain *cd, struct cpu_regs *regs)
+{
+    uint64_t uop = regs->rsi;
+    unsigned int count = (unsigned int)regs->rdx;
+
+    for (unsigned int i = 0; i < count; i++) {
+        if (i == GNTTAB_COPY_BATCH) {
+            regs->rsi = uop + (uint64_t)i * sizeof(struct gnttab_copy);
+            regs->rdx = count - i;
+            return -ERESTART;
+        }
+        uint64_t at = uop + (uint64_t)i * sizeof(struct gnttab_copy);
+        struct gnttab_copy op;
+        if (copy_from_guest(&op, at, sizeof(op)))
+            return -EFAULT;
+        int16_t st = (int16_t)copy_one(cd, &op);
+        if (copy_to_guest(at + offsetof(struct gnttab_copy, status), &st, sizeof(st)))
+            return -EFAULT;
+    }
+    return 0;
+}
+
+long do_grant_table_op(struct cpu_regs *regs)
+{
+    uint32_t cmd = (uint32_t)regs->rdi;
+    unsigned int count = (unsigned int)regs->rdx;
+    struct domain *cd = current->domain;
+
+    if (!cd->grant)
+        return -ENOSYS;
+    if ((int)count < 0)
+        return -EINVAL;
+    switch (cmd) {
+    case GNTTABOP_setup_table:  return op_setup_table(cd, regs->rsi, count);
+    case GNTTABOP_query_size:   return op_query_size(cd, regs->rsi, count);
+    case GNTTABOP_set_version:  return op_set_version(cd, regs->rsi, count);
+    case GNTTABOP_get_version:  return op_get_version(cd, regs->rsi, count);
+    case GNTTABOP_copy:         return op_copy(cd, regs);
+    default:                    return -ENOSYS;
+    }
+}
