@@ -64,6 +64,10 @@ EXPECTED = {
         "multicall_refuses_nesting_and_iret",
         "multicall_long_batch_continues",
         "features_linux_needs_are_reported",
+        "grant_table_query_and_setup",
+        "grant_copy_through_a_self_grant",
+        "grant_table_hostile_arguments",
+        "grant_copy_long_batch_continues",
     ],
     "time": [
         "shared_info_is_mapped_and_masked",

@@ -4,13 +4,17 @@
  * -- memory_op's queries (its reservation, the highest frames, where the
  * M2P is mapped, its E820) and multicall (per-entry results, no nesting, no
  * iret inside a batch) -- plus xen_version's feature bitmap, which Linux
- * checks before anything else.  Hostile cases next to the normal ones.
+ * checks before anything else, and the grant-table operations a front end
+ * uses before it can share a page (setup_table, query_size, version, copy).
+ * Hostile cases next to the normal ones.
  */
 #include <abi/features.h>
+#include <abi/grant_table.h>
 #include <abi/memory.h>
 #include <abi/version.h>
 #include "hypercall.h"
 #include "kit.h"
+#include "memory.h"
 
 static inline long HYPERVISOR_memory_op(unsigned int cmd, void *arg)
 {
@@ -20,6 +24,11 @@ static inline long HYPERVISOR_memory_op(unsigned int cmd, void *arg)
 static inline long HYPERVISOR_multicall(struct multicall_entry *calls, unsigned int nr)
 {
     return _hypercall2(__HYPERVISOR_multicall, KIT_UL(calls), nr);
+}
+
+static inline long HYPERVISOR_grant_table_op(unsigned int cmd, void *arg, unsigned int count)
+{
+    return _hypercall3(__HYPERVISOR_grant_table_op, cmd, KIT_UL(arg), count);
 }
 
 static int reservation_matches_start_info(void)
@@ -157,6 +166,228 @@ static int features_linux_needs_are_reported(void)
     return KIT_PASS;
 }
 
+/* ---- grant tables ---------------------------------------------------------- */
+
+/* Scratch slots: 0 maps our first grant frame, 1 and 2 are copy buffers. */
+#define GT_SLOT 0
+#define SRC_SLOT 1
+#define DST_SLOT 2
+
+static volatile struct grant_entry_v1 *grant_frame0(void)
+{
+    return (volatile struct grant_entry_v1 *)kit_scratch_va(GT_SLOT);
+}
+
+/* Ask for n frames; maps frame 0 at GT_SLOT.  GNTST_* or a -errno. */
+static long setup_table(uint32_t n, uint64_t *frames)
+{
+    struct gnttab_setup_table op = { .dom = DOMID_SELF, .nr_frames = n };
+
+    set_xen_guest_handle(op.frame_list, frames);
+    long rc = HYPERVISOR_grant_table_op(GNTTABOP_setup_table, &op, 1);
+    if (rc)
+        return rc;
+    if (op.status == GNTST_okay && kit_scratch_map(GT_SLOT, frames[0], PTE_RW))
+        return -1000;
+    return op.status;
+}
+
+static void grant(grant_ref_t ref, uint16_t flags, domid_t to, uint64_t mfn)
+{
+    volatile struct grant_entry_v1 *e = &grant_frame0()[ref];
+
+    e->domid = to;
+    e->frame = (uint32_t)mfn;
+    __atomic_store_n(&e->flags, flags, __ATOMIC_SEQ_CST);
+}
+
+static int16_t copy1(struct gnttab_copy *op)
+{
+    op->status = 99;
+    long rc = HYPERVISOR_grant_table_op(GNTTABOP_copy, op, 1);
+    return rc ? (int16_t)-1000 : op->status;
+}
+
+static int grant_table_query_and_setup(void)
+{
+    struct gnttab_query_size q = { .dom = DOMID_SELF };
+    static uint64_t frames[4];
+
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_query_size, &q, 1), "query_size");
+    expect_eq(q.status, GNTST_okay, "query_size status");
+    expect_true(q.nr_frames >= 1, "at least one frame to start with");
+    expect_true(q.max_nr_frames >= 4, "room to grow to four frames");
+    expect_eq(setup_table(4, frames), GNTST_okay, "setup_table(4)");
+    for (unsigned int i = 0; i < 4; i++)
+        for (unsigned int j = 0; j < i; j++)
+            expect_true(frames[i] != frames[j], "the frames are distinct");
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_query_size, &q, 1), "query_size again");
+    expect_eq(q.nr_frames, 4, "the table grew to four frames");
+
+    struct gnttab_get_version gv = { .dom = DOMID_SELF };
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_get_version, &gv, 1), "get_version");
+    expect_eq(gv.version, 1, "version 1");
+    struct gnttab_set_version sv = { .version = 1 };
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_set_version, &sv, 1), "set_version(1)");
+    expect_eq(sv.version, 1, "set_version reports 1");
+    expect_ok(kit_scratch_restore(GT_SLOT), "restoring the scratch page");
+    return KIT_PASS;
+}
+
+static int grant_copy_through_a_self_grant(void)
+{
+    static uint64_t frames[1];
+    uint64_t src = kit_scratch_fresh(SRC_SLOT), dst = kit_scratch_fresh(DST_SLOT);
+    volatile uint8_t *s = (volatile uint8_t *)kit_scratch_va(SRC_SLOT);
+    volatile uint8_t *d = (volatile uint8_t *)kit_scratch_va(DST_SLOT);
+
+    expect_true(src && dst, "two fresh frames");
+    expect_eq(setup_table(1, frames), GNTST_okay, "setup_table(1)");
+    for (unsigned int i = 0; i < PAGE_SIZE; i++)
+        s[i] = (uint8_t)(i * 7 + 1);
+    grant(5, GTF_permit_access | GTF_readonly, 0, src);      /* we are domain 0 */
+
+    /* Source by grant reference, destination by our own MFN. */
+    struct gnttab_copy op = {
+        .source = { .u.ref = 5, .domid = DOMID_SELF, .offset = 100 },
+        .dest = { .u.gmfn = dst, .domid = DOMID_SELF, .offset = 300 },
+        .len = 1000, .flags = GNTCOPY_source_gref,
+    };
+    expect_eq(copy1(&op), GNTST_okay, "copy from the grant");
+    for (unsigned int i = 0; i < 1000; i++)
+        expect_eq(d[300 + i], s[100 + i], "copied byte");
+    expect_eq(d[299], 0, "nothing before the destination range");
+    expect_eq(d[1300], 0, "nothing after it");
+    expect_eq(grant_frame0()[5].flags, GTF_permit_access | GTF_readonly,
+              "GTF_reading is clear again once the copy is over");
+
+    /* A read-only grant cannot be a destination; revoked is refused. */
+    op = (struct gnttab_copy){
+        .source = { .u.gmfn = dst, .domid = DOMID_SELF },
+        .dest = { .u.ref = 5, .domid = DOMID_SELF }, .len = 8, .flags = GNTCOPY_dest_gref,
+    };
+    expect_eq(copy1(&op), GNTST_general_error, "writing through a read-only grant");
+    expect_eq(s[0], 1, "the granted frame is unchanged");
+    grant(5, GTF_invalid, 0, src);
+    op.flags = GNTCOPY_source_gref;
+    op.source = (struct gnttab_copy_ptr){ .u.ref = 5, .domid = DOMID_SELF };
+    op.dest = (struct gnttab_copy_ptr){ .u.gmfn = dst, .domid = DOMID_SELF };
+    expect_eq(copy1(&op), GNTST_general_error, "copy from a revoked grant");
+    expect_ok(kit_scratch_restore(GT_SLOT), "restore");
+    expect_ok(kit_scratch_restore(SRC_SLOT), "restore");
+    expect_ok(kit_scratch_restore(DST_SLOT), "restore");
+    return KIT_PASS;
+}
+
+static int grant_table_hostile_arguments(void)
+{
+    static uint64_t frames[1];
+    uint64_t buf = kit_scratch_fresh(SRC_SLOT);
+    struct gnttab_query_size q = { .dom = DOMID_SELF };
+
+    expect_true(buf, "a fresh frame");
+    expect_eq(setup_table(1, frames), GNTST_okay, "setup_table(1)");
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_query_size, &q, 1), "query_size");
+
+    /* setup_table: too many frames, count other than 1, bad pointers. */
+    struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = q.max_nr_frames + 1 };
+    set_xen_guest_handle(st.frame_list, frames);
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_setup_table, &st, 1), "setup_table");
+    expect_eq(st.status, GNTST_general_error, "more frames than max_nr_frames");
+    expect_rc(HYPERVISOR_grant_table_op(GNTTABOP_setup_table, &st, 2), -XEN_EINVAL,
+              "setup_table with count 2");
+    st.nr_frames = 1;
+    set_xen_guest_handle(st.frame_list, (uint64_t *)0xffff82d040000000UL);
+    expect_rc(HYPERVISOR_grant_table_op(GNTTABOP_setup_table, &st, 1), -XEN_EFAULT,
+              "frame list in the hypervisor");
+    expect_rc(HYPERVISOR_grant_table_op(GNTTABOP_query_size, (void *)0xffff82d040000000UL, 1),
+              -XEN_EFAULT, "query_size argument in the hypervisor");
+    st.dom = 7;
+    set_xen_guest_handle(st.frame_list, frames);
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_setup_table, &st, 1), "setup_table dom 7");
+    expect_eq(st.status, GNTST_bad_domain, "no domain 7");
+
+    /* Versions: only 1; the version in force is written back. */
+    struct gnttab_set_version sv = { .version = 2 };
+    expect_rc(HYPERVISOR_grant_table_op(GNTTABOP_set_version, &sv, 1), -XEN_ENOSYS,
+              "set_version(2)");
+    expect_eq(sv.version, 1, "still version 1");
+    sv.version = 3;
+    expect_rc(HYPERVISOR_grant_table_op(GNTTABOP_set_version, &sv, 1), -XEN_EINVAL,
+              "set_version(3)");
+    expect_rc(HYPERVISOR_grant_table_op(GNTTABOP_map_grant_ref, &sv, 1), -XEN_ENOSYS,
+              "map_grant_ref is not there yet");
+    expect_rc(HYPERVISOR_grant_table_op(77, &sv, 1), -XEN_ENOSYS, "unknown op");
+
+    /* Copies: each bad argument gets its own status. */
+    grant(9, GTF_permit_access, 3, buf);                    /* to domain 3, not us */
+    grant(10, GTF_permit_access, 0, buf);
+    struct gnttab_copy op = {
+        .source = { .u.ref = 9, .domid = DOMID_SELF },
+        .dest = { .u.ref = 10, .domid = DOMID_SELF }, .len = 8,
+        .flags = GNTCOPY_source_gref | GNTCOPY_dest_gref,
+    };
+    expect_eq(copy1(&op), GNTST_general_error, "a grant to another domain");
+    op.source.u.ref = 1U << 30;
+    expect_eq(copy1(&op), GNTST_bad_gntref, "a reference past the table");
+    op.source.u.ref = 10;
+    op.source.offset = 4090;
+    expect_eq(copy1(&op), GNTST_bad_copy_arg, "offset + len past the page");
+    op.source.offset = 0;
+    op.flags = 0x80 | GNTCOPY_source_gref;
+    expect_eq(copy1(&op), GNTST_bad_copy_arg, "unknown copy flag");
+    op.flags = GNTCOPY_dest_gref;
+    op.source = (struct gnttab_copy_ptr){ .u.gmfn = 1, .domid = DOMID_SELF };
+    expect_eq(copy1(&op), GNTST_bad_page, "a frame that is not ours");
+    op.source = (struct gnttab_copy_ptr){ .u.gmfn = buf, .domid = 3 };
+    expect_eq(copy1(&op), GNTST_permission_denied, "by-frame copy naming a domain");
+    op.source = (struct gnttab_copy_ptr){ .u.gmfn = frames[0] + (1UL << 40), .domid = DOMID_SELF };
+    expect_eq(copy1(&op), GNTST_bad_page, "a frame past memory");
+    op.source = (struct gnttab_copy_ptr){ .u.ref = 10, .domid = 7 };
+    op.flags = GNTCOPY_source_gref | GNTCOPY_dest_gref;
+    expect_eq(copy1(&op), GNTST_bad_domain, "a granter that does not exist");
+    expect_rc(HYPERVISOR_grant_table_op(GNTTABOP_copy, (void *)0xffff82d040000000UL, 1),
+              -XEN_EFAULT, "copy array in the hypervisor");
+    expect_eq(grant_frame0()[10].flags, GTF_permit_access, "no flags left behind");
+    grant(9, GTF_invalid, 0, 0);
+    grant(10, GTF_invalid, 0, 0);
+    expect_ok(kit_scratch_restore(GT_SLOT), "restore");
+    expect_ok(kit_scratch_restore(SRC_SLOT), "restore");
+    return KIT_PASS;
+}
+
+static int grant_copy_long_batch_continues(void)
+{
+    static struct gnttab_copy ops[150];
+    static uint64_t frames[1];
+    uint64_t src = kit_scratch_fresh(SRC_SLOT), dst = kit_scratch_fresh(DST_SLOT);
+    volatile uint8_t *s = (volatile uint8_t *)kit_scratch_va(SRC_SLOT);
+    volatile uint8_t *d = (volatile uint8_t *)kit_scratch_va(DST_SLOT);
+
+    expect_true(src && dst, "two fresh frames");
+    expect_eq(setup_table(1, frames), GNTST_okay, "setup_table(1)");
+    grant(11, GTF_permit_access, 0, dst);
+    for (unsigned int i = 0; i < 150; i++) {
+        s[i] = (uint8_t)(200 - i);
+        ops[i] = (struct gnttab_copy){
+            .source = { .u.gmfn = src, .domid = DOMID_SELF, .offset = (uint16_t)i },
+            .dest = { .u.ref = 11, .domid = DOMID_SELF, .offset = (uint16_t)(i * 2) },
+            .len = 1, .flags = GNTCOPY_dest_gref, .status = 99,
+        };
+    }
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_copy, ops, 150), "150 copies");
+    for (unsigned int i = 0; i < 150; i++) {
+        expect_eq(ops[i].status, GNTST_okay, "each copy's status");
+        expect_eq(d[i * 2], (uint8_t)(200 - i), "each copy's byte");
+    }
+    expect_eq(grant_frame0()[11].flags, GTF_permit_access, "no flags left behind");
+    grant(11, GTF_invalid, 0, 0);
+    expect_ok(kit_scratch_restore(GT_SLOT), "restore");
+    expect_ok(kit_scratch_restore(SRC_SLOT), "restore");
+    expect_ok(kit_scratch_restore(DST_SLOT), "restore");
+    return KIT_PASS;
+}
+
 static const struct kit_test tests[] = {
     { "reservation_matches_start_info", reservation_matches_start_info, 0 },
     { "maximum_ram_page_covers_our_frames", maximum_ram_page_covers_our_frames, 0 },
@@ -167,6 +398,10 @@ static const struct kit_test tests[] = {
     { "multicall_refuses_nesting_and_iret", multicall_refuses_nesting_and_iret, KIT_HOSTILE },
     { "multicall_long_batch_continues", multicall_long_batch_continues, 0 },
     { "features_linux_needs_are_reported", features_linux_needs_are_reported, 0 },
+    { "grant_table_query_and_setup", grant_table_query_and_setup, 0 },
+    { "grant_copy_through_a_self_grant", grant_copy_through_a_self_grant, 0 },
+    { "grant_table_hostile_arguments", grant_table_hostile_arguments, KIT_HOSTILE },
+    { "grant_copy_long_batch_continues", grant_copy_long_batch_continues, 0 },
 };
 
 KIT_KERNEL("misc", tests);
