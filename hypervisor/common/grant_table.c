@@ -2,9 +2,10 @@
 /*
  * Grant tables, v1: each domain's table of 8-byte entries through which it
  * lets another domain copy from or into (later: map) one of its frames, the
- * hypervisor's bookkeeping of which entries are in use, and hypercall 20
- * (grant_table_op) with setup_table, query_size, set_version, get_version
- * and copy.  map_grant_ref, unmap_grant_ref and the rest answer -ENOSYS.
+ * hypervisor's bookkeeping of which entries are in use and mapped, and hypercall 20
+ * (grant_table_op) with setup_table, query_size, set_version, get_version,
+ * copy, map_grant_ref and unmap_grant_ref (host mappings by VA or PTE
+ * address, device mappings).  The other operations answer -ENOSYS.
  *
  * Invariants
  *
@@ -55,6 +56,17 @@
  *    leaves no flag set and no reference behind.  A copy pins both sides,
  *    copies, and unpins both within the one operation.
  *
+ * 5. Mappings.  A grantee's map_grant_ref takes one pin (a write pin
+ *    unless GNTMAP_readonly) and records it in the grantee's maptrack,
+ *    whose index is the handle; unmap_grant_ref gives the pin back and frees
+ *    the handle, only once every part of the mapping is gone.  A host
+ *    mapping is an L1 entry of the grantee that holds its own frame
+ *    references (mm/pt.c), so the pin and the PTE are counted separately:
+ *    a guest that overwrites the PTE itself drops the PTE's references and
+ *    keeps the pin, which a later unmap cannot undo (the PTE no longer
+ *    matches) -- as in Xen, such a pin lives until the grantee's table is
+ *    torn down.  A table with maptrack entries in use is not destroyed.
+ *
  * Callers: everything here runs with one CPU in the hypervisor (the
  * per-table lock arrives with SMP; lock order will be grantee before
  * granter, lower domid first for a copy that names two granters).
@@ -82,11 +94,27 @@ _Static_assert(sizeof(struct active_grant) == 16, "active_grant");
 #define PIN_MAX        (UINT16_MAX - 1)
 #define CMPXCHG_TRIES  4
 
+/* One of the grantee's mappings (invariant 5); the handle is its index. */
+struct maptrack {
+    grant_ref_t ref;
+    domid_t dom;            /* the granter */
+    uint16_t flags;         /* GNTMAP_* as mapped; 0 = free */
+    uint32_t mfn;
+    uint32_t pad;
+};
+_Static_assert(sizeof(struct maptrack) == 16, "maptrack");
+#define MAPTRACK_PER_PAGE (PAGE_SIZE / sizeof(struct maptrack))
+#define MAPTRACK_PAGES    16U       /* 4096 mappings per grantee */
+#define MAP_FLAGS (GNTMAP_device_map | GNTMAP_host_map | GNTMAP_readonly | \
+                   GNTMAP_application_map | GNTMAP_contains_pte)
+
 struct grant_table {
     unsigned int nr_frames, max_frames;
     unsigned long pins;                     /* all rd + wr of the table */
+    unsigned long maps;                     /* maptrack entries in use */
     mfn_t frame[GNTTAB_MAX_FRAMES];
     struct active_grant *act[GNTTAB_MAX_FRAMES * ACT_PER_FRAME];
+    struct maptrack *mt[MAPTRACK_PAGES];    /* allocated as needed */
 };
 _Static_assert(sizeof(struct grant_table) <= PAGE_SIZE, "grant_table fits the heap");
 
@@ -198,8 +226,23 @@ int gnttab_domain_destroy(struct domain *d)
 
     if (!gt)
         return 0;
+    /* d's own mappings first: give their pins back (the PTEs keep their
+     * references until d's page tables go). */
+    for (unsigned int p = 0; p < MAPTRACK_PAGES && gt->maps; p++)
+        for (unsigned int i = 0; gt->mt[p] && i < MAPTRACK_PER_PAGE; i++) {
+            struct maptrack *m = &gt->mt[p][i];
+            if (!m->flags)
+                continue;
+            struct domain *rd = domain_by_id(m->dom);
+            BUG_ON(!rd || !rd->grant);
+            gnttab_release(rd, m->ref, !(m->flags & GNTMAP_readonly));
+            m->flags = 0;
+            gt->maps--;
+        }
     if (gt->pins)
         return -EBUSY;
+    for (unsigned int p = 0; p < MAPTRACK_PAGES; p++)
+        xfree(gt->mt[p]);
     for (unsigned int i = 0; i < gt->nr_frames; i++) {
         drop_frame(d, gt->frame[i]);
         for (unsigned int a = 0; a < ACT_PER_FRAME; a++)
@@ -537,6 +580,146 @@ static long op_copy(struct domain *cd, struct cpu_regs *regs)
     return 0;
 }
 
+/* ---- map and unmap ----------------------------------------------------------- */
+
+static struct maptrack *maptrack(const struct grant_table *gt, grant_handle_t h)
+{
+    if (h >= MAPTRACK_PAGES * MAPTRACK_PER_PAGE || !gt->mt[h / MAPTRACK_PER_PAGE])
+        return NULL;
+    struct maptrack *m = &gt->mt[h / MAPTRACK_PER_PAGE][h % MAPTRACK_PER_PAGE];
+    return m->flags ? m : NULL;
+}
+
+/* A free handle of gt (its entry zeroed), allocating a page if needed. */
+static int maptrack_get(struct grant_table *gt, grant_handle_t *h)
+{
+    for (unsigned int p = 0; p < MAPTRACK_PAGES; p++) {
+        if (!gt->mt[p] && !(gt->mt[p] = xzalloc(PAGE_SIZE)))
+            return GNTST_no_device_space;
+        for (unsigned int i = 0; i < MAPTRACK_PER_PAGE; i++)
+            if (!gt->mt[p][i].flags) {
+                *h = (grant_handle_t)(p * MAPTRACK_PER_PAGE + i);
+                return GNTST_okay;
+            }
+    }
+    return GNTST_no_device_space;
+}
+
+/* The machine address of the L1 entry host_addr names, 0 when none. */
+static uint64_t host_pte(uint64_t host_addr, uint32_t flags)
+{
+    return flags & GNTMAP_contains_pte ? host_addr : l1e_maddr_of(current, host_addr);
+}
+
+static int map_one(struct domain *cd, struct gnttab_map_grant_ref *op)
+{
+    uint32_t flags = op->flags & ~GNTMAP_guest_avail_mask;
+    bool write = !(flags & GNTMAP_readonly), host = flags & GNTMAP_host_map;
+    struct pt_ctx c = { cd, PT_BUDGET };
+    grant_handle_t h;
+    struct domain *rd;
+    mfn_t mfn;
+
+    /* Decode. */
+    if ((flags & ~MAP_FLAGS) || !(flags & (GNTMAP_host_map | GNTMAP_device_map)))
+        return GNTST_general_error;
+    uint64_t pte = host ? host_pte(op->host_addr, flags) : 0;
+    if (host && !pte)
+        return GNTST_general_error;         /* no L1 table maps that address */
+    rd = op->dom == DOMID_SELF ? cd : domain_by_id(op->dom);
+    if (!rd || !rd->grant)
+        return GNTST_bad_domain;
+    int rc = maptrack_get(cd->grant, &h);
+    if (rc)
+        return rc;
+
+    /* Pin, then map. */
+    rc = gnttab_acquire(rd, op->ref, cd, write, &mfn);
+    if (rc)
+        return rc;
+    if (host && pt_map_grant(&c, pte, ((uint64_t)mfn << PAGE_SHIFT) | _PAGE_PRESENT |
+                             _PAGE_ACCESSED | (write ? _PAGE_RW | _PAGE_DIRTY : 0) |
+                             (flags & GNTMAP_application_map ? _PAGE_USER : 0), rd)) {
+        gnttab_release(rd, op->ref, write);
+        return GNTST_general_error;
+    }
+    struct maptrack *m = &cd->grant->mt[h / MAPTRACK_PER_PAGE][h % MAPTRACK_PER_PAGE];
+    *m = (struct maptrack){ .ref = op->ref, .dom = rd->domain_id, .flags = (uint16_t)flags,
+                            .mfn = (uint32_t)mfn };
+    cd->grant->maps++;
+    op->handle = h;
+    op->dev_bus_addr = flags & GNTMAP_device_map ? (uint64_t)mfn << PAGE_SHIFT : 0;
+    return GNTST_okay;
+}
+
+static int unmap_one(struct domain *cd, const struct gnttab_unmap_grant_ref *op)
+{
+    struct maptrack *m = maptrack(cd->grant, op->handle);
+    struct pt_ctx c = { cd, PT_BUDGET };
+
+    if (!m)
+        return GNTST_bad_handle;
+    bool write = !(m->flags & GNTMAP_readonly);
+    struct domain *rd = domain_by_id(m->dom);
+    BUG_ON(!rd || !rd->grant);          /* its table holds our pin */
+
+    /* Every part of the mapping must go (no partial unmap). */
+    if ((m->flags & GNTMAP_device_map) && op->dev_bus_addr &&
+        op->dev_bus_addr != (uint64_t)m->mfn << PAGE_SHIFT)
+        return GNTST_general_error;
+    if (m->flags & GNTMAP_host_map) {
+        uint64_t pte = op->host_addr ? host_pte(op->host_addr, m->flags) : 0;
+        if (!pte || pt_unmap_grant(&c, pte, m->mfn, write))
+            return GNTST_general_error;
+    }
+    gnttab_release(rd, m->ref, write);
+    m->flags = 0;
+    cd->grant->maps--;
+    return GNTST_okay;
+}
+
+/* Batches of map or unmap operations (size bytes each), with continuation. */
+static long op_map_batch(struct domain *cd, struct cpu_regs *regs, bool map)
+{
+    uint64_t uop = regs->rsi;
+    unsigned int count = (unsigned int)regs->rdx;
+    size_t size = map ? sizeof(struct gnttab_map_grant_ref)
+                      : sizeof(struct gnttab_unmap_grant_ref);
+
+    for (unsigned int i = 0; i < count; i++) {
+        uint64_t at = uop + (uint64_t)i * size;
+        if (i == GNTTAB_COPY_BATCH) {
+            regs->rsi = at;
+            regs->rdx = count - i;
+            return -ERESTART;
+        }
+        if (map) {
+            struct gnttab_map_grant_ref op;
+            if (copy_from_guest(&op, at, sizeof(op)))
+                return -EFAULT;
+            /* The results must be writable before anything is mapped, or
+             * the guest would hold a mapping without its handle. */
+            op.status = GNTST_general_error;
+            if (copy_to_guest(at, &op, sizeof(op)))
+                return -EFAULT;
+            op.status = (int16_t)map_one(cd, &op);
+            /* This can still fail if the guest mapped the grant read-only
+             * over its own argument: its mapping then stays, unreported. */
+            if (copy_to_guest(at, &op, sizeof(op)))
+                return -EFAULT;
+        } else {
+            struct gnttab_unmap_grant_ref op;
+            if (copy_from_guest(&op, at, sizeof(op)))
+                return -EFAULT;
+            op.status = (int16_t)unmap_one(cd, &op);
+            if (copy_to_guest(at + offsetof(struct gnttab_unmap_grant_ref, status),
+                              &op.status, sizeof(op.status)))
+                return -EFAULT;
+        }
+    }
+    return 0;
+}
+
 long do_grant_table_op(struct cpu_regs *regs)
 {
     uint32_t cmd = (uint32_t)regs->rdi;
@@ -553,6 +736,8 @@ long do_grant_table_op(struct cpu_regs *regs)
     case GNTTABOP_set_version:  return op_set_version(cd, regs->rsi, count);
     case GNTTABOP_get_version:  return op_get_version(cd, regs->rsi, count);
     case GNTTABOP_copy:         return op_copy(cd, regs);
+    case GNTTABOP_map_grant_ref:   return op_map_batch(cd, regs, true);
+    case GNTTABOP_unmap_grant_ref: return op_map_batch(cd, regs, false);
     default:                    return -ENOSYS;
     }
 }

@@ -141,13 +141,15 @@ int pt_check_l1e(const struct domain *d, uint64_t *e)
     return (*e & _PAGE_PRESENT) ? check_entry(d, 1, e) : 0;
 }
 
-static int get_l1e_refs(struct pt_ctx *c, uint64_t e)
+/* The references of a present L1 entry of c->d's tables mapping a frame of
+ * owner (c->d itself, or the granter for a grant mapping). */
+static int get_l1e_refs(struct pt_ctx *c, uint64_t e, const struct domain *owner)
 {
     struct page_info *pg = mfn_to_page(pte_mfn(e));
 
     if (pg->owner == DOMID_IO)
         return c->d->is_privileged ? 0 : -EINVAL;   /* I/O frames are not counted */
-    if (!get_page(pg, c->d))
+    if (!get_page(pg, owner))
         return -EINVAL;
     if ((e & _PAGE_RW) && get_page_type(c, pg, PGT_writable) < 0) {
         put_page(pg);
@@ -253,7 +255,7 @@ static int take_entry_refs(struct pt_ctx *c, unsigned int level, uint64_t e,
                            struct page_info **child)
 {
     if (level == 1)
-        return get_l1e_refs(c, e);
+        return get_l1e_refs(c, e, c->d);
     struct page_info *pg = mfn_to_page(pte_mfn(e));
     if (!get_page(pg, c->d))
         return -EINVAL;
@@ -467,7 +469,7 @@ static int mod_entry(struct pt_ctx *c, struct page_info *table, unsigned int i,
         }
         /* New references first, so replacing X by X never frees X. */
         if (level == 1) {
-            rc = get_l1e_refs(c, e);
+            rc = get_l1e_refs(c, e, c->d);
         } else {
             child = mfn_to_page(pte_mfn(e));
             if (!get_page(child, c->d))
@@ -511,5 +513,71 @@ int pt_update_entry(struct pt_ctx *c, uint64_t pte_maddr, uint64_t val,
         }
     }
     put_page(pg);
+    return rc;
+}
+
+/* ---- grant mappings -------------------------------------------------------- */
+
+/*
+ * A grant mapping is an L1 entry of the grantee's that maps a frame of the
+ * granter.  It holds the references of any L1 entry (rule 1 and 2), taken
+ * against the granter, so put_entry_refs() releases it like any other: a
+ * guest that overwrites it loses only the mapping, never a reference.
+ */
+
+/* The validated L1 table of c->d holding the entry at pte_maddr, with a
+ * general reference held, or NULL. */
+static struct page_info *grant_l1(struct pt_ctx *c, uint64_t pte_maddr)
+{
+    mfn_t mfn = pte_maddr >> PAGE_SHIFT;
+
+    if ((pte_maddr & 7) || !mfn_valid(mfn))
+        return NULL;
+    struct page_info *pg = mfn_to_page(mfn);
+    if (!get_page(pg, c->d))
+        return NULL;
+    if (pg->type != PGT_l1 || !pg->type_count || !(pg->flags & PGF_validated)) {
+        put_page(pg);
+        return NULL;
+    }
+    return pg;
+}
+
+int pt_map_grant(struct pt_ctx *c, uint64_t pte_maddr, uint64_t e,
+                 const struct domain *owner)
+{
+    struct page_info *t = grant_l1(c, pte_maddr);
+    unsigned int i = (pte_maddr & (PAGE_SIZE - 1)) / sizeof(uint64_t);
+
+    if (!t)
+        return -EINVAL;
+    int rc = check_entry(c->d, 1, &e);
+    if (rc == 0)
+        rc = get_l1e_refs(c, e, owner);
+    if (rc == 0) {
+        uint64_t *slot = &table_of(t)[i];
+        put_entry_refs(c, 1, i, commit_entry(slot, *slot, e, false));
+        mm_flush_guest_tlbs(c->d);
+    }
+    put_page(t);
+    return rc;
+}
+
+int pt_unmap_grant(struct pt_ctx *c, uint64_t pte_maddr, mfn_t mfn, bool write)
+{
+    struct page_info *t = grant_l1(c, pte_maddr);
+    unsigned int i = (pte_maddr & (PAGE_SIZE - 1)) / sizeof(uint64_t);
+    int rc = -EINVAL;
+
+    if (!t)
+        return -EINVAL;
+    uint64_t *slot = &table_of(t)[i];
+    uint64_t old = *slot;
+    if ((old & _PAGE_PRESENT) && pte_mfn(old) == mfn && !(old & _PAGE_RW) == !write) {
+        put_entry_refs(c, 1, i, commit_entry(slot, old, 0, false));
+        mm_flush_guest_tlbs(c->d);
+        rc = 0;
+    }
+    put_page(t);
     return rc;
 }

@@ -90,6 +90,15 @@ void *mm_map_frame(mfn_t mfn)
     return mem[mfn];
 }
 
+/* The VA form of host_addr: this L1 entry for every address but 0. */
+static uint64_t va_l1e;
+
+uint64_t l1e_maddr_of(const struct vcpu *v, uint64_t va)
+{
+    (void)v;
+    return va ? va_l1e : 0;
+}
+
 void mm_flush_guest_tlbs(struct domain *d)
 {
     (void)d;
@@ -136,6 +145,7 @@ static int setup(void **state)
     fail_alloc_in = fail_frame_in = 0;
     frees = 0;
     ro_arg = bad_range = NULL;
+    va_l1e = 0;
     ram.nr = 1;
     ram.r[0] = (struct range){ FIRST_XEN * PAGE_SIZE, NR_FRAMES * PAGE_SIZE };
     fr.nr = 1;
@@ -254,6 +264,226 @@ static int copy1(struct domain *d, struct gnttab_copy c)
 static void fill(mfn_t m, uint8_t v)
 {
     memset(mem[m], v, PAGE_SIZE);
+}
+
+/* ------------------------------------------------------------ map/unmap */
+
+/* A pinned L1 table of d, its machine address for entry i. */
+static mfn_t pinned_l1(struct domain *d)
+{
+    struct pt_ctx c = { d, PT_BUDGET };
+    mfn_t l1 = frame_of(d);
+    assert_int_equal(pt_pin(&c, l1, PGT_l1), 0);
+    return l1;
+}
+
+static void unpin(struct domain *d, mfn_t l1)
+{
+    struct pt_ctx c = { d, PT_BUDGET };
+    assert_int_equal(pt_unpin(&c, l1), 0);
+    assert_int_equal(pt_drain(&c), 0);
+}
+
+static uint64_t slot(mfn_t l1, unsigned int i)
+{
+    return ((uint64_t)l1 << PAGE_SHIFT) + i * 8;
+}
+
+static uint64_t l1e(mfn_t l1, unsigned int i)
+{
+    return ((uint64_t *)mem[l1])[i];
+}
+
+static struct gnttab_map_grant_ref mop(uint64_t host, uint32_t flags, grant_ref_t ref,
+                                       domid_t dom)
+{
+    return (struct gnttab_map_grant_ref){ .host_addr = host, .flags = flags, .ref = ref,
+                                          .dom = dom, .status = 77, .handle = ~0U };
+}
+
+static int map1(struct domain *d, struct gnttab_map_grant_ref *op)
+{
+    assert_int_equal(hc(d, GNTTABOP_map_grant_ref, op, 1), 0);
+    return op->status;
+}
+
+static int unmap1(struct domain *d, uint64_t host, uint64_t dev, grant_handle_t h)
+{
+    struct gnttab_unmap_grant_ref u = { .host_addr = host, .dev_bus_addr = dev,
+                                        .handle = h, .status = 77 };
+    assert_int_equal(hc(d, GNTTABOP_unmap_grant_ref, &u, 1), 0);
+    return u.status;
+}
+
+static void map_by_pte_and_unmap(void **state)
+{
+    (void)state;
+    mfn_t f = frame_of(D1), l1 = pinned_l1(D0);
+    grant(D1, 3, 0, f, GTF_permit_access);
+
+    struct gnttab_map_grant_ref op = mop(slot(l1, 5), GNTMAP_host_map | GNTMAP_contains_pte,
+                                         3, 1);
+    assert_int_equal(map1(D0, &op), GNTST_okay);
+    assert_int_equal(op.handle, 0);
+    assert_true(l1e(l1, 5) & _PAGE_PRESENT);
+    assert_true(l1e(l1, 5) & _PAGE_RW);
+    assert_int_equal(pte_mfn(l1e(l1, 5)), f);
+    assert_int_equal(entry(D1, 3)->flags, GTF_permit_access | GTF_reading | GTF_writing);
+    assert_int_equal(table[f].type, PGT_writable);
+    assert_int_equal(table[f].type_count, 2);       /* the pin and the PTE */
+    assert_false(revoke(D1, 3));
+    /* The frame cannot become a page table while mapped. */
+    struct pt_ctx c1 = { D1, PT_BUDGET };
+    assert_int_equal(pt_pin(&c1, f, PGT_l1), -EINVAL);
+
+    /* Unmap: a wrong address, then the right one, then again. */
+    assert_int_equal(unmap1(D0, slot(l1, 6), 0, op.handle), GNTST_general_error);
+    assert_int_equal(unmap1(D0, slot(l1, 5), 0, 7), GNTST_bad_handle);
+    assert_int_equal(unmap1(D0, slot(l1, 5), 0, op.handle), GNTST_okay);
+    assert_int_equal(l1e(l1, 5), 0);
+    assert_int_equal(table[f].type_count, 0);
+    assert_int_equal(entry(D1, 3)->flags, GTF_permit_access);
+    assert_int_equal(unmap1(D0, slot(l1, 5), 0, op.handle), GNTST_bad_handle);
+    assert_true(revoke(D1, 3));
+    unpin(D0, l1);
+}
+
+static void map_read_only_by_va_and_device(void **state)
+{
+    (void)state;
+    mfn_t f = frame_of(D1), l1 = pinned_l1(D0);
+    grant(D1, 4, 0, f, GTF_permit_access | GTF_readonly);
+    va_l1e = slot(l1, 9);
+
+    struct gnttab_map_grant_ref w = mop(0x1000, GNTMAP_host_map, 4, 1);
+    assert_int_equal(map1(D0, &w), GNTST_general_error);     /* read-only grant */
+    assert_int_equal(entry(D1, 4)->flags, GTF_permit_access | GTF_readonly);
+    assert_int_equal(l1e(l1, 9), 0);
+
+    struct gnttab_map_grant_ref r = mop(0x1000, GNTMAP_host_map | GNTMAP_readonly |
+                                        GNTMAP_device_map, 4, 1);
+    assert_int_equal(map1(D0, &r), GNTST_okay);
+    assert_int_equal(r.dev_bus_addr, (uint64_t)f << PAGE_SHIFT);
+    assert_false(l1e(l1, 9) & _PAGE_RW);
+    assert_int_equal(pte_mfn(l1e(l1, 9)), f);
+    assert_int_equal(entry(D1, 4)->flags, GTF_permit_access | GTF_readonly | GTF_reading);
+    /* A second, device-only mapping of the same grant: another handle. */
+    struct gnttab_map_grant_ref dv = mop(0, GNTMAP_device_map | GNTMAP_readonly, 4, 1);
+    assert_int_equal(map1(D0, &dv), GNTST_okay);
+    assert_int_not_equal(dv.handle, r.handle);
+
+    assert_int_equal(unmap1(D0, 0, 0x5000, dv.handle), GNTST_general_error);
+    assert_int_equal(unmap1(D0, 0, 0, dv.handle), GNTST_okay);
+    assert_int_equal(unmap1(D0, 0, 0, r.handle), GNTST_general_error);  /* no host_addr */
+    assert_int_equal(unmap1(D0, 0x1000, r.dev_bus_addr, r.handle), GNTST_okay);
+    assert_int_equal(l1e(l1, 9), 0);
+    assert_int_equal(entry(D1, 4)->flags, GTF_permit_access | GTF_readonly);
+    unpin(D0, l1);
+}
+
+static void map_refusals(void **state)
+{
+    (void)state;
+    mfn_t f = frame_of(D1), l1 = pinned_l1(D0), plain = frame_of(D0);
+    grant(D1, 5, 0, f, GTF_permit_access);
+    grant(D1, 6, 2, f, GTF_permit_access);          /* to dom2 */
+    uint32_t pte = GNTMAP_host_map | GNTMAP_contains_pte;
+
+    struct gnttab_map_grant_ref op = mop(slot(l1, 1), 0, 5, 1);
+    assert_int_equal(map1(D0, &op), GNTST_general_error);               /* no map kind */
+    op = mop(slot(l1, 1), pte | (1U << 8), 5, 1);
+    assert_int_equal(map1(D0, &op), GNTST_general_error);               /* unknown flag */
+    op = mop(slot(l1, 1), pte, 6, 1);
+    assert_int_equal(map1(D0, &op), GNTST_general_error);               /* not ours */
+    op = mop(slot(l1, 1), pte, 1U << 20, 1);
+    assert_int_equal(map1(D0, &op), GNTST_bad_gntref);
+    op = mop(slot(l1, 1), pte, 5, 9);
+    assert_int_equal(map1(D0, &op), GNTST_bad_domain);
+    op = mop(slot(plain, 1), pte, 5, 1);
+    assert_int_equal(map1(D0, &op), GNTST_general_error);               /* not an L1 */
+    op = mop(slot(l1, 1) + 3, pte, 5, 1);
+    assert_int_equal(map1(D0, &op), GNTST_general_error);               /* misaligned */
+    op = mop(slot(f, 1), pte, 5, 1);
+    assert_int_equal(map1(D0, &op), GNTST_general_error);               /* D1's frame */
+    op = mop(0x2000, GNTMAP_host_map, 5, 1);                            /* va_l1e = 0 */
+    assert_int_equal(map1(D0, &op), GNTST_general_error);
+    assert_int_equal(entry(D1, 5)->flags, GTF_permit_access);           /* nothing held */
+    assert_int_equal(table[f].type_count, 0);
+    assert_int_equal(mem[plain][8], 0);
+
+    /* Results that cannot be written: nothing is mapped. */
+    op = mop(slot(l1, 1), pte, 5, 1);
+    ro_arg = &op;
+    assert_int_equal(hc(D0, GNTTABOP_map_grant_ref, &op, 1), -EFAULT);
+    assert_int_equal(l1e(l1, 1), 0);
+    assert_int_equal(entry(D1, 5)->flags, GTF_permit_access);
+    ro_arg = NULL;
+    assert_int_equal(hc(D0, GNTTABOP_map_grant_ref, NULL, 1), -EFAULT);
+    unpin(D0, l1);
+}
+
+static void map_replaces_and_is_overwritten(void **state)
+{
+    (void)state;
+    mfn_t f = frame_of(D1), own = frame_of(D0), l1 = pinned_l1(D0);
+    struct pt_ctx c = { D0, PT_BUDGET };
+    grant(D1, 7, 0, f, GTF_permit_access);
+
+    /* The slot maps one of D0's frames first: the map replaces it. */
+    assert_int_equal(pt_update_entry(&c, slot(l1, 2),
+                                     ((uint64_t)own << PAGE_SHIFT) | _PAGE_PRESENT | _PAGE_RW,
+                                     false), 0);
+    assert_int_equal(table[own].type_count, 1);
+    struct gnttab_map_grant_ref op = mop(slot(l1, 2), GNTMAP_host_map | GNTMAP_contains_pte,
+                                         7, 1);
+    assert_int_equal(map1(D0, &op), GNTST_okay);
+    assert_int_equal(table[own].type_count, 0);
+    assert_int_equal(pte_mfn(l1e(l1, 2)), f);
+
+    /* The guest overwrites the grant PTE itself: the PTE's references go,
+     * the pin stays (unmap no longer matches) until D0's table goes. */
+    assert_int_equal(pt_update_entry(&c, slot(l1, 2), 0, false), 0);
+    assert_int_equal(table[f].type_count, 1);
+    assert_int_equal(unmap1(D0, slot(l1, 2), 0, op.handle), GNTST_general_error);
+    assert_false(revoke(D1, 7));
+    assert_int_equal(gnttab_domain_destroy(D1), -EBUSY);
+    assert_int_equal(gnttab_domain_destroy(D0), 0);     /* releases its pins */
+    assert_int_equal(table[f].type_count, 0);
+    assert_true(revoke(D1, 7));
+    unpin(D0, l1);
+}
+
+static void map_many_and_batches(void **state)
+{
+    (void)state;
+    static struct gnttab_map_grant_ref ops[100];
+    static struct gnttab_unmap_grant_ref uops[100];
+    mfn_t f = frame_of(D1);
+    grant(D1, 8, 0, f, GTF_permit_access);
+
+    for (unsigned int i = 0; i < 100; i++)
+        ops[i] = mop(0, GNTMAP_device_map, 8, 1);
+    /* 100 operations: a continuation after GNTTAB_COPY_BATCH. */
+    struct cpu_regs regs = { .rdi = GNTTABOP_map_grant_ref, .rsi = (uintptr_t)ops, .rdx = 100 };
+    current = D0->vcpu0;
+    long rc;
+    while ((rc = do_grant_table_op(&regs)) == -ERESTART)
+        ;
+    assert_int_equal(rc, 0);
+    for (unsigned int i = 0; i < 100; i++) {
+        assert_int_equal(ops[i].status, GNTST_okay);
+        uops[i] = (struct gnttab_unmap_grant_ref){ .handle = ops[i].handle };
+    }
+    assert_int_equal(table[f].type_count, 100);
+    regs = (struct cpu_regs){ .rdi = GNTTABOP_unmap_grant_ref, .rsi = (uintptr_t)uops,
+                              .rdx = 100 };
+    while ((rc = do_grant_table_op(&regs)) == -ERESTART)
+        ;
+    assert_int_equal(rc, 0);
+    for (unsigned int i = 0; i < 100; i++)
+        assert_int_equal(uops[i].status, GNTST_okay);
+    assert_int_equal(table[f].type_count, 0);
+    assert_int_equal(entry(D1, 8)->flags, GTF_permit_access);
 }
 
 /* ------------------------------------------------------------ init/destroy */
@@ -523,7 +753,7 @@ static void unknown_ops_and_no_table(void **state)
     (void)state;
     uint8_t arg[64] = { 0 };
     static const unsigned int nosys[] = {
-        GNTTABOP_map_grant_ref, GNTTABOP_unmap_grant_ref, GNTTABOP_dump_table,
+        GNTTABOP_dump_table,
         GNTTABOP_transfer, GNTTABOP_unmap_and_replace, GNTTABOP_get_status_frames,
         GNTTABOP_swap_grant_ref, GNTTABOP_cache_flush, 13, 0xffffffffu,
     };
@@ -961,6 +1191,11 @@ int main(void)
         T(copy_bounds),
         T(copy_refusals),
         T(copy_batches_and_continuation),
+        T(map_by_pte_and_unmap),
+        T(map_read_only_by_va_and_device),
+        T(map_refusals),
+        T(map_replaces_and_is_overwritten),
+        T(map_many_and_batches),
         T(model_random_run),
     };
     return cmocka_run_group_tests_name("hv-gnttab", tests, NULL, NULL);

@@ -68,6 +68,7 @@ EXPECTED = {
         "grant_copy_through_a_self_grant",
         "grant_table_hostile_arguments",
         "grant_copy_long_batch_continues",
+        "grant_map_at_a_va_and_unmap",
     ],
     "time": [
         "shared_info_is_mapped_and_masked",

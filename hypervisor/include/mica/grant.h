@@ -38,10 +38,12 @@ struct grant_table;
  */
 int gnttab_domain_init(struct domain *d, unsigned int max_frames);
 /*
- * Drop everything d's table holds (its frames go back to the pool once no
- * PTE maps them any more) and free it.  -EBUSY, with nothing changed, while
- * some entry is still pinned (another domain's mapping: those must be
- * released first).  NULL state is fine.
+ * Release d's own grant mappings of other tables (their pins; the PTEs keep
+ * their references until d's page tables are torn down), then drop
+ * everything d's table holds (its frames go back to the pool once no PTE
+ * maps them any more) and free it.  -EBUSY, with the table kept, while some
+ * entry of it is still pinned by another domain: those must go first.
+ * NULL state is fine.
  */
 int gnttab_domain_destroy(struct domain *d);
 

@@ -110,6 +110,14 @@ int pt_unpin(struct pt_ctx *c, mfn_t mfn);
 /* Write one entry of a page table (or plain frame) the caller owns. */
 int pt_update_entry(struct pt_ctx *c, uint64_t pte_maddr, uint64_t val,
                     bool preserve_ad);
+/* Grant mappings: write L1 entry e (mapping a frame of owner) at pte_maddr,
+ * which must lie in a validated L1 table of c->d; the old entry's references
+ * are dropped.  0 or -EINVAL. */
+int pt_map_grant(struct pt_ctx *c, uint64_t pte_maddr, uint64_t e,
+                 const struct domain *owner);
+/* Clear the entry at pte_maddr if it still maps mfn (writable iff write):
+ * 0, or -EINVAL with nothing changed. */
+int pt_unmap_grant(struct pt_ctx *c, uint64_t pte_maddr, mfn_t mfn, bool write);
 /* Check (and adjust) an L1 entry without taking references. */
 int pt_check_l1e(const struct domain *d, uint64_t *e);
 

@@ -315,8 +315,8 @@ static int grant_table_hostile_arguments(void)
     sv.version = 3;
     expect_rc(HYPERVISOR_grant_table_op(GNTTABOP_set_version, &sv, 1), -XEN_EINVAL,
               "set_version(3)");
-    expect_rc(HYPERVISOR_grant_table_op(GNTTABOP_map_grant_ref, &sv, 1), -XEN_ENOSYS,
-              "map_grant_ref is not there yet");
+    expect_rc(HYPERVISOR_grant_table_op(GNTTABOP_transfer, &sv, 1), -XEN_ENOSYS,
+              "transfer is not there");
     expect_rc(HYPERVISOR_grant_table_op(77, &sv, 1), -XEN_ENOSYS, "unknown op");
 
     /* Copies: each bad argument gets its own status. */
@@ -388,6 +388,49 @@ static int grant_copy_long_batch_continues(void)
     return KIT_PASS;
 }
 
+static int grant_map_at_a_va_and_unmap(void)
+{
+    static uint64_t frames[1];
+    uint64_t src = kit_scratch_fresh(SRC_SLOT);
+    volatile uint8_t *s = (volatile uint8_t *)kit_scratch_va(SRC_SLOT);
+    volatile uint8_t *m = (volatile uint8_t *)kit_scratch_va(DST_SLOT);
+
+    expect_true(src, "a fresh frame");
+    expect_eq(setup_table(1, frames), GNTST_okay, "setup_table(1)");
+    s[10] = 0x5a;
+    grant(12, GTF_permit_access, 0, src);
+
+    struct gnttab_map_grant_ref op = {
+        .host_addr = kit_scratch_va(DST_SLOT), .flags = GNTMAP_host_map, .ref = 12,
+        .dom = DOMID_SELF, .status = 99,
+    };
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_map_grant_ref, &op, 1), "map_grant_ref");
+    expect_eq(op.status, GNTST_okay, "map status");
+    expect_eq(pte_mfn(*kit_l1e_ptr(kit_scratch_va(DST_SLOT))), src, "the PTE maps the frame");
+    expect_eq(m[10], 0x5a, "read through the grant mapping");
+    m[11] = 0xa5;
+    expect_eq(s[11], 0xa5, "write through the grant mapping");
+    expect_eq(grant_frame0()[12].flags, GTF_permit_access | GTF_reading | GTF_writing,
+              "in use while mapped");
+
+    struct gnttab_unmap_grant_ref u = { .host_addr = kit_scratch_va(GT_SLOT),
+                                        .handle = op.handle, .status = 99 };
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, &u, 1), "unmap");
+    expect_eq(u.status, GNTST_general_error, "unmap at an address that does not map it");
+    u.host_addr = kit_scratch_va(DST_SLOT);
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, &u, 1), "unmap");
+    expect_eq(u.status, GNTST_okay, "unmap status");
+    expect_eq(*kit_l1e_ptr(kit_scratch_va(DST_SLOT)), 0, "the PTE is gone");
+    expect_eq(grant_frame0()[12].flags, GTF_permit_access, "idle again");
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, &u, 1), "unmap again");
+    expect_eq(u.status, GNTST_bad_handle, "the handle is free");
+    grant(12, GTF_invalid, 0, 0);
+    expect_ok(kit_scratch_restore(GT_SLOT), "restore");
+    expect_ok(kit_scratch_restore(SRC_SLOT), "restore");
+    expect_ok(kit_scratch_restore(DST_SLOT), "restore");
+    return KIT_PASS;
+}
+
 static const struct kit_test tests[] = {
     { "reservation_matches_start_info", reservation_matches_start_info, 0 },
     { "maximum_ram_page_covers_our_frames", maximum_ram_page_covers_our_frames, 0 },
@@ -402,6 +445,7 @@ static const struct kit_test tests[] = {
     { "grant_copy_through_a_self_grant", grant_copy_through_a_self_grant, 0 },
     { "grant_table_hostile_arguments", grant_table_hostile_arguments, KIT_HOSTILE },
     { "grant_copy_long_batch_continues", grant_copy_long_batch_continues, 0 },
+    { "grant_map_at_a_va_and_unmap", grant_map_at_a_va_and_unmap, 0 },
 };
 
 KIT_KERNEL("misc", tests);
