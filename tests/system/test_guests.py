@@ -160,6 +160,7 @@ EXPECTED = {
         "hypervisor_iret_forces_rpl_3",
         "hypervisor_iret_to_noncanonical_rip_gives_gp",
         "cli_sti_raise_gp_zero",
+        "cli_sti_are_noops_with_virtual_iopl_1",
         "port_io_raises_gp_zero",
         "descriptor_table_loads_raise_gp_zero",
         "mov_to_cr3_raises_gp_zero",

@@ -39,6 +39,7 @@ static const hypercall_fn hypercall_table[] = {
     [__HYPERVISOR_vcpu_op] = do_vcpu_op,
     [__HYPERVISOR_event_channel_op] = do_event_channel_op,
     [__HYPERVISOR_grant_table_op] = do_grant_table_op,
+    [__HYPERVISOR_physdev_op] = do_physdev_op,
     [__HYPERVISOR_mmu_update] = do_mmu_update,
     [__HYPERVISOR_update_va_mapping] = do_update_va_mapping,
     [__HYPERVISOR_xen_version] = do_xen_version,

@@ -8,8 +8,11 @@
  * guest must not use (virtualisation extensions, MONITOR/MWAIT, XSAVE
  * until its state is managed) are hidden.
  */
+#include <abi/physdev.h>
 #include <mica/domain.h>
+#include <mica/errno.h>
 #include <mica/guest_access.h>
+#include <mica/hypercall.h>
 #include <mica/pv.h>
 #include <mica/sched.h>
 #include <mica/string.h>
@@ -199,6 +202,15 @@ bool pv_emulate_privop(struct vcpu *v, struct cpu_regs *r)
         r->rip += 1;
         sched_block(v);
         return true;
+    } else if ((b[len] == 0xfa || b[len] == 0xfb) && !rex) {
+        /* cli/sti: allowed to the kernel (virtual CPL 1) once its virtual
+         * IOPL is 1 or more, and then a no-op, as in Xen: masking events
+         * is the guest's own business through vcpu_info, and a real IF
+         * change could not be undone by a popf we never see. */
+        if (v->iopl < 1)
+            return false;
+        r->rip += 1;
+        return true;
     } else if (b[len] == 0x0f) {
         switch (b[len + 1]) {
         case 0x30: ok = emulate_wrmsr(v, r), len += 2; break;
@@ -215,4 +227,19 @@ bool pv_emulate_privop(struct vcpu *v, struct cpu_regs *r)
     if (ok)
         r->rip += len;
     return ok;
+}
+
+/* Hypercall 33: only PHYSDEVOP_set_iopl today (cmd in rdi, arg in rsi). */
+long do_physdev_op(struct cpu_regs *regs)
+{
+    struct physdev_set_iopl op;
+
+    if ((uint32_t)regs->rdi != PHYSDEVOP_set_iopl)
+        return -ENOSYS;
+    if (copy_from_guest(&op, regs->rsi, sizeof(op)))
+        return -EFAULT;
+    if (op.iopl > 3)
+        return -EINVAL;
+    current->iopl = (uint8_t)op.iopl;
+    return 0;
 }

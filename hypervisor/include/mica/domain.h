@@ -25,6 +25,7 @@ struct vcpu {
     mfn_t guest_table;          /* kernel L4 (MMUEXT_NEW_BASEPTR), holds refs */
     mfn_t guest_table_user;     /* user L4, INVALID_MFN when none */
     bool kernel_mode;           /* guest kernel vs guest user */
+    uint8_t iopl;               /* virtual IOPL 0-3 (PHYSDEVOP_set_iopl) */
 
     /* Exceptions and callbacks (arch/x86/pv_traps.c). */
     struct trap_info *trap_ctxt;    /* 256 entries: one page of its own */

@@ -23,6 +23,7 @@ long do_callback_op(struct cpu_regs *regs);
 long do_stack_switch(struct cpu_regs *regs);
 long do_fpu_taskswitch(struct cpu_regs *regs);
 long do_set_segment_base(struct cpu_regs *regs);
+long do_physdev_op(struct cpu_regs *regs);
 long do_memory_op(struct cpu_regs *regs);
 long do_multicall(struct cpu_regs *regs);
 long do_set_timer_op(struct cpu_regs *regs);

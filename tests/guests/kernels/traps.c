@@ -19,6 +19,7 @@
  * if it is refused, the first fault crashes the domain.
  */
 #include <abi/callback.h>
+#include <abi/physdev.h>
 #include "hypercall.h"
 #include "kit.h"
 #include "memory.h"
@@ -556,6 +557,37 @@ static int cli_sti_raise_gp_zero(void)
     return KIT_PASS;
 }
 
+static long set_iopl(uint32_t iopl)
+{
+    struct physdev_set_iopl op = { .iopl = iopl };
+
+    return _hypercall2(__HYPERVISOR_physdev_op, PHYSDEVOP_set_iopl, KIT_UL(&op));
+}
+
+/* What Linux does at boot: virtual IOPL 1.  cli/sti are then no-ops for the
+ * kernel (as in Xen): no trap, and the event mask is left alone. */
+static int cli_sti_are_noops_with_virtual_iopl_1(void)
+{
+    volatile struct vcpu_info *vi = kit_vcpu_info();
+
+    if (!vi)
+        return kit_fail("shared_info is not mapped (run the whole kernel)");
+    uint8_t mask = vi->evtchn_upcall_mask;
+    expect_ok(set_iopl(1), "set_iopl(1)");
+    KIT_PROBE("cli", : : : KIT_RESUME_CLOBBERS);
+    expect_eq(kit_trap_count, 0, "cli traps with IOPL 1");
+    KIT_PROBE("sti", : : : KIT_RESUME_CLOBBERS);
+    expect_eq(kit_trap_count, 0, "sti traps with IOPL 1");
+    expect_eq(vi->evtchn_upcall_mask, mask, "the event mask is the guest's own");
+    expect_rc(set_iopl(4), -XEN_EINVAL, "set_iopl(4)");
+    expect_rc(_hypercall2(__HYPERVISOR_physdev_op, PHYSDEVOP_set_iopl, 0xffff82d040000000UL),
+              -XEN_EFAULT, "argument in the hypervisor");
+    expect_rc(_hypercall2(__HYPERVISOR_physdev_op, 99, 0), -XEN_ENOSYS, "unknown physdev op");
+    expect_ok(set_iopl(0), "set_iopl(0)");
+    GP0("cli", : : : KIT_RESUME_CLOBBERS);
+    return KIT_PASS;
+}
+
 static int port_io_raises_gp_zero(void)
 {
     GP0("inb $0x80, %%al", : : : "rax", KIT_RESUME_CLOBBERS);
@@ -773,6 +805,7 @@ static const struct kit_test tests[] = {
     { "hypervisor_iret_to_noncanonical_rip_gives_gp", hypervisor_iret_to_noncanonical_rip_gives_gp,
       KIT_HOSTILE },
     { "cli_sti_raise_gp_zero", cli_sti_raise_gp_zero, KIT_HOSTILE },
+    { "cli_sti_are_noops_with_virtual_iopl_1", cli_sti_are_noops_with_virtual_iopl_1, 0 },
     { "port_io_raises_gp_zero", port_io_raises_gp_zero, KIT_HOSTILE },
     { "descriptor_table_loads_raise_gp_zero", descriptor_table_loads_raise_gp_zero, KIT_HOSTILE },
     { "mov_to_cr3_raises_gp_zero", mov_to_cr3_raises_gp_zero, KIT_HOSTILE },
