@@ -77,6 +77,7 @@
 #include <mica/guest_access.h>
 #include <mica/heap.h>
 #include <mica/mm.h>
+#include <mica/paging.h>
 #include <mica/string.h>
 #include <mica/x86.h>
 
@@ -611,6 +612,19 @@ static uint64_t host_pte(uint64_t host_addr, uint32_t flags)
     return flags & GNTMAP_contains_pte ? host_addr : l1e_maddr_of(current, host_addr);
 }
 
+/* The PTE of a host mapping, as Xen builds it: never executable, accessed
+ * and dirty from the start, and the low three guest-available flag bits
+ * (XENFEAT_gnttab_map_avail_bits) in the PTE's available bits 9-11. */
+static uint64_t grant_pte(mfn_t mfn, uint32_t flags)
+{
+    uint64_t avail = (flags >> _GNTMAP_guest_avail0) & 7;
+
+    return ((uint64_t)mfn << PAGE_SHIFT) | _PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_DIRTY |
+           paging_nx_bit() | (avail << 9) |
+           (flags & GNTMAP_readonly ? 0 : _PAGE_RW) |
+           (flags & GNTMAP_application_map ? _PAGE_USER : 0);
+}
+
 static int map_one(struct domain *cd, struct gnttab_map_grant_ref *op)
 {
     uint32_t flags = op->flags & ~GNTMAP_guest_avail_mask;
@@ -637,9 +651,7 @@ static int map_one(struct domain *cd, struct gnttab_map_grant_ref *op)
     rc = gnttab_acquire(rd, op->ref, cd, write, &mfn);
     if (rc)
         return rc;
-    if (host && pt_map_grant(&c, pte, ((uint64_t)mfn << PAGE_SHIFT) | _PAGE_PRESENT |
-                             _PAGE_ACCESSED | (write ? _PAGE_RW | _PAGE_DIRTY : 0) |
-                             (flags & GNTMAP_application_map ? _PAGE_USER : 0), rd)) {
+    if (host && pt_map_grant(&c, pte, grant_pte(mfn, op->flags), rd)) {
         gnttab_release(rd, op->ref, write);
         return GNTST_general_error;
     }

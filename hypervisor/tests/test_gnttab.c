@@ -99,6 +99,11 @@ uint64_t l1e_maddr_of(const struct vcpu *v, uint64_t va)
     return va ? va_l1e : 0;
 }
 
+uint64_t paging_nx_bit(void)
+{
+    return _PAGE_NX;
+}
+
 void mm_flush_guest_tlbs(struct domain *d)
 {
     (void)d;
@@ -321,10 +326,14 @@ static void map_by_pte_and_unmap(void **state)
     mfn_t f = frame_of(D1), l1 = pinned_l1(D0);
     grant(D1, 3, 0, f, GTF_permit_access);
 
-    struct gnttab_map_grant_ref op = mop(slot(l1, 5), GNTMAP_host_map | GNTMAP_contains_pte,
-                                         3, 1);
+    struct gnttab_map_grant_ref op = mop(slot(l1, 5), GNTMAP_host_map | GNTMAP_contains_pte |
+                                         (5U << _GNTMAP_guest_avail0), 3, 1);
     assert_int_equal(map1(D0, &op), GNTST_okay);
     assert_int_equal(op.handle, 0);
+    /* XENFEAT_gnttab_map_avail_bits: the guest's bits in PTE bits 9-11;
+     * never executable. */
+    assert_int_equal((l1e(l1, 5) >> 9) & 7, 5);
+    assert_true(l1e(l1, 5) & _PAGE_NX);
     assert_true(l1e(l1, 5) & _PAGE_PRESENT);
     assert_true(l1e(l1, 5) & _PAGE_RW);
     assert_int_equal(pte_mfn(l1e(l1, 5)), f);

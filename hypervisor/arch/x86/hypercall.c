@@ -252,7 +252,8 @@ static uint32_t feature_bits(void)
 {
     return (1U << XENFEAT_writable_page_tables) |
            (1U << XENFEAT_pae_pgdir_above_4gb) |
-           (1U << XENFEAT_mmu_pt_update_preserve_ad);
+           (1U << XENFEAT_mmu_pt_update_preserve_ad) |
+           (1U << XENFEAT_gnttab_map_avail_bits);
 }
 
 long do_xen_version(struct cpu_regs *regs)

@@ -122,6 +122,11 @@ void paging_remap_image_page(const void *va, paddr_t pa)
     __asm__ volatile("invlpg (%0)" : : "r"(v) : "memory");
 }
 
+uint64_t paging_nx_bit(void)
+{
+    return nx_bit;
+}
+
 void paging_init(paddr_t end, paddr_t m2p_pa, uint64_t m2p_bytes)
 {
     uint32_t a, b, c, d;

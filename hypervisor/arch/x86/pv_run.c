@@ -77,6 +77,14 @@ static void dump_guest_regs(const struct cpu_regs *r)
            r->rip, r->rsp, r->rflags, r->cs);
     pr_err("  rax %016lx  rbx %016lx  rcx %016lx  rdx %016lx", r->rax, r->rbx, r->rcx, r->rdx);
     pr_err("  rsi %016lx  rdi %016lx  rbp %016lx  cr2 %016lx", r->rsi, r->rdi, r->rbp, read_cr2());
+    /* The top of the guest's stack, as far as it is readable: return
+     * addresses to look up (a stock kernel has no frame pointers). */
+    for (unsigned int i = 0; i < 32; i += 4) {
+        uint64_t w[4];
+        if (copy_from_guest(w, r->rsp + i * 8, sizeof(w)))
+            break;
+        pr_err("  stack+%02x: %016lx %016lx %016lx %016lx", i * 8, w[0], w[1], w[2], w[3]);
+    }
 }
 
 /* Fetch up to 15 instruction bytes at rip; fewer at the end of a mapping. */

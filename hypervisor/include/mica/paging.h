@@ -47,6 +47,8 @@ paddr_t image_virt_to_phys(const void *va);
  * loader's identity map and records the L4 slots guests inherit.
  */
 void paging_init(paddr_t directmap_end, paddr_t m2p_pa, uint64_t m2p_bytes);
+/* The PTE no-execute bit when the CPU has NX (EFER.NXE is then on), else 0. */
+uint64_t paging_nx_bit(void);
 
 /* Remap one image page (not global) to pa; pa = ~0 restores it and
  * PADDR_UNMAPPED makes it not present. */

@@ -158,6 +158,8 @@ static int features_linux_needs_are_reported(void)
     expect_true(fi.submap & (1U << XENFEAT_writable_page_tables), "writable_page_tables");
     expect_true(fi.submap & (1U << XENFEAT_mmu_pt_update_preserve_ad),
                 "mmu_pt_update_preserve_ad");
+    expect_true(fi.submap & (1U << XENFEAT_gnttab_map_avail_bits),
+                "gnttab_map_avail_bits (Linux 6.1 panics without it)");
     expect_true(!(fi.submap & (1U << XENFEAT_auto_translated_physmap)),
                 "auto_translated_physmap must not be claimed for PV");
     fi.submap_idx = 5;
@@ -401,12 +403,15 @@ static int grant_map_at_a_va_and_unmap(void)
     grant(12, GTF_permit_access, 0, src);
 
     struct gnttab_map_grant_ref op = {
-        .host_addr = kit_scratch_va(DST_SLOT), .flags = GNTMAP_host_map, .ref = 12,
+        .host_addr = kit_scratch_va(DST_SLOT),
+        .flags = GNTMAP_host_map | (3U << _GNTMAP_guest_avail0), .ref = 12,
         .dom = DOMID_SELF, .status = 99,
     };
     expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_map_grant_ref, &op, 1), "map_grant_ref");
     expect_eq(op.status, GNTST_okay, "map status");
     expect_eq(pte_mfn(*kit_l1e_ptr(kit_scratch_va(DST_SLOT))), src, "the PTE maps the frame");
+    expect_eq((*kit_l1e_ptr(kit_scratch_va(DST_SLOT)) >> 9) & 7, 3,
+              "guest-available flag bits in PTE bits 9-11 (gnttab_map_avail_bits)");
     expect_eq(m[10], 0x5a, "read through the grant mapping");
     m[11] = 0xa5;
     expect_eq(s[11], 0xa5, "write through the grant mapping");
