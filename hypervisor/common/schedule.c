@@ -160,6 +160,8 @@ long do_vcpu_op(struct cpu_regs *regs)
     switch (cmd) {
     case VCPUOP_is_up:
         return 1;
+    case VCPUOP_down:
+        domain_vcpu_down(v, regs);
     case VCPUOP_set_singleshot_timer:
         if (copy_from_guest(&t, arg, sizeof(t)))
             return -EFAULT;
@@ -191,7 +193,7 @@ long do_vcpu_op(struct cpu_regs *regs)
         return copy_to_guest(arg, &ri, sizeof(ri)) ? -EFAULT : 0;
     }
     default:
-        return -ENOSYS;                 /* initialise/up/down with SMP guests */
+        return -ENOSYS;                 /* initialise/up with SMP guests */
     }
 }
 

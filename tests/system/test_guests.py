@@ -309,7 +309,7 @@ def test_traps_hostile_crashes_only_the_domain(tmp_path, crash_test):
     results = kit_results(glines)
     assert results.get("trap_table_delivers_ud2", (None,))[0] == "PASS", text
     assert not any(v == "FAIL" for v, _ in results.values()), text
-    skipped = len(TRAPS_HOSTILE) - 1
+    skipped = len(TRAPS_HOSTILE) + len(TRAPS_HOSTILE_STOPS) - 1
     assert f"kit: 1 passed, 0 failed, {skipped} skipped" in glines, text
     assert f"kit: EXPECT CRASH {crash_test}" in glines, text
     crash = [l for l in lines if re.search(r"(\bd0\b|domain 0)\b.*\bcrashed\b", l)]
@@ -317,6 +317,28 @@ def test_traps_hostile_crashes_only_the_domain(tmp_path, crash_test):
     assert TRAPS_HOSTILE[crash_test] in crash[0], text
     assert text.index("EXPECT CRASH") < text.index(crash[0]), text
     assert not any("shut down" in l for l in lines), text
+    assert not any(l.startswith(("PANIC", "FATAL TRAP")) for l in lines), text
+    assert status == EXIT_DOM0_FAILED, text
+
+
+# traps_hostile tests that stop the domain without crashing it.
+TRAPS_HOSTILE_STOPS = ["vcpu_down_on_the_last_vcpu_stops_the_domain"]
+
+
+def test_vcpu_down_on_the_last_vcpu_stops_dom0(tmp_path):
+    """VCPUOP_down on dom0's only vCPU (Linux's halt with events masked):
+    Mica says so, shows the guest's registers and powers off reporting dom0
+    failed -- the hypercall never returns to the guest."""
+    test = TRAPS_HOSTILE_STOPS[0]
+    status, text, lines, glines = run_kit(
+        tmp_path, "traps_hostile", f"traps_hostile kit.only=trap_table_delivers_ud2,{test}")
+    results = kit_results(glines)
+    assert results.get("trap_table_delivers_ud2", (None,))[0] == "PASS", text
+    assert not any(v == "FAIL" for v, _ in results.values()), text
+    assert f"kit: EXPECT CRASH {test}" in glines, text
+    down = [l for l in lines if "domain 0: vCPU 0 went down (VCPUOP_down)" in l]
+    assert down, text
+    assert text.index("EXPECT CRASH") < text.index(down[0]), text
     assert not any(l.startswith(("PANIC", "FATAL TRAP")) for l in lines), text
     assert status == EXIT_DOM0_FAILED, text
 

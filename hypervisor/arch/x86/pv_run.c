@@ -71,6 +71,17 @@ void domain_crash(struct domain *d, const char *why)
     machine_power_off(MICA_EXIT_DOM0_FAILED);
 }
 
+static void dump_guest_regs(const struct cpu_regs *r);
+
+void domain_vcpu_down(struct vcpu *v, const struct cpu_regs *r)
+{
+    pr_info("domain %u: vCPU %u went down (VCPUOP_down), none is left running",
+            v->domain->domain_id, v->vcpu_id);
+    dump_guest_regs(r);
+    pr_info("powering off (dom0 is gone)");
+    machine_power_off(MICA_EXIT_DOM0_FAILED);
+}
+
 static void dump_guest_regs(const struct cpu_regs *r)
 {
     pr_err("  rip %016lx  rsp %016lx  rflags %016lx  cs %04lx",
@@ -166,6 +177,9 @@ void guest_trap(struct cpu_regs *r)
     if (r->vector == 13 && pv_emulate_int(current, r))
         goto out;
     if (r->vector < 32 && current->trap_ctxt[r->vector].address) {
+        pr_debug("d%u: %s (error %#lx, cr2 %#lx) at %#lx goes to the guest",
+                 current->domain->domain_id, exception_name(r->vector), r->error_code,
+                 r->vector == 14 ? read_cr2() : 0UL, r->rip);
         pv_inject_exception(current, r, (unsigned int)r->vector, r->error_code);
         goto out;
     }

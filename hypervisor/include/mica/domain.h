@@ -91,6 +91,11 @@ extern struct vcpu *current;
 /* Stop a domain that broke the rules; the hypervisor carries on.  Today
  * there is only dom0, so the machine then powers off. */
 void domain_crash(struct domain *d, const char *why) __noreturn;
+/* VCPUOP_down on a domain's last running vCPU (Linux's halt with events
+ * masked: a dead end).  One vCPU and only dom0 today: the machine then
+ * powers off, reporting dom0 failed. */
+struct cpu_regs;
+void domain_vcpu_down(struct vcpu *v, const struct cpu_regs *r) __noreturn;
 /* SCHEDOP_shutdown: record and act on a domain's request. */
 void domain_shutdown(struct domain *d, unsigned int reason) __noreturn;
 

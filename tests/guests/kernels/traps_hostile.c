@@ -11,6 +11,7 @@
  *   (mica) ... domain 0 crashed: <why> ...
  * and never "kit: FAIL" or a hypervisor panic.
  */
+#include <abi/vcpu.h>
 #include "hypercall.h"
 #include "kit.h"
 #include "memory.h"
@@ -93,6 +94,16 @@ static int fault_after_trap_table_cleared_crashes_domain(void)
     return kit_fail("came back");
 }
 
+/* What Linux's halt does with events masked: VCPUOP_down on its only
+ * vCPU.  Nothing can wake it, so Mica stops the domain (and, with dom0
+ * alone, powers off) instead of spinning on the guest's retries. */
+static int vcpu_down_on_the_last_vcpu_stops_the_domain(void)
+{
+    kit_console_flush();
+    long rc = _hypercall3(__HYPERVISOR_vcpu_op, VCPUOP_down, 0, 0);
+    return kit_fail("came back with %ld", rc);
+}
+
 static const struct kit_test tests[] = {
     { "trap_table_delivers_ud2", trap_table_delivers_ud2, 0 },
     { "exception_on_unmapped_stack_crashes_domain", exception_on_unmapped_stack_crashes_domain,
@@ -107,6 +118,8 @@ static const struct kit_test tests[] = {
       hypervisor_iret_to_user_mode_without_user_table_crashes_domain, KIT_HOSTILE | KIT_CRASHES },
     { "fault_after_trap_table_cleared_crashes_domain",
       fault_after_trap_table_cleared_crashes_domain, KIT_HOSTILE | KIT_CRASHES },
+    { "vcpu_down_on_the_last_vcpu_stops_the_domain",
+      vcpu_down_on_the_last_vcpu_stops_the_domain, KIT_HOSTILE | KIT_CRASHES },
 };
 
 KIT_KERNEL("traps_hostile", tests);
