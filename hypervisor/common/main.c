@@ -28,6 +28,11 @@
 extern const char _image_end[];
 
 static struct mb2_info boot_info;
+
+const struct mb2_info *boot_information(void)
+{
+    return &boot_info;
+}
 static struct boot_options opts;
 static struct memmap memmap, all_ram;
 static struct frame_pool frame_pool;

@@ -12,6 +12,7 @@
 #include <mica/guest_access.h>
 #include <mica/hypercall.h>
 #include <mica/mm.h>
+#include <mica/multiboot2.h>
 #include <mica/paging.h>
 
 static struct domain *target(domid_t id)
@@ -38,6 +39,31 @@ static long memory_map(struct domain *d, uint64_t arg)
     if (copy_to_guest((uint64_t)(uintptr_t)map.buffer.p, &e, sizeof(e)))
         return -EFAULT;
     map.nr_entries = 1;
+    return copy_to_guest(arg, &map, sizeof(map)) ? -EFAULT : 0;
+}
+
+/* The machine's E820 (the firmware map Mica booted with), for the
+ * privileged domain: Linux's dom0 lays out its memory and I/O holes by it. */
+static long machine_memory_map(uint64_t arg)
+{
+    const struct mb2_info *bi = boot_information();
+    struct xen_memory_map map;
+
+    if (!current->domain->is_privileged)
+        return -EPERM;
+    if (copy_from_guest(&map, arg, sizeof(map)))
+        return -EFAULT;
+    if (map.nr_entries < bi->nr_regions)
+        return -EINVAL;
+    for (unsigned int i = 0; i < bi->nr_regions; i++) {
+        struct mica_e820entry e = {
+            .addr = bi->regions[i].base, .size = bi->regions[i].len,
+            .type = bi->regions[i].type,    /* multiboot2 types are E820's */
+        };
+        if (copy_to_guest((uint64_t)(uintptr_t)map.buffer.p + i * sizeof(e), &e, sizeof(e)))
+            return -EFAULT;
+    }
+    map.nr_entries = bi->nr_regions;
     return copy_to_guest(arg, &map, sizeof(map)) ? -EFAULT : 0;
 }
 
@@ -72,6 +98,8 @@ long do_memory_op(struct cpu_regs *regs)
     }
     case XENMEM_memory_map:
         return memory_map(current->domain, arg);
+    case XENMEM_machine_memory_map:
+        return machine_memory_map(arg);
     default:
         return -ENOSYS;
     }

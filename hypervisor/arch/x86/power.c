@@ -127,6 +127,13 @@ void power_init(const struct mb2_info *info)
              acpi.s5_ok ? "found" : "not found");
 }
 
+bool power_port_is_ours(unsigned int port)
+{
+    return port == DEBUG_EXIT_PORT ||
+           (acpi.pm1a_cnt && port - acpi.pm1a_cnt < 2) ||
+           (acpi.pm1b_cnt && port - acpi.pm1b_cnt < 2);
+}
+
 void machine_power_off(enum mica_exit code)
 {
     __asm__ volatile("cli");

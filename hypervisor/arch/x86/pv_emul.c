@@ -13,6 +13,7 @@
 #include <mica/errno.h>
 #include <mica/guest_access.h>
 #include <mica/hypercall.h>
+#include <mica/power.h>
 #include <mica/pv.h>
 #include <mica/sched.h>
 #include <mica/string.h>
@@ -163,10 +164,12 @@ static bool emulate_mov_cr(struct vcpu *v, struct cpu_regs *r, bool to_cr, uint8
     if (!to_cr) {
         if (cr == 0)
             *reg = read_cr0();
+        else if (cr == 2)       /* the guest's own: its last page fault's */
+            *reg = vcpu_info_of(v)->arch.cr2;
         else if (cr == 4)
             *reg = (read_cr4() & ~GUEST_CR4_WRITABLE) | v->cr4_guest;
         else
-            return false;       /* CR2/CR3: the guest keeps its own copies */
+            return false;       /* CR3: the guest keeps its own copy */
         return true;
     }
     if (cr == 0) {              /* only TS may change: fpu_taskswitch */
@@ -185,6 +188,77 @@ static bool emulate_mov_cr(struct vcpu *v, struct cpu_regs *r, bool to_cr, uint8
     return false;
 }
 
+/* ---- port I/O ----------------------------------------------------------- */
+
+/* Ports Mica drives itself (or must not let a guest touch): COM1, the PICs,
+ * the PIT and its gate, the RTC/CMOS, and the power-off ports. */
+static bool port_is_mica(unsigned int port)
+{
+    static const struct { uint16_t first, last; } mine[] = {
+        { 0x20, 0x21 }, { 0xa0, 0xa1 },         /* 8259 PICs */
+        { 0x40, 0x43 }, { 0x61, 0x61 },         /* PIT, its channel-2 gate */
+        { 0x70, 0x71 },                         /* RTC/CMOS (wall clock) */
+        { 0x3f8, 0x3ff },                       /* COM1: the console */
+    };
+
+    for (unsigned int i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
+        if (port >= mine[i].first && port <= mine[i].last)
+            return true;
+    return power_port_is_ours(port);
+}
+
+/* Whether d may really access [port, port + size): the privileged domain
+ * may, outside Mica's own ports; nobody else has I/O ports yet. */
+static bool port_ok(const struct domain *d, unsigned int port, unsigned int size)
+{
+    if (!d->is_privileged || port + size > 0x10000)
+        return false;
+    for (unsigned int p = port; p < port + size; p++)
+        if (port_is_mica(p))
+            return false;
+    return true;
+}
+
+/*
+ * in/out (imm8 and %dx forms, 8/16/32 bits) from the guest kernel with
+ * virtual IOPL 1 or more.  Ports it may not use read as all-ones and drop
+ * writes, as Xen does; the string forms (ins/outs) are not emulated.
+ * Returns the instruction's length, or 0 if it is not one of these.
+ */
+static unsigned int emulate_port_io(struct vcpu *v, struct cpu_regs *r, const uint8_t *b,
+                                    unsigned int len, bool opsize16)
+{
+    uint8_t op = b[len];
+    unsigned int size = (op & 1) ? (opsize16 ? 2 : 4) : 1, port;
+
+    if ((op & 0xf4) != 0xe4)                    /* e4-e7, ec-ef */
+        return 0;
+    if (op & 8) {
+        port = (uint16_t)r->rdx;
+        len += 1;
+    } else {
+        port = b[len + 1];
+        len += 2;
+    }
+    bool ok = port_ok(v->domain, port, size);
+    if (op & 2) {                               /* out */
+        uint32_t val = (uint32_t)r->rax;
+        if (ok && size == 1)
+            outb((uint16_t)port, (uint8_t)val);
+        else if (ok && size == 2)
+            outw((uint16_t)port, (uint16_t)val);
+        else if (ok)
+            outl((uint16_t)port, val);
+    } else if (size == 1) {
+        r->rax = (r->rax & ~0xffUL) | (ok ? inb((uint16_t)port) : 0xff);
+    } else if (size == 2) {
+        r->rax = (r->rax & ~0xffffUL) | (ok ? inw((uint16_t)port) : 0xffff);
+    } else {
+        r->rax = ok ? inl((uint16_t)port) : 0xffffffffU;   /* 32-bit results zero-extend */
+    }
+    return len;
+}
+
 bool pv_emulate_privop(struct vcpu *v, struct cpu_regs *r)
 {
     uint8_t b[4];
@@ -194,10 +268,22 @@ bool pv_emulate_privop(struct vcpu *v, struct cpu_regs *r)
 
     if (!v->kernel_mode || r->error_code != 0 || copy_from_guest(b, r->rip, sizeof(b)))
         return false;
-    if ((b[0] & 0xf0) == 0x40) {
-        rex = b[0];
+    bool opsize16 = b[0] == 0x66;
+    if (opsize16)
         len = 1;
+    if ((b[len] & 0xf0) == 0x40) {
+        rex = b[len];
+        len++;
     }
+    if (v->iopl >= 1) {                         /* port I/O (virtual CPL 1) */
+        unsigned int n = emulate_port_io(v, r, b, len, opsize16);
+        if (n) {
+            r->rip += n;
+            return true;
+        }
+    }
+    if (opsize16)
+        return false;                           /* nothing else takes 0x66 */
     if (b[len] == 0xf4 && !rex) {                   /* hlt: block, as Xen does */
         r->rip += 1;
         sched_block(v);

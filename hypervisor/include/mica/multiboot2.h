@@ -57,6 +57,10 @@ struct mb2_info {
     uint32_t total_size;        /* bytes of the information block */
 };
 
+/* What the boot loader told Mica (common/main.c), e.g. the firmware
+ * memory map for XENMEM_machine_memory_map. */
+const struct mb2_info *boot_information(void);
+
 /*
  * Parse the information block at `buf`, of which `avail` bytes may be read.
  * Returns 0, or -1 with *why set to a one-line reason.

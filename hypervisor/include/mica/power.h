@@ -21,6 +21,9 @@ enum mica_exit {
 
 /* Find the ACPI sleep controls now, while the tables are mapped. */
 void power_init(const struct mb2_info *info);
+/* Whether an I/O port is one power_init found or Mica powers off through
+ * (isa-debug-exit, ACPI PM1a/PM1b control): guests never get those. */
+bool power_port_is_ours(unsigned int port);
 void machine_power_off(enum mica_exit code) __noreturn;
 void machine_restart(void) __noreturn;
 

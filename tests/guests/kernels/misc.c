@@ -84,6 +84,34 @@ static int memory_map_is_one_ram_range(void)
     return KIT_PASS;
 }
 
+/* dom0's view of the machine: the firmware map Mica booted with (QEMU's:
+ * low RAM, reserved areas, RAM from 1 MiB). */
+static int machine_memory_map_is_the_firmware_map(void)
+{
+    static struct { uint64_t addr, size; uint32_t type; } __attribute__((packed)) e[64];
+    struct xen_memory_map map = { .nr_entries = 64 };
+    unsigned int ram_at_1m = 0;
+
+    set_xen_guest_handle(map.buffer, e);
+    expect_ok(HYPERVISOR_memory_op(XENMEM_machine_memory_map, &map), "machine_memory_map");
+    expect_true(map.nr_entries >= 3 && map.nr_entries < 64, "entries");
+    for (unsigned int i = 0; i < map.nr_entries; i++) {
+        expect_true(e[i].size > 0, "an empty range");
+        expect_true(i == 0 || e[i].addr >= e[i - 1].addr + e[i - 1].size, "ranges in order");
+        if (e[i].addr == 0x100000 && e[i].type == 1)
+            ram_at_1m = 1;
+    }
+    expect_true(ram_at_1m, "RAM from 1 MiB");
+    map.nr_entries = 1;
+    expect_rc(HYPERVISOR_memory_op(XENMEM_machine_memory_map, &map), -XEN_EINVAL,
+              "a buffer too small");
+    map.nr_entries = 64;
+    set_xen_guest_handle(map.buffer, (void *)0xffff82d040000000UL);
+    expect_rc(HYPERVISOR_memory_op(XENMEM_machine_memory_map, &map), -XEN_EFAULT,
+              "a buffer in the hypervisor");
+    return KIT_PASS;
+}
+
 static int memory_op_bad_pointers_and_ops(void)
 {
     struct xen_memory_map map = { .nr_entries = 0 };
@@ -441,6 +469,7 @@ static const struct kit_test tests[] = {
     { "maximum_ram_page_covers_our_frames", maximum_ram_page_covers_our_frames, 0 },
     { "machphys_mapping_is_the_read_only_m2p", machphys_mapping_is_the_read_only_m2p, 0 },
     { "memory_map_is_one_ram_range", memory_map_is_one_ram_range, 0 },
+    { "machine_memory_map_is_the_firmware_map", machine_memory_map_is_the_firmware_map, 0 },
     { "memory_op_bad_pointers_and_ops", memory_op_bad_pointers_and_ops, KIT_HOSTILE },
     { "multicall_runs_each_entry", multicall_runs_each_entry, 0 },
     { "multicall_refuses_nesting_and_iret", multicall_refuses_nesting_and_iret, KIT_HOSTILE },

@@ -221,6 +221,12 @@ static int page_fault_read_unmapped_gives_cr2_and_error_0(void)
     expect_eq(kit_trap_last.cr2, va, "vcpu_info.arch.cr2");
     expect_eq(kit_trap_last.rip, kit_trap_probe_insn, "frame rip");
     expect_eq(kit_trap_last.frame & 15, 0, "8-slot frame at a 16-aligned address");
+    /* A raw read of CR2 (Linux's early exception handler does one) gives
+     * the same address. */
+    uint64_t cr2 = 0;
+    KIT_PROBE("movq %%cr2, %0", : "=r"(cr2) : : KIT_RESUME_CLOBBERS);
+    expect_eq(kit_trap_count, 0, "mov from %cr2 traps");
+    expect_eq(cr2, va, "mov from %cr2");
     return KIT_PASS;
 }
 
@@ -588,6 +594,36 @@ static int cli_sti_are_noops_with_virtual_iopl_1(void)
     return KIT_PASS;
 }
 
+/* With virtual IOPL 1 the kernel's in/out are emulated: dom0 reaches real
+ * ports (here PCI configuration space through 0xcf8/0xcfc), except Mica's
+ * own, which read as all-ones. */
+static int port_io_with_virtual_iopl_1(void)
+{
+    uint64_t rax = 0x1122334455667700UL;
+    static uint8_t buf[4];
+
+    expect_ok(set_iopl(1), "set_iopl(1)");
+    KIT_PROBE("inb $0x21, %%al", : "+a"(rax) : : KIT_RESUME_CLOBBERS);
+    expect_eq(kit_trap_count, 0, "inb $0x21 traps");
+    expect_eq(rax, 0x11223344556677ffUL, "the PIC's port reads all-ones, rax kept");
+    KIT_PROBE("inb %%dx, %%al", : "+a"(rax) : "d"(0x3fd) : KIT_RESUME_CLOBBERS);
+    expect_eq(rax & 0xff, 0xff, "COM1's status port is Mica's");
+
+    KIT_PROBE("outl %%eax, %%dx", : : "a"(0x80000000U), "d"(0xcf8) : KIT_RESUME_CLOBBERS);
+    expect_eq(kit_trap_count, 0, "outl to 0xcf8 traps");
+    rax = 0x1122334455667700UL;
+    KIT_PROBE("inl %%dx, %%eax", : "+a"(rax) : "d"(0xcfc) : KIT_RESUME_CLOBBERS);
+    expect_eq(rax >> 32, 0, "a 32-bit in zero-extends");
+    expect_eq(rax & 0xffff, 0x8086, "host bridge 00:00.0 vendor (QEMU's Intel chipset)");
+    rax = 0x1122334455660000UL;
+    KIT_PROBE("inw %%dx, %%ax", : "+a"(rax) : "d"(0xcfc) : KIT_RESUME_CLOBBERS);
+    expect_eq(rax, 0x1122334455668086UL, "inw (0x66 prefix) keeps the rest of rax");
+    GP0("insb", : : "d"(0x80), "D"(buf) : "memory", KIT_RESUME_CLOBBERS);
+    expect_ok(set_iopl(0), "set_iopl(0)");
+    GP0("inb $0x80, %%al", : : : "rax", KIT_RESUME_CLOBBERS);
+    return KIT_PASS;
+}
+
 static int port_io_raises_gp_zero(void)
 {
     GP0("inb $0x80, %%al", : : : "rax", KIT_RESUME_CLOBBERS);
@@ -807,6 +843,7 @@ static const struct kit_test tests[] = {
     { "cli_sti_raise_gp_zero", cli_sti_raise_gp_zero, KIT_HOSTILE },
     { "cli_sti_are_noops_with_virtual_iopl_1", cli_sti_are_noops_with_virtual_iopl_1, 0 },
     { "port_io_raises_gp_zero", port_io_raises_gp_zero, KIT_HOSTILE },
+    { "port_io_with_virtual_iopl_1", port_io_with_virtual_iopl_1, 0 },
     { "descriptor_table_loads_raise_gp_zero", descriptor_table_loads_raise_gp_zero, KIT_HOSTILE },
     { "mov_to_cr3_raises_gp_zero", mov_to_cr3_raises_gp_zero, KIT_HOSTILE },
     { "unknown_msr_access_raises_gp_zero", unknown_msr_access_raises_gp_zero, KIT_HOSTILE },
