@@ -19,6 +19,18 @@
 
 struct page_info *frame_table;
 mfn_t max_page;
+/* Frames at or above this are beyond the CPU's physical address width
+ * (paging_init sets it from CPUID; 2^46 bytes until then). */
+mfn_t io_mfn_end = 1UL << (46 - PAGE_SHIFT);
+
+bool io_frame_ok(mfn_t mfn)
+{
+    if (mfn >= io_mfn_end)
+        return false;
+    /* The interrupt hardware is Mica's: the I/O APIC's registers and the
+     * local APIC / MSI window, as Xen keeps them from dom0. */
+    return mfn != 0xfec00 && !(mfn >= 0xfee00 && mfn < 0xfef00);
+}
 
 static void set_owner(struct page_info *table, mfn_t nr_frames,
                       const struct memmap *m, domid_t owner)

@@ -123,7 +123,12 @@ static int check_entry(const struct domain *d, unsigned int level, uint64_t *e)
     uint64_t allowed = level == 1
         ? L1_ALLOWED | (d->is_privileged ? L1_CACHE_BITS : 0) : LN_ALLOWED;
 
-    if ((*e & ~allowed) || !mfn_valid(pte_mfn(*e)))
+    if (*e & ~allowed)
+        return -EINVAL;
+    /* Frames beyond the frame table are not RAM Mica manages: I/O memory
+     * (MMIO, firmware tables) that only a privileged L1 entry may map. */
+    if (!mfn_valid(pte_mfn(*e)) && !(level == 1 && d->is_privileged &&
+                                     io_frame_ok(pte_mfn(*e))))
         return -EINVAL;
     if (level == 1) {
         if (*e & _PAGE_USER)
@@ -145,10 +150,11 @@ int pt_check_l1e(const struct domain *d, uint64_t *e)
  * owner (c->d itself, or the granter for a grant mapping). */
 static int get_l1e_refs(struct pt_ctx *c, uint64_t e, const struct domain *owner)
 {
+    /* I/O frames (in a RAM hole, or beyond RAM) are not counted. */
+    if (!mfn_valid(pte_mfn(e)) || mfn_to_page(pte_mfn(e))->owner == DOMID_IO)
+        return c->d->is_privileged && io_frame_ok(pte_mfn(e)) ? 0 : -EINVAL;
     struct page_info *pg = mfn_to_page(pte_mfn(e));
 
-    if (pg->owner == DOMID_IO)
-        return c->d->is_privileged ? 0 : -EINVAL;   /* I/O frames are not counted */
     if (!get_page(pg, owner))
         return -EINVAL;
     if ((e & _PAGE_RW) && get_page_type(c, pg, PGT_writable) < 0) {
@@ -162,7 +168,8 @@ static int get_l1e_refs(struct pt_ctx *c, uint64_t e, const struct domain *owner
 static void put_entry_refs(struct pt_ctx *c, unsigned int level, unsigned int i,
                            uint64_t e)
 {
-    if (!(e & _PAGE_PRESENT) || (level == 4 && l4_slot_is_hypervisor(i)))
+    if (!(e & _PAGE_PRESENT) || (level == 4 && l4_slot_is_hypervisor(i)) ||
+        (level == 1 && !mfn_valid(pte_mfn(e))))     /* uncounted I/O */
         return;
     struct page_info *pg = mfn_to_page(pte_mfn(e));
     if (level == 1) {

@@ -207,10 +207,13 @@ static bool entry_ok(uint64_t e, unsigned int level)
     uint64_t ok = level == 1 ? L1_OK | (H->privileged ? _PAGE_PWT | _PAGE_PCD | _PAGE_PAT : 0)
                              : LN_OK;
 
-    if ((e & ~ok) || t >= H_FRAMES)
+    if (e & ~ok)
         return false;
-    if (level == 1 && is_io(t))
-        return H->privileged;
+    /* I/O frames: below the hypervisor's, and beyond the frame table. */
+    if (level == 1 && (is_io(t) || t >= H_FRAMES))
+        return H->privileged && io_frame_ok(t);
+    if (t >= H_FRAMES)
+        return false;
     return M.owned[t];
 }
 
@@ -262,6 +265,7 @@ static bool compute_live(uint64_t (*mem)[512], struct live *lv, mfn_t extra,
         for (unsigned int i = 0; i < 512; i++) {
             uint64_t e = entry(mem, f, i);
             if ((e & _PAGE_PRESENT) && (e & _PAGE_RW) && !is_io(pte_mfn(e)) &&
+                pte_mfn(e) < H_FRAMES &&
                 lv->level[pte_mfn(e)])
                 return false;
         }
@@ -418,7 +422,7 @@ const char *model_check(void)
             mfn_t t = pte_mfn(e);
             if (!(e & _PAGE_PRESENT) || (lv.level[f] == 4 && l4_slot_is_hypervisor(i)))
                 continue;
-            if (lv.level[f] == 1 && is_io(t))
+            if (lv.level[f] == 1 && (is_io(t) || t >= H_FRAMES))
                 continue;
             count[t]++;
             if (lv.level[f] > 1)

@@ -156,6 +156,19 @@ static void foreign_hypervisor_and_io_frames(void **state)
     assert_int_equal(pin(l1, 1, BIG), 0);
     assert_int_equal(set(l1, 0, pte(H_FIRST_IO, P | RW | _PAGE_PCD)), 0);
     assert_int_equal(set(l1, 1, pte(H_FIRST_XEN, P)), -EINVAL);
+    /* Beyond the frame table (MMIO, firmware tables): an L1 may map it,
+     * uncounted; a higher level may not point there. */
+    assert_int_equal(set(l1, 2, pte(H_FRAMES + 5, P | RW | _PAGE_PCD)), 0);
+    assert_int_equal(set(l1, 2, 0), 0);
+    mfn_t l2 = alloc();
+    assert_int_equal(pin(l2, 2, BIG), 0);
+    assert_int_equal(set(l2, 0, pte(H_FRAMES + 5, P)), -EINVAL);
+    /* Not the interrupt controllers, nor beyond the address width. */
+    assert_int_equal(set(l1, 2, pte(0xfee00, P | RW)), -EINVAL);
+    assert_int_equal(set(l1, 2, pte(0xfec00, P)), -EINVAL);
+    assert_int_equal(set(l1, 2, pte(io_mfn_end, P)), -EINVAL);
+    assert_int_equal(set(l1, 2, pte(io_mfn_end - 1, P)), 0);
+    assert_null(model_check());
 }
 
 static void bad_flags(void **state)

@@ -148,6 +148,7 @@ EXPECTED = {
         "fpu_taskswitch_raises_nm_and_clears_ts",
         "forced_emulation_cpuid_reports_xen_signature",
         "forced_emulation_cpuid_sets_hypervisor_bit",
+        "cr4_writes_keep_only_the_guests_bits",
         "plain_cpuid_runs_natively",
         "set_segment_base_fs_moves_fs_relative_loads",
         "stack_switch_accepts_a_kernel_stack",

@@ -131,6 +131,11 @@ void paging_init(paddr_t end, paddr_t m2p_pa, uint64_t m2p_bytes)
 {
     uint32_t a, b, c, d;
 
+    cpuid(0x80000000, 0, &a, &b, &c, &d);
+    if (a >= 0x80000008) {
+        cpuid(0x80000008, 0, &a, &b, &c, &d);
+        io_mfn_end = 1UL << ((a & 0xff) - PAGE_SHIFT);
+    }
     cpuid(0x80000001, 0, &a, &b, &c, &d);
     if (d & (1u << 20)) {
         wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);

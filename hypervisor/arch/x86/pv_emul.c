@@ -48,10 +48,16 @@ static void filter_leaf(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, ui
         *c &= ~((1U << 3) | (1U << 5) | (1U << 6) |    /* MONITOR, VMX, SMX */
                 (1U << 26) | (1U << 27) | (1U << 28)); /* XSAVE, OSXSAVE, AVX */
         *c |= 1U << 31;                                /* running on a hypervisor */
+        /* No superpages, global pages or VME for PV guests (Xen hides
+         * them too; Linux then maps its direct map with 4 KiB pages). */
+        *d &= ~((1U << 1) | (1U << 3) | (1U << 13) | (1U << 17)); /* VME PSE PGE PSE36 */
     } else if (leaf == 7) {
-        *b &= ~(1U << 5);                              /* AVX2 (needs XSAVE) */
+        *b &= ~((1U << 0) | (1U << 5) | (1U << 7) |    /* FSGSBASE, AVX2, SMEP */
+                (1U << 20));                           /* SMAP */
+        *c &= ~((1U << 2) | (1U << 3) | (1U << 16));   /* UMIP, PKU, LA57 */
     } else if (leaf == 0x80000001) {
         *c &= ~(1U << 2);                              /* SVM */
+        *d &= ~(1U << 26);                             /* 1 GiB pages */
     } else if (leaf == 0xd) {
         *a = *b = *c = *d = 0;                         /* no XSAVE state */
     }
@@ -179,9 +185,8 @@ static bool emulate_mov_cr(struct vcpu *v, struct cpu_regs *r, bool to_cr, uint8
         return true;
     }
     if (cr == 4) {
-        uint64_t fixed = read_cr4() & ~GUEST_CR4_WRITABLE;
-        if ((*reg & ~GUEST_CR4_WRITABLE) != (fixed & ~(X86_CR4_PGE | (1UL << 4))))
-            return false;       /* only OSFXSR/OSXMMEXCPT (PGE/PSE may drop) */
+        /* As Xen does: the guest's own bits (OSFXSR, OSXMMEXCPT) are kept,
+         * attempts at every other bit are discarded, never refused. */
         v->cr4_guest = *reg & GUEST_CR4_WRITABLE;
         return true;
     }

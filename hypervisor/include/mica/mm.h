@@ -49,6 +49,11 @@ _Static_assert(sizeof(struct page_info) == 32, "page_info layout");
 
 extern struct page_info *frame_table;
 extern mfn_t max_page;      /* frames covered by frame_table */
+extern mfn_t io_mfn_end;
+/* Whether a frame that is not RAM (DOMID_IO, or beyond the frame table) is
+ * one a privileged domain may map: within the physical address width and
+ * not the interrupt controllers'. */
+bool io_frame_ok(mfn_t mfn);
 
 static inline bool mfn_valid(mfn_t mfn)
 {

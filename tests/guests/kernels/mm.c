@@ -363,8 +363,14 @@ static int mapping_frames_not_owned_refused(void)
 
     if ((r = refused_without_change(MFN_FIRST_MIB, PTE_RO, "map mfn 1 (hypervisor's)")))
         return r;
-    if ((r = refused_without_change(MFN_BEYOND_RAM, PTE_RO, "map an mfn beyond RAM")))
+    if ((r = refused_without_change(MFN_BEYOND_RAM, PTE_RO,
+                                    "map an mfn beyond the physical address width")))
         return r;
+    if ((r = refused_without_change(0xfee00, PTE_RO, "map the local APIC")))
+        return r;
+    /* I/O memory outside RAM (QEMU's HPET) is dom0's to map, uncounted. */
+    expect_ok(kit_scratch_map(0, 0xfed00, PTE_RO | _PAGE_PCD), "map the HPET (dom0)");
+    expect_restored(0, 1);
     /* L4 slot 256 holds the hypervisor's table for the M2P: its frame. */
     if (m2p_l3 & _PAGE_PRESENT)
         return refused_without_change(pte_mfn(m2p_l3), PTE_RO, "map the M2P's L3 frame");

@@ -369,6 +369,31 @@ static int forced_emulation_cpuid_sets_hypervisor_bit(void)
     kit_xen_cpuid(1, &a, &b, &c, &d);
     expect_true(c & (1U << 31), "leaf 1 ecx bit 31 (hypervisor present)");
     expect_true(!(c & (1U << 5)), "leaf 1 ecx bit 5 (VMX) hidden");
+    expect_true(!(d & ((1U << 3) | (1U << 13) | (1U << 17))), "PSE, PGE, PSE36 hidden");
+    kit_xen_cpuid(0x80000001, &a, &b, &c, &d);
+    expect_true(!(d & (1U << 26)), "1 GiB pages hidden");
+    kit_xen_cpuid(7, &a, &b, &c, &d);
+    expect_true(!(b & ((1U << 0) | (1U << 7) | (1U << 20))), "FSGSBASE, SMEP, SMAP hidden");
+    return KIT_PASS;
+}
+
+/* mov to %cr4 as Linux's PV cr4 writes do it: the guest's own bits stick,
+ * any other bit is dropped without a fault (Xen's behaviour). */
+static int cr4_writes_keep_only_the_guests_bits(void)
+{
+    uint64_t cr4 = 0, back = 0;
+
+    KIT_PROBE("movq %%cr4, %0", : "=r"(cr4) : : KIT_RESUME_CLOBBERS);
+    expect_eq(kit_trap_count, 0, "mov from %cr4 traps");
+    uint64_t want = cr4 | (1UL << 9);                    /* OSFXSR */
+    uint64_t w = (want & ~(1UL << 7)) | (1UL << 16) | (1UL << 20);  /* -PGE +FSGSBASE +SMEP */
+    KIT_PROBE("movq %0, %%cr4", : : "r"(w) : KIT_RESUME_CLOBBERS);
+    expect_eq(kit_trap_count, 0, "mov to %cr4 traps");
+    KIT_PROBE("movq %%cr4, %0", : "=r"(back) : : KIT_RESUME_CLOBBERS);
+    expect_eq(back & ((1UL << 16) | (1UL << 20)), 0, "FSGSBASE/SMEP not taken");
+    expect_eq(back & (1UL << 9), 1UL << 9, "OSFXSR kept");
+    expect_eq(back & (1UL << 7), cr4 & (1UL << 7), "PGE is Mica's, unchanged");
+    KIT_PROBE("movq %0, %%cr4", : : "r"(cr4) : KIT_RESUME_CLOBBERS);
     return KIT_PASS;
 }
 
@@ -821,6 +846,7 @@ static const struct kit_test tests[] = {
       forced_emulation_cpuid_reports_xen_signature, 0 },
     { "forced_emulation_cpuid_sets_hypervisor_bit", forced_emulation_cpuid_sets_hypervisor_bit,
       0 },
+    { "cr4_writes_keep_only_the_guests_bits", cr4_writes_keep_only_the_guests_bits, 0 },
     { "plain_cpuid_runs_natively", plain_cpuid_runs_natively, 0 },
     { "set_segment_base_fs_moves_fs_relative_loads",
       set_segment_base_fs_moves_fs_relative_loads, 0 },
