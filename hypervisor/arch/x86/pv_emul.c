@@ -51,6 +51,8 @@ static void filter_leaf(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, ui
         /* No superpages, global pages or VME for PV guests (Xen hides
          * them too; Linux then maps its direct map with 4 KiB pages). */
         *d &= ~((1U << 1) | (1U << 3) | (1U << 13) | (1U << 17)); /* VME PSE PGE PSE36 */
+        /* No machine-check architecture: its MSRs are Mica's (no vMCE). */
+        *d &= ~((1U << 7) | (1U << 14));                          /* MCE MCA */
     } else if (leaf == 7) {
         *b &= ~((1U << 0) | (1U << 5) | (1U << 7) |    /* FSGSBASE, AVX2, SMEP */
                 (1U << 20));                           /* SMAP */

@@ -370,6 +370,7 @@ static int forced_emulation_cpuid_sets_hypervisor_bit(void)
     expect_true(c & (1U << 31), "leaf 1 ecx bit 31 (hypervisor present)");
     expect_true(!(c & (1U << 5)), "leaf 1 ecx bit 5 (VMX) hidden");
     expect_true(!(d & ((1U << 3) | (1U << 13) | (1U << 17))), "PSE, PGE, PSE36 hidden");
+    expect_true(!(d & ((1U << 7) | (1U << 14))), "MCE, MCA hidden");
     kit_xen_cpuid(0x80000001, &a, &b, &c, &d);
     expect_true(!(d & (1U << 26)), "1 GiB pages hidden");
     kit_xen_cpuid(7, &a, &b, &c, &d);
