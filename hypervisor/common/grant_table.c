@@ -203,6 +203,43 @@ static int grow_to(struct domain *d, unsigned int nr)
     return 0;
 }
 
+/* ---- maptrack (invariant 5) -------------------------------------------------- */
+
+static struct maptrack *maptrack(const struct grant_table *gt, grant_handle_t h)
+{
+    if (h >= MAPTRACK_PAGES * MAPTRACK_PER_PAGE || !gt->mt[h / MAPTRACK_PER_PAGE])
+        return NULL;
+    struct maptrack *m = &gt->mt[h / MAPTRACK_PER_PAGE][h % MAPTRACK_PER_PAGE];
+    return m->flags ? m : NULL;
+}
+
+/* A free entry of gt and its handle, allocating a page if needed; NULL
+ * when the grantee has no handle left. */
+static struct maptrack *maptrack_get(struct grant_table *gt, grant_handle_t *h)
+{
+    for (unsigned int p = 0; p < MAPTRACK_PAGES; p++) {
+        if (!gt->mt[p] && !(gt->mt[p] = xzalloc(PAGE_SIZE)))
+            return NULL;
+        for (unsigned int i = 0; i < MAPTRACK_PER_PAGE; i++)
+            if (!gt->mt[p][i].flags) {
+                *h = (grant_handle_t)(p * MAPTRACK_PER_PAGE + i);
+                return &gt->mt[p][i];
+            }
+    }
+    return NULL;
+}
+
+/* Give back the pin of mapping m (in use) of grantee table gt, and m. */
+static void maptrack_put(struct grant_table *gt, struct maptrack *m)
+{
+    struct domain *rd = domain_by_id(m->dom);
+
+    BUG_ON(!rd || !rd->grant);          /* its table holds our pin */
+    gnttab_release(rd, m->ref, !(m->flags & GNTMAP_readonly));
+    m->flags = 0;
+    gt->maps--;
+}
+
 int gnttab_domain_init(struct domain *d, unsigned int max_frames)
 {
     if (max_frames == 0)
@@ -229,17 +266,11 @@ int gnttab_domain_destroy(struct domain *d)
         return 0;
     /* d's own mappings first: give their pins back (the PTEs keep their
      * references until d's page tables go). */
-    for (unsigned int p = 0; p < MAPTRACK_PAGES && gt->maps; p++)
-        for (unsigned int i = 0; gt->mt[p] && i < MAPTRACK_PER_PAGE; i++) {
-            struct maptrack *m = &gt->mt[p][i];
-            if (!m->flags)
-                continue;
-            struct domain *rd = domain_by_id(m->dom);
-            BUG_ON(!rd || !rd->grant);
-            gnttab_release(rd, m->ref, !(m->flags & GNTMAP_readonly));
-            m->flags = 0;
-            gt->maps--;
-        }
+    for (grant_handle_t h = 0; gt->maps && h < MAPTRACK_PAGES * MAPTRACK_PER_PAGE; h++) {
+        struct maptrack *m = maptrack(gt, h);
+        if (m)
+            maptrack_put(gt, m);
+    }
     if (gt->pins)
         return -EBUSY;
     for (unsigned int p = 0; p < MAPTRACK_PAGES; p++)
@@ -558,53 +589,41 @@ static int copy_one(struct domain *cd, const struct gnttab_copy *op)
     return GNTST_okay;
 }
 
-/* Up to GNTTAB_COPY_BATCH operations, then continue with the rest. */
-static long op_copy(struct domain *cd, struct cpu_regs *regs)
+/* GNTTABOP_copy of the operation at guest address at: 0 or -EFAULT. */
+static long copy_at(struct domain *cd, uint64_t at)
+{
+    struct gnttab_copy op;
+
+    if (copy_from_guest(&op, at, sizeof(op)))
+        return -EFAULT;
+    int16_t st = (int16_t)copy_one(cd, &op);
+    return copy_to_guest(at + offsetof(struct gnttab_copy, status), &st, sizeof(st))
+        ? -EFAULT : 0;
+}
+
+/* count (rdx) operations of size bytes from rsi, each by one(): up to
+ * GNTTAB_BATCH of them, then the hypercall continues with the rest. */
+static long run_batch(struct domain *cd, struct cpu_regs *regs, size_t size,
+                      long (*one)(struct domain *cd, uint64_t at))
 {
     uint64_t uop = regs->rsi;
     unsigned int count = (unsigned int)regs->rdx;
 
     for (unsigned int i = 0; i < count; i++) {
-        if (i == GNTTAB_COPY_BATCH) {
-            regs->rsi = uop + (uint64_t)i * sizeof(struct gnttab_copy);
+        uint64_t at = uop + (uint64_t)i * size;
+        if (i == GNTTAB_BATCH) {
+            regs->rsi = at;
             regs->rdx = count - i;
             return -ERESTART;
         }
-        uint64_t at = uop + (uint64_t)i * sizeof(struct gnttab_copy);
-        struct gnttab_copy op;
-        if (copy_from_guest(&op, at, sizeof(op)))
-            return -EFAULT;
-        int16_t st = (int16_t)copy_one(cd, &op);
-        if (copy_to_guest(at + offsetof(struct gnttab_copy, status), &st, sizeof(st)))
-            return -EFAULT;
+        long rc = one(cd, at);
+        if (rc)
+            return rc;
     }
     return 0;
 }
 
 /* ---- map and unmap ----------------------------------------------------------- */
-
-static struct maptrack *maptrack(const struct grant_table *gt, grant_handle_t h)
-{
-    if (h >= MAPTRACK_PAGES * MAPTRACK_PER_PAGE || !gt->mt[h / MAPTRACK_PER_PAGE])
-        return NULL;
-    struct maptrack *m = &gt->mt[h / MAPTRACK_PER_PAGE][h % MAPTRACK_PER_PAGE];
-    return m->flags ? m : NULL;
-}
-
-/* A free handle of gt (its entry zeroed), allocating a page if needed. */
-static int maptrack_get(struct grant_table *gt, grant_handle_t *h)
-{
-    for (unsigned int p = 0; p < MAPTRACK_PAGES; p++) {
-        if (!gt->mt[p] && !(gt->mt[p] = xzalloc(PAGE_SIZE)))
-            return GNTST_no_device_space;
-        for (unsigned int i = 0; i < MAPTRACK_PER_PAGE; i++)
-            if (!gt->mt[p][i].flags) {
-                *h = (grant_handle_t)(p * MAPTRACK_PER_PAGE + i);
-                return GNTST_okay;
-            }
-    }
-    return GNTST_no_device_space;
-}
 
 /* The machine address of the L1 entry host_addr names, 0 when none. */
 static uint64_t host_pte(uint64_t host_addr, uint32_t flags)
@@ -643,19 +662,18 @@ static int map_one(struct domain *cd, struct gnttab_map_grant_ref *op)
     rd = op->dom == DOMID_SELF ? cd : domain_by_id(op->dom);
     if (!rd || !rd->grant)
         return GNTST_bad_domain;
-    int rc = maptrack_get(cd->grant, &h);
-    if (rc)
-        return rc;
+    struct maptrack *m = maptrack_get(cd->grant, &h);
+    if (!m)
+        return GNTST_no_device_space;
 
     /* Pin, then map. */
-    rc = gnttab_acquire(rd, op->ref, cd, write, &mfn);
+    int rc = gnttab_acquire(rd, op->ref, cd, write, &mfn);
     if (rc)
         return rc;
     if (host && pt_map_grant(&c, pte, grant_pte(mfn, op->flags), rd)) {
         gnttab_release(rd, op->ref, write);
         return GNTST_general_error;
     }
-    struct maptrack *m = &cd->grant->mt[h / MAPTRACK_PER_PAGE][h % MAPTRACK_PER_PAGE];
     *m = (struct maptrack){ .ref = op->ref, .dom = rd->domain_id, .flags = (uint16_t)flags,
                             .mfn = (uint32_t)mfn };
     cd->grant->maps++;
@@ -672,8 +690,6 @@ static int unmap_one(struct domain *cd, const struct gnttab_unmap_grant_ref *op)
     if (!m)
         return GNTST_bad_handle;
     bool write = !(m->flags & GNTMAP_readonly);
-    struct domain *rd = domain_by_id(m->dom);
-    BUG_ON(!rd || !rd->grant);          /* its table holds our pin */
 
     /* Every part of the mapping must go (no partial unmap). */
     if ((m->flags & GNTMAP_device_map) && op->dev_bus_addr &&
@@ -684,52 +700,36 @@ static int unmap_one(struct domain *cd, const struct gnttab_unmap_grant_ref *op)
         if (!pte || pt_unmap_grant(&c, pte, m->mfn, write))
             return GNTST_general_error;
     }
-    gnttab_release(rd, m->ref, write);
-    m->flags = 0;
-    cd->grant->maps--;
+    maptrack_put(cd->grant, m);
     return GNTST_okay;
 }
 
-/* Batches of map or unmap operations (size bytes each), with continuation. */
-static long op_map_batch(struct domain *cd, struct cpu_regs *regs, bool map)
+static long map_at(struct domain *cd, uint64_t at)
 {
-    uint64_t uop = regs->rsi;
-    unsigned int count = (unsigned int)regs->rdx;
-    size_t size = map ? sizeof(struct gnttab_map_grant_ref)
-                      : sizeof(struct gnttab_unmap_grant_ref);
+    struct gnttab_map_grant_ref op;
 
-    for (unsigned int i = 0; i < count; i++) {
-        uint64_t at = uop + (uint64_t)i * size;
-        if (i == GNTTAB_COPY_BATCH) {
-            regs->rsi = at;
-            regs->rdx = count - i;
-            return -ERESTART;
-        }
-        if (map) {
-            struct gnttab_map_grant_ref op;
-            if (copy_from_guest(&op, at, sizeof(op)))
-                return -EFAULT;
-            /* The results must be writable before anything is mapped, or
-             * the guest would hold a mapping without its handle. */
-            op.status = GNTST_general_error;
-            if (copy_to_guest(at, &op, sizeof(op)))
-                return -EFAULT;
-            op.status = (int16_t)map_one(cd, &op);
-            /* This can still fail if the guest mapped the grant read-only
-             * over its own argument: its mapping then stays, unreported. */
-            if (copy_to_guest(at, &op, sizeof(op)))
-                return -EFAULT;
-        } else {
-            struct gnttab_unmap_grant_ref op;
-            if (copy_from_guest(&op, at, sizeof(op)))
-                return -EFAULT;
-            op.status = (int16_t)unmap_one(cd, &op);
-            if (copy_to_guest(at + offsetof(struct gnttab_unmap_grant_ref, status),
-                              &op.status, sizeof(op.status)))
-                return -EFAULT;
-        }
-    }
-    return 0;
+    if (copy_from_guest(&op, at, sizeof(op)))
+        return -EFAULT;
+    /* The results must be writable before anything is mapped, or the
+     * guest would hold a mapping without its handle. */
+    op.status = GNTST_general_error;
+    if (copy_to_guest(at, &op, sizeof(op)))
+        return -EFAULT;
+    op.status = (int16_t)map_one(cd, &op);
+    /* This can still fail if the guest mapped the grant read-only over its
+     * own argument: its mapping then stays, unreported. */
+    return copy_to_guest(at, &op, sizeof(op)) ? -EFAULT : 0;
+}
+
+static long unmap_at(struct domain *cd, uint64_t at)
+{
+    struct gnttab_unmap_grant_ref op;
+
+    if (copy_from_guest(&op, at, sizeof(op)))
+        return -EFAULT;
+    op.status = (int16_t)unmap_one(cd, &op);
+    return copy_to_guest(at + offsetof(struct gnttab_unmap_grant_ref, status), &op.status,
+                         sizeof(op.status)) ? -EFAULT : 0;
 }
 
 long do_grant_table_op(struct cpu_regs *regs)
@@ -747,9 +747,12 @@ long do_grant_table_op(struct cpu_regs *regs)
     case GNTTABOP_query_size:   return op_query_size(cd, regs->rsi, count);
     case GNTTABOP_set_version:  return op_set_version(cd, regs->rsi, count);
     case GNTTABOP_get_version:  return op_get_version(cd, regs->rsi, count);
-    case GNTTABOP_copy:         return op_copy(cd, regs);
-    case GNTTABOP_map_grant_ref:   return op_map_batch(cd, regs, true);
-    case GNTTABOP_unmap_grant_ref: return op_map_batch(cd, regs, false);
+    case GNTTABOP_copy:
+        return run_batch(cd, regs, sizeof(struct gnttab_copy), copy_at);
+    case GNTTABOP_map_grant_ref:
+        return run_batch(cd, regs, sizeof(struct gnttab_map_grant_ref), map_at);
+    case GNTTABOP_unmap_grant_ref:
+        return run_batch(cd, regs, sizeof(struct gnttab_unmap_grant_ref), unmap_at);
     default:                    return -ENOSYS;
     }
 }

@@ -495,17 +495,25 @@ static int mod_entry(struct pt_ctx *c, struct page_info *table, unsigned int i,
     return 0;
 }
 
+/* The frame of c->d holding the 8-byte entry at pte_maddr, with a general
+ * reference taken, or NULL (misaligned, no such frame, not c->d's). */
+static struct page_info *get_entry_frame(struct pt_ctx *c, uint64_t pte_maddr)
+{
+    mfn_t mfn = pte_maddr >> PAGE_SHIFT;
+
+    if ((pte_maddr & 7) || !mfn_valid(mfn) || !get_page(mfn_to_page(mfn), c->d))
+        return NULL;
+    return mfn_to_page(mfn);
+}
+
 int pt_update_entry(struct pt_ctx *c, uint64_t pte_maddr, uint64_t val,
                     bool preserve_ad)
 {
-    mfn_t mfn = pte_maddr >> PAGE_SHIFT;
     unsigned int i = (pte_maddr & (PAGE_SIZE - 1)) / sizeof(uint64_t);
+    struct page_info *pg = get_entry_frame(c, pte_maddr);
     int rc;
 
-    if ((pte_maddr & 7) || !mfn_valid(mfn))
-        return -EINVAL;
-    struct page_info *pg = mfn_to_page(mfn);
-    if (!get_page(pg, c->d))
+    if (!pg)
         return -EINVAL;
     if (is_pt(pg->type) && pg->type_count > 0) {
         /* A table being validated cannot be edited meanwhile. */
@@ -536,12 +544,9 @@ int pt_update_entry(struct pt_ctx *c, uint64_t pte_maddr, uint64_t val,
  * general reference held, or NULL. */
 static struct page_info *grant_l1(struct pt_ctx *c, uint64_t pte_maddr)
 {
-    mfn_t mfn = pte_maddr >> PAGE_SHIFT;
+    struct page_info *pg = get_entry_frame(c, pte_maddr);
 
-    if ((pte_maddr & 7) || !mfn_valid(mfn))
-        return NULL;
-    struct page_info *pg = mfn_to_page(mfn);
-    if (!get_page(pg, c->d))
+    if (!pg)
         return NULL;
     if (pg->type != PGT_l1 || !pg->type_count || !(pg->flags & PGF_validated)) {
         put_page(pg);

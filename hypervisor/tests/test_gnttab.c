@@ -472,7 +472,7 @@ static void map_many_and_batches(void **state)
 
     for (unsigned int i = 0; i < 100; i++)
         ops[i] = mop(0, GNTMAP_device_map, 8, 1);
-    /* 100 operations: a continuation after GNTTAB_COPY_BATCH. */
+    /* 100 operations: a continuation after GNTTAB_BATCH. */
     struct cpu_regs regs = { .rdi = GNTTABOP_map_grant_ref, .rsi = (uintptr_t)ops, .rdx = 100 };
     current = D0->vcpu0;
     long rc;
@@ -1036,7 +1036,7 @@ static void copy_batches_and_continuation(void **state)
     (void)state;
     mfn_t g = frame_of(D1), own = frame_of(D0);
     grant(D1, 8, 0, g, GTF_permit_access);
-    static struct gnttab_copy ops[GNTTAB_COPY_BATCH + 6];
+    static struct gnttab_copy ops[GNTTAB_BATCH + 6];
     for (unsigned int i = 0; i < ARRAY_SIZE(ops); i++)
         ops[i] = cop(GNTCOPY_dest_gref, own, DOMID_SELF, 0, 8, 1, (uint16_t)i, 1);
     ops[3].dest.u.ref = 9999;               /* one bad op does not stop the rest */
@@ -1048,9 +1048,9 @@ static void copy_batches_and_continuation(void **state)
     struct cpu_regs regs = { .rdi = GNTTABOP_copy, .rsi = (uintptr_t)ops, .rdx = ARRAY_SIZE(ops) };
     current = D0->vcpu0;
     assert_int_equal(do_grant_table_op(&regs), -ERESTART);
-    assert_int_equal(regs.rsi, (uintptr_t)&ops[GNTTAB_COPY_BATCH]);
+    assert_int_equal(regs.rsi, (uintptr_t)&ops[GNTTAB_BATCH]);
     assert_int_equal(regs.rdx, 6);
-    assert_int_equal(ops[GNTTAB_COPY_BATCH].status, 77);     /* not yet run */
+    assert_int_equal(ops[GNTTAB_BATCH].status, 77);     /* not yet run */
     assert_int_equal(do_grant_table_op(&regs), 0);
     for (unsigned int i = 0; i < ARRAY_SIZE(ops); i++) {
         int want = i == 3 ? GNTST_bad_gntref :

@@ -23,8 +23,8 @@
 /* Frames allocated at init: the toolstack seeds entries 0 and 1 (console,
  * xenstore) before the guest ever calls setup_table. */
 #define GNTTAB_INITIAL_FRAMES 1U
-/* GNTTABOP_copy operations per hypercall before it continues itself. */
-#define GNTTAB_COPY_BATCH 64U
+/* copy, map and unmap operations per hypercall before it continues itself. */
+#define GNTTAB_BATCH 64U
 
 struct grant_table;
 
