@@ -14,7 +14,7 @@ PKGS=(
   clang llvm libclang-rt-14-dev
   libxen-dev
   liburing-dev libjansson-dev
-  busybox-static xz-utils cpio
+  busybox-static xz-utils cpio kmod
   gdb
 )
 

@@ -131,8 +131,52 @@ void hypercall_entry(struct cpu_regs *regs)
 
 static void console_flush_line(struct domain *d)
 {
-    guest_console_line(d->domain_id, d->console_line, d->console_len);
+    if (d->console_midline)
+        console_write("\n", 1);
+    d->console_midline = false;
+    if (d->console_len)
+        guest_console_line(d->domain_id, d->console_line, d->console_len);
     d->console_len = 0;
+}
+
+/*
+ * The privileged domain's console is interactive (Linux's shell on hvc0):
+ * as Xen does for its hardware domain, its bytes go to the serial line as
+ * they come, control characters included (carriage returns, the shell's
+ * cursor movements), with only the "(dN) " prefix added at each line start.
+ */
+static void console_raw(struct domain *d, const char *s, size_t n)
+{
+    size_t start = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (!d->console_midline) {
+            guest_console_prefix(d->domain_id);
+            d->console_midline = true;
+        }
+        if (s[i] == '\n') {
+            console_write(s + start, i + 1 - start);
+            start = i + 1;
+            d->console_midline = false;
+        }
+    }
+    console_write(s + start, n - start);
+}
+
+/* Anyone else's output is buffered by line and made printable. */
+static void console_cooked(struct domain *d, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '\n' || d->console_len == sizeof(d->console_line)) {
+            console_flush_line(d);
+            if (c == '\n')
+                continue;
+        }
+        if (c == '\r')
+            continue;           /* the tty's CR of CR-LF */
+        d->console_line[d->console_len++] = (c >= 0x20 && c < 0x7f) || c == '\t' ? c : '?';
+    }
 }
 
 /*
@@ -198,16 +242,10 @@ long do_console_io(struct cpu_regs *regs)
         size_t n = MIN(sizeof(chunk), count - done);
         if (copy_from_guest(chunk, buf + done, n))
             return -EFAULT;
-        for (size_t i = 0; i < n; i++) {
-            char c = chunk[i];
-            if (c == '\n' || d->console_len == sizeof(d->console_line)) {
-                console_flush_line(d);
-                if (c == '\n')
-                    continue;
-            }
-            /* Only printable characters reach the serial line. */
-            d->console_line[d->console_len++] = (c >= 0x20 && c < 0x7f) || c == '\t' ? c : '?';
-        }
+        if (d->is_privileged)
+            console_raw(d, chunk, n);
+        else
+            console_cooked(d, chunk, n);
         done += n;
     }
     return (long)count;
@@ -234,8 +272,7 @@ long do_sched_op(struct cpu_regs *regs)
             return -EFAULT;
         if (sd.reason > SHUTDOWN_MAX)
             return -EINVAL;
-        if (current->domain->console_len)
-            console_flush_line(current->domain);
+        console_flush_line(current->domain);
         domain_shutdown(current->domain, sd.reason);
     default:
         return do_sched_op_timers(regs);    /* block, poll */

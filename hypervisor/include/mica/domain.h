@@ -70,6 +70,7 @@ struct domain {
     unsigned long vm_assist;    /* VMASST_TYPE_* bits enabled */
     char console_line[128];     /* console_io output waiting for its newline */
     unsigned int console_len;
+    bool console_midline;       /* privileged: a raw line is open on serial */
     uint64_t console_tokens;    /* rate limit for unprivileged domains */
     uint64_t console_refill;    /* system time of the last refill */
     uint64_t console_dropped;   /* bytes dropped since the last line */
