@@ -11,19 +11,23 @@
 
 BUILD    := $(CURDIR)/build
 RESULTS  := $(BUILD)/results
-COMPONENTS := hypercall-abi ring-io hypervisor tests dom0-tools
+COMPONENTS := hypercall-abi ring-io hypervisor guest-patches tests dom0-tools
 export BUILD RESULTS
 
 FUZZ_SECONDS ?= 60
 export FUZZ_SECONDS
 
+# `make run`: Debian's stock Linux as the default (privileged) domain, with
+# a shell on the serial console; until Linux dom0 tools exist it is the only
+# domain.  The hello ISO (the guest test kit's kernel) is the boot benchmark.
 ISO := $(BUILD)/mica.iso
-# Until stock Linux runs (milestone 4), dom0 is the guest test kit's hello.
-DOM0_KERNEL := $(BUILD)/guests/hello.elf
+HELLO_ISO := $(BUILD)/mica-hello.iso
+LINUX := $(BUILD)/linux
+DOM0_MEM := 512M
 
 .PHONY: all deps run test bench fuzz clean $(COMPONENTS)
 
-all: deps $(COMPONENTS) $(ISO)
+all: deps $(COMPONENTS) $(ISO) $(HELLO_ISO)
 
 deps:
 	@bash scripts/deps.sh
@@ -31,9 +35,15 @@ deps:
 $(COMPONENTS):
 	@$(MAKE) --no-print-directory -C $@ all
 
-$(ISO): $(BUILD)/hypervisor/mica.elf $(DOM0_KERNEL) scripts/mkiso
+$(ISO): $(BUILD)/hypervisor/mica.elf $(LINUX)/vmlinux $(LINUX)/initramfs.cpio.gz scripts/mkiso
 	@scripts/mkiso --out $@ --hypervisor $(BUILD)/hypervisor/mica.elf \
-	  --cmdline "loglvl=info" --module $(DOM0_KERNEL) "hello console=hvc0"
+	  --cmdline "loglvl=info dom0_mem=$(DOM0_MEM)" \
+	  --module $(LINUX)/vmlinux "vmlinux console=hvc0" \
+	  --module $(LINUX)/initramfs.cpio.gz "initramfs"
+
+$(HELLO_ISO): $(BUILD)/hypervisor/mica.elf $(BUILD)/guests/hello.elf scripts/mkiso
+	@scripts/mkiso --out $@ --hypervisor $(BUILD)/hypervisor/mica.elf \
+	  --cmdline "loglvl=info" --module $(BUILD)/guests/hello.elf "hello console=hvc0"
 
 run: all
 	@scripts/qemu --iso $(ISO)
@@ -54,7 +64,7 @@ test: deps
 bench: all
 	@for c in $(COMPONENTS); do $(MAKE) --no-print-directory -C $$c bench || exit 1; done
 	@echo '== boot: Mica with the hello test kernel as dom0 =='
-	@scripts/bench-boot $(ISO) 3
+	@scripts/bench-boot $(HELLO_ISO) 3
 	@echo '== in a guest: the bench test kernel as dom0 (TSC ticks) =='
 	@scripts/bench-guest $(BUILD)/guests/bench.elf $(BUILD)/hypervisor/mica.elf
 

@@ -39,15 +39,16 @@ def make_iso(path, cmdline="", modules=()):
 class Boot:
     """One QEMU run; `lines` holds the console output seen so far."""
 
-    def __init__(self, iso, name, cpu="max", mem=2048):
+    def __init__(self, iso, name, cpu="max", mem=2048, smp=2, timeout=BOOT_TIMEOUT):
         os.makedirs(LOG_DIR, exist_ok=True)
+        self.timeout = timeout
         self.logpath = os.path.join(LOG_DIR, f"{name}.log")
         self.log = open(self.logpath, "w")
         self.child = pexpect.spawn(
             os.path.join(TOP, "scripts", "qemu"),
-            ["--iso", iso, "--cpu", cpu, "--mem", str(mem),
-             "--timeout", str(BOOT_TIMEOUT)],
-            encoding="utf-8", codec_errors="replace", timeout=BOOT_TIMEOUT,
+            ["--iso", iso, "--cpu", cpu, "--mem", str(mem), "--smp", str(smp),
+             "--timeout", str(timeout)],
+            encoding="utf-8", codec_errors="replace", timeout=timeout,
             logfile=self.log)
         self.status = None
         self.text = ""
@@ -59,7 +60,7 @@ class Boot:
 
     def finish(self):
         """Wait for QEMU to exit; return its status and the clean output."""
-        self.child.expect(pexpect.EOF, timeout=BOOT_TIMEOUT)
+        self.child.expect(pexpect.EOF, timeout=self.timeout)
         self.child.close()
         self.status = self.child.exitstatus
         self.log.close()

@@ -1,0 +1,197 @@
+# SPDX-License-Identifier: MIT
+"""Debian's stock Linux 6.1 on Mica, driven over its shell on hvc0.
+
+The kernel and initramfs come from guest-patches/ (make builds them into
+build/linux).  One boot (`shell`, shared by the tests of this module in file
+order) answers the questions about the running system and ends with
+`poweroff`; reboot and panic need boots of their own.
+
+Time tolerances, where a test compares clocks: the guest's own measure of a
+`sleep 5` must be at least 5 s and no more than the host's measure of the
+same command (which adds the console round trip) plus 0.5 s; its wall clock
+(from the RTC, through Mica's shared-info wall time) within 10 s of the
+host's.  Nothing here asserts on how fast anything runs.
+"""
+import hashlib
+import os
+import re
+import time
+
+import pexpect
+import pytest
+
+from mica_qemu import (BUILD, EXIT_DOM0_FAILED, EXIT_OK, Boot, make_iso)
+
+LINUX = os.path.join(BUILD, "linux")
+VMLINUX = os.path.join(LINUX, "vmlinux")
+INITRAMFS = os.path.join(LINUX, "initramfs.cpio.gz")
+DOM0_MEM_MB = 512
+LINUX_TIMEOUT = 900         # a whole boot under TCG with the workload
+STEP_TIMEOUT = 400          # one shell command (the 200 MB fill is the longest)
+PROMPT = "mica# "
+
+# What dmesg must never say.
+KERNEL_TROUBLE = re.compile(r"Oops|BUG:|kernel BUG|WARNING:|Call Trace|general protection")
+
+FILL_WORD = "mica-fill-0123456789abcdef"
+FILL_BYTES = 200 * 1024 * 1024
+
+
+def linux_abi():
+    with open(os.path.join(LINUX, "version")) as f:
+        return f.read().split()[0] + "-amd64"
+
+
+class LinuxShell:
+    """A Linux guest booted as Mica's default domain, with its shell."""
+
+    def __init__(self, tmp_path, name, cpu="max", smp=2):
+        for f in (VMLINUX, INITRAMFS):
+            if not os.path.exists(f):
+                pytest.fail(f"{f} is missing: run `make` first")
+        iso = make_iso(str(tmp_path / f"{name}.iso"), f"loglvl=info dom0_mem={DOM0_MEM_MB}M",
+                       [(VMLINUX, "vmlinux console=hvc0"), (INITRAMFS, "initramfs")])
+        self.boot = Boot(iso, name, cpu=cpu, smp=smp, timeout=LINUX_TIMEOUT)
+        self.boot.expect(r"MICA-INIT: up", timeout=300)
+        self.boot.expect(PROMPT, timeout=120)
+        self.seq = 0
+
+    def run(self, cmd, timeout=STEP_TIMEOUT):
+        """Run one shell command; returns (output, exit status)."""
+        self.seq += 1
+        t0 = time.monotonic()
+        end = f"__mica_end_{self.seq}__"
+        # The marker is split in the command so that its echo cannot match.
+        self.boot.child.sendline(f"{cmd}; echo __mica_end_{self.seq}\"__ $?\"")
+        self.boot.expect(re.escape(end) + r" (\d+)", timeout=timeout)
+        status = int(self.boot.child.match.group(1))
+        out = self.boot.child.before
+        self.boot.expect(PROMPT, timeout=60)
+        print(f"linux: {time.monotonic() - t0:6.1f} s  {cmd}")
+        lines = [re.sub(r"^\(d0\) ", "", l) for l in out.replace("\r", "").split("\n")]
+        return "\n".join(lines[1:]).strip(), status    # lines[0]: the echoed command
+
+    def finish(self):
+        return self.boot.finish()
+
+
+@pytest.fixture(scope="module")
+def shell(tmp_path_factory):
+    sh = LinuxShell(tmp_path_factory.mktemp("linux"), "linux-shell")
+    yield sh
+    if sh.boot.status is None:
+        sh.boot.child.terminate(force=True)
+
+
+def test_uname_is_debians_kernel(shell):
+    out, rc = shell.run("uname -a")
+    assert rc == 0
+    assert f"Linux mica-guest {linux_abi()}" in out and "x86_64" in out, out
+
+
+def test_booted_paravirtualized_on_xen_abi(shell):
+    out, rc = shell.run("dmesg | grep -E 'Hypervisor detected|Booting .*kernel on|Xen version'")
+    assert "Hypervisor detected: Xen PV" in out, out
+    assert re.search(r"Booting (paravirtualized )?kernel on Xen", out), out
+    assert "Xen version: 4.17.0-mica" in out, out
+    out, rc = shell.run("cat /sys/hypervisor/type")
+    assert (rc, out) == (0, "xen")
+
+
+def test_dmesg_has_no_oops_bug_or_warning(shell):
+    out, rc = shell.run("dmesg")
+    assert rc == 0 and "Run /init as init process" in out
+    trouble = [l for l in out.splitlines() if KERNEL_TROUBLE.search(l)]
+    assert not trouble, "\n".join(trouble)
+
+
+def test_clock_advances_with_the_host(shell):
+    t0 = time.monotonic()
+    out, rc = shell.run("cat /proc/uptime; sleep 5; cat /proc/uptime")
+    host = time.monotonic() - t0
+    before, after = (float(l.split()[0]) for l in out.splitlines())
+    guest = after - before
+    assert 5.0 <= guest <= host + 0.5, (guest, host)
+    out, rc = shell.run("date +%s")
+    assert abs(int(out) - time.time()) < 10, out
+
+
+def test_free_shows_the_configured_memory(shell):
+    out, rc = shell.run("dmesg | grep 'Memory:'; free -k | grep Mem:")
+    m = re.search(r"Memory: (\d+)K/(\d+)K available", out)
+    assert m, out
+    # The kernel's count of RAM pages is dom0_mem to within 1 MiB: it sees
+    # the legacy hole under 1 MiB and rounds its E820 ranges (512M shows
+    # as 524292K, one page over).
+    assert abs(int(m.group(2)) - DOM0_MEM_MB * 1024) <= 1024, out
+    total = int(re.search(r"Mem:\s+(\d+)", out).group(1))
+    # The kernel image and its early allocations are not in MemTotal.
+    assert 0.85 * DOM0_MEM_MB * 1024 <= total <= DOM0_MEM_MB * 1024, out
+
+
+def test_workload_forks_and_execs(shell):
+    out, rc = shell.run("n=0; for i in $(seq 300); do /bin/true && n=$((n+1)); done; "
+                        "echo forks=$n; echo $(seq 200 | xargs -n 1 echo | wc -l) lines")
+    assert rc == 0 and "forks=300" in out and "200 lines" in out, out
+
+
+def test_workload_200mb_fill_checksum(shell):
+    expect = hashlib.sha256()
+    chunk = (FILL_WORD + "\n").encode() * 4096
+    left = FILL_BYTES
+    while left:
+        expect.update(chunk[:min(left, len(chunk))])
+        left -= min(left, len(chunk))
+    # In a child sh: the interactive shell runs busybox applets unbuffered,
+    # one 27-byte write(2) per line.
+    out, rc = shell.run(f"sh -c 'yes {FILL_WORD} | head -c {FILL_BYTES} > /tmp/fill' && "
+                        "ls -l /tmp/fill && sha256sum /tmp/fill; rm -f /tmp/fill")
+    assert rc == 0 and str(FILL_BYTES) in out, out
+    assert expect.hexdigest() in out, out
+
+
+def test_workload_tar_of_the_initramfs(shell):
+    out, rc = shell.run("tar -C / -cf /tmp/i.tar init etc bin lib && mkdir -p /tmp/t && "
+                        "tar -C /tmp/t -xf /tmp/i.tar && tar -tf /tmp/i.tar | wc -l && "
+                        "cd /tmp/t && sha256sum init bin/busybox "
+                        "lib/modules/*/kernel/drivers/block/xen-blkfront.ko; cd /")
+    assert rc == 0, out
+    here = os.path.dirname(__file__)
+    files = {
+        "init": os.path.join(here, "..", "..", "guest-patches", "initramfs", "init"),
+        "bin/busybox": "/bin/busybox",
+        "xen-blkfront.ko": os.path.join(LINUX, "modules", "kernel", "drivers", "block",
+                                        "xen-blkfront.ko"),
+    }
+    for name, path in files.items():
+        with open(path, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        assert re.search(rf"{digest}\s+\S*{re.escape(name)}", out), (name, out)
+
+
+def test_poweroff_ends_the_domain(shell):
+    shell.boot.child.sendline("poweroff")
+    status, text = shell.finish()
+    assert "domain 0 shut down: poweroff (reason 0)" in text
+    assert status == EXIT_OK
+
+
+def test_reboot_is_reported(tmp_path):
+    sh = LinuxShell(tmp_path, "linux-reboot")
+    sh.boot.child.sendline("reboot")
+    status, text = sh.finish()
+    assert "domain 0 shut down: reboot (reason 1)" in text
+    assert "restarting the machine" in text
+    assert status == 0          # QEMU's -no-reboot: a reset ends it
+
+
+def test_panic_is_reported_with_qemu64(tmp_path):
+    """A kernel panic (sysrq c) on the oldest CPU model Mica supports."""
+    sh = LinuxShell(tmp_path, "linux-panic-qemu64", cpu="qemu64")
+    out, rc = sh.run("uname -m")
+    assert out == "x86_64"
+    sh.boot.child.sendline("echo c > /proc/sysrq-trigger")
+    status, text = sh.finish()
+    assert "Kernel panic" in text
+    assert "domain 0 shut down: crash (reason 3)" in text
+    assert status == EXIT_DOM0_FAILED
