@@ -215,3 +215,43 @@ bool frame_is_free(const struct frame_pool *p, mfn_t mfn)
 {
     return mfn < p->nr_frames && !bit_test(p->bitmap, mfn);
 }
+
+/* The first frame in [s, e) whose bit is set, or e when there is none. */
+static mfn_t first_taken(const struct frame_pool *p, mfn_t s, mfn_t e)
+{
+    while (s < e) {
+        uint64_t w = p->bitmap[s / 64] >> (s % 64);
+
+        if (w)
+            return MIN(e, s + (mfn_t)__builtin_ctzll(w));
+        s = ALIGN_DOWN(s, 64) + 64;
+    }
+    return e;
+}
+
+/*
+ * First fit over aligned candidates: a candidate that holds a taken frame
+ * is skipped together with every candidate that would hold that frame too,
+ * so the scan is linear in the bitmap words, not in the frames.
+ */
+mfn_t frame_alloc_extent(struct frame_pool *p, unsigned int order, mfn_t limit)
+{
+    if (order > FRAME_EXTENT_MAX_ORDER)
+        return INVALID_MFN;
+    mfn_t n = (mfn_t)1 << order, end = MIN(limit, p->nr_frames);
+
+    if (p->nr_free < n)
+        return INVALID_MFN;
+    for (mfn_t base = 0; end >= n && base <= end - n;) {
+        mfn_t taken = first_taken(p, base, base + n);
+
+        if (taken == base + n) {
+            for (mfn_t f = base; f < base + n; f++)
+                p->bitmap[f / 64] |= 1ULL << (f % 64);
+            p->nr_free -= n;
+            return base;
+        }
+        base = ALIGN_DOWN(taken, n) + n;
+    }
+    return INVALID_MFN;
+}

@@ -3,7 +3,8 @@
  * Host tests of the boot memory map arithmetic and the frame pool: firmware
  * maps that overlap, repeat, come unsorted or hold empty entries; reserved
  * ranges over usable RAM; the mem= cap; exhausting and refilling the pool;
- * frees the pool must refuse.  A brute-force model (one flag per page)
+ * frees the pool must refuse; aligned runs below a limit (first fit, holes,
+ * padding, refusals that change nothing).  A brute-force model (one flag per page)
  * checks memmap_build() on random maps.
  */
 #include <stdarg.h>
@@ -271,6 +272,123 @@ static void pool_bitmap_padding_never_allocated(void **state)
     assert_int_equal(frame_alloc(&p), INVALID_MFN);
 }
 
+/* A pool over frames [0, nr) minus the listed holes. */
+static void pool_with_holes(struct frame_pool *p, uint64_t *bm, mfn_t nr,
+                            const mfn_t *holes, unsigned int nr_holes)
+{
+    struct mb2_region regs[] = { R(0, nr * 4096, AVAIL) };
+
+    memmap_build(&m, regs, 1, NULL, 0, 0);
+    for (unsigned int i = 0; i < nr_holes; i++)
+        memmap_remove(&m, holes[i] * 4096, (holes[i] + 1) * 4096);
+    frame_pool_init(p, bm, nr, &m);
+}
+
+static void extent_is_aligned_lowest_fit(void **state)
+{
+    (void)state;
+    static struct frame_pool p;
+    uint64_t bm[4];
+    const mfn_t holes[] = { 1, 9, 70 };
+
+    pool_with_holes(&p, bm, 256, holes, 3);
+    /* Order 3: [0,8) and [8,16) hold holes; [16,24) is the first fit. */
+    assert_int_equal(frame_alloc_extent(&p, 3, INVALID_MFN), 16);
+    assert_int_equal(frame_alloc_extent(&p, 0, INVALID_MFN), 0);
+    assert_int_equal(frame_alloc_extent(&p, 1, INVALID_MFN), 2);
+    /* Order 6: [0,64) is broken, [64,128) holds 70: 128. */
+    assert_int_equal(frame_alloc_extent(&p, 6, INVALID_MFN), 128);
+    assert_int_equal(p.nr_free, 256 - 3 - 8 - 1 - 2 - 64);
+    for (mfn_t f = 128; f < 192; f++)
+        assert_false(frame_is_free(&p, f));
+    assert_true(frame_is_free(&p, 192));
+    assert_true(frame_is_free(&p, 64));
+}
+
+static void extent_respects_the_limit(void **state)
+{
+    (void)state;
+    static struct frame_pool p;
+    uint64_t bm[4];
+    const mfn_t holes[] = { 3 };
+
+    pool_with_holes(&p, bm, 256, holes, 1);
+    /* Below frame 8: only [4,8) fits order 2; nothing fits order 3. */
+    assert_int_equal(frame_alloc_extent(&p, 3, 8), INVALID_MFN);
+    assert_int_equal(frame_alloc_extent(&p, 2, 8), 4);
+    assert_int_equal(frame_alloc_extent(&p, 2, 8), INVALID_MFN);
+    /* A run ending exactly at the limit is below it. */
+    assert_int_equal(frame_alloc_extent(&p, 3, 16), 8);
+    assert_int_equal(frame_alloc_extent(&p, 0, 0), INVALID_MFN);
+    assert_int_equal(frame_alloc_extent(&p, 0, 1), 0);
+    assert_int_equal(frame_alloc_extent(&p, 0, 1), INVALID_MFN);
+}
+
+static void extent_refusals_change_nothing(void **state)
+{
+    (void)state;
+    static struct frame_pool p;
+    uint64_t bm[2];
+    const mfn_t holes[] = { 64 };
+
+    /* 70 frames: the padding bits past the end are never part of a run. */
+    pool_with_holes(&p, bm, 70, holes, 1);
+    mfn_t before = p.nr_free;
+    uint64_t copy[2] = { bm[0], bm[1] };
+    assert_int_equal(frame_alloc_extent(&p, 7, INVALID_MFN), INVALID_MFN);
+    assert_int_equal(frame_alloc_extent(&p, 40, INVALID_MFN), INVALID_MFN);
+    assert_int_equal(frame_alloc_extent(&p, FRAME_EXTENT_MAX_ORDER + 1, INVALID_MFN),
+                     INVALID_MFN);
+    assert_int_equal(p.nr_free, before);
+    assert_memory_equal(bm, copy, sizeof(copy));
+    assert_int_equal(frame_alloc_extent(&p, 6, INVALID_MFN), 0);
+    /* 65-69 are free, but no aligned order-2 or order-3 run fits there. */
+    assert_int_equal(frame_alloc_extent(&p, 3, INVALID_MFN), INVALID_MFN);
+    assert_int_equal(frame_alloc_extent(&p, 2, INVALID_MFN), INVALID_MFN);
+    assert_int_equal(frame_alloc_extent(&p, 1, INVALID_MFN), 66);
+}
+
+/* Random allocations and frees against a one-flag-per-frame model. */
+static void extent_random_matches_model(void **state)
+{
+    (void)state;
+    enum { NR = 1000 };
+    static struct frame_pool p;
+    static uint64_t bm[(NR + 63) / 64];
+    static bool used[NR];
+
+    srand(7);
+    pool_with_holes(&p, bm, NR, NULL, 0);
+    memset(used, 0, sizeof(used));
+    for (int iter = 0; iter < 20000; iter++) {
+        if (rand() % 3) {
+            unsigned int order = (unsigned int)(rand() % 6);
+            mfn_t n = (mfn_t)1 << order, limit = (mfn_t)(rand() % (NR + 50));
+            mfn_t want = INVALID_MFN;
+            for (mfn_t b = 0; b + n <= MIN(limit, (mfn_t)NR) && want == INVALID_MFN; b += n) {
+                bool ok = true;
+                for (mfn_t f = b; f < b + n; f++)
+                    ok = ok && !used[f];
+                if (ok)
+                    want = b;
+            }
+            mfn_t got = frame_alloc_extent(&p, order, limit);
+            assert_int_equal(got, want);
+            if (got != INVALID_MFN)
+                for (mfn_t f = got; f < got + n; f++)
+                    used[f] = true;
+        } else {
+            mfn_t f = (mfn_t)(rand() % NR);
+            assert_int_equal(frame_free(&p, f), used[f]);
+            used[f] = false;
+        }
+        mfn_t nfree = 0;
+        for (mfn_t f = 0; f < NR; f++)
+            nfree += !used[f];
+        assert_int_equal(p.nr_free, nfree);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +405,10 @@ int main(void)
         cmocka_unit_test(random_maps_match_model),
         cmocka_unit_test(pool_alloc_free_exhaust),
         cmocka_unit_test(pool_bitmap_padding_never_allocated),
+        cmocka_unit_test(extent_is_aligned_lowest_fit),
+        cmocka_unit_test(extent_respects_the_limit),
+        cmocka_unit_test(extent_refusals_change_nothing),
+        cmocka_unit_test(extent_random_matches_model),
     };
     return cmocka_run_group_tests_name("hv-frame-alloc", tests, NULL, NULL);
 }

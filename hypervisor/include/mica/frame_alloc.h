@@ -3,8 +3,10 @@
  * Physical frame allocator.  At boot, memmap_build() turns the firmware
  * memory map and the ranges Mica must keep (the image, the boot information,
  * the modules, the first MiB) into a sorted list of free, page-aligned
- * ranges.  A bitmap pool then hands out single frames.  The frame table of
- * the PV memory core (ownership, types, counts) is built on top of this.
+ * ranges.  A bitmap pool then hands out single frames, or aligned runs of
+ * 2^order frames below an address limit (memory_op's extents, DMA).  The
+ * frame table of the PV memory core (ownership, types, counts) is built on
+ * top of this.
  */
 #ifndef MICA_FRAME_ALLOC_H
 #define MICA_FRAME_ALLOC_H
@@ -68,5 +70,12 @@ mfn_t frame_alloc(struct frame_pool *p);
 /* Returns false for a frame the pool never owned or that is already free. */
 bool frame_free(struct frame_pool *p, mfn_t mfn);
 bool frame_is_free(const struct frame_pool *p, mfn_t mfn);
+/*
+ * 2^order free frames in a row, the first a multiple of 2^order, all below
+ * frame `limit` (INVALID_MFN: anywhere): the lowest such run, or
+ * INVALID_MFN when none exists.  Each frame goes back with frame_free().
+ */
+#define FRAME_EXTENT_MAX_ORDER 30
+mfn_t frame_alloc_extent(struct frame_pool *p, unsigned int order, mfn_t limit);
 
 #endif /* MICA_FRAME_ALLOC_H */
