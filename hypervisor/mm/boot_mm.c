@@ -55,6 +55,40 @@ mfn_t alloc_domain_frame(struct domain *d)
     return mfn;
 }
 
+/* The frame numbers an address of `bits` bits reaches are those below
+ * this (0 bits, or more than the pool covers: every frame). */
+static mfn_t frame_limit(unsigned int bits)
+{
+    if (bits == 0 || bits >= 64)
+        return INVALID_MFN;
+    return bits < PAGE_SHIFT ? 0 : 1UL << (bits - PAGE_SHIFT);
+}
+
+mfn_t alloc_extent(unsigned int order, unsigned int bits)
+{
+    mfn_t limit = frame_limit(bits), mfn;
+
+    mfn = order == 0 && limit >= pool->nr_frames ? frame_alloc(pool)
+                                                 : frame_alloc_extent(pool, order, limit);
+    if (mfn == INVALID_MFN)
+        return mfn;
+    for (mfn_t f = mfn; f < mfn + (1UL << order); f++) {
+        BUG_ON(frame_table[f].owner != OWNER_FREE);
+        memset(mm_map_frame(f), 0, PAGE_SIZE);  /* no stale data for anyone */
+    }
+    return mfn;
+}
+
+/* Frames from alloc_extent() nobody was given: zeroed already; only the
+ * M2P entries a caller may have set are undone. */
+void free_extent(mfn_t mfn, unsigned int order)
+{
+    for (mfn_t f = mfn; f < mfn + (1UL << order); f++) {
+        machine_to_phys[f] = ~0UL;
+        BUG_ON(!frame_free(pool, f));
+    }
+}
+
 uint64_t mm_free_frames(void)
 {
     return pool->nr_free;

@@ -91,13 +91,11 @@ static void list_del(struct domain *d, mfn_t mfn)
     pg->next = pg->prev = PAGE_LIST_NONE;
 }
 
-int assign_page(struct domain *d, mfn_t mfn)
+/* A free frame becomes d's, held by its allocation reference. */
+static void give(struct domain *d, mfn_t mfn)
 {
-    if (!mfn_valid(mfn) || mfn_to_page(mfn)->owner != OWNER_FREE)
-        return -EINVAL;
-    if (d->tot_pages >= d->max_pages)
-        return -ENOMEM;
     struct page_info *pg = mfn_to_page(mfn);
+
     pg->owner = d->domain_id;
     pg->count = 1;
     pg->type_count = 0;
@@ -106,7 +104,74 @@ int assign_page(struct domain *d, mfn_t mfn)
     pg->nr_done = 0;
     list_add(d, mfn);
     d->tot_pages++;
+}
+
+int assign_page(struct domain *d, mfn_t mfn)
+{
+    if (!mfn_valid(mfn) || mfn_to_page(mfn)->owner != OWNER_FREE)
+        return -EINVAL;
+    if (d->tot_pages >= d->max_pages)
+        return -ENOMEM;
+    give(d, mfn);
     return 0;
+}
+
+int assign_pages(struct domain *d, mfn_t mfn, unsigned int order, bool within_max)
+{
+    uint64_t n = 1UL << order;
+
+    if (within_max && (d->tot_pages > d->max_pages || n > d->max_pages - d->tot_pages))
+        return -ENOMEM;
+    for (uint64_t i = 0; i < n; i++) {
+        /* The caller took them from the pool: they are free frames. */
+        BUG_ON(!mfn_valid(mfn + i) || mfn_to_page(mfn + i)->owner != OWNER_FREE);
+        give(d, mfn + i);
+    }
+    return 0;
+}
+
+/*
+ * Exchange: a frame leaves d's hands in two steps, so that a chunk of
+ * frames can be given back untouched if any of them (or the allocation of
+ * the new ones) fails.  Stealing drops the allocation flag but keeps its
+ * reference, now held by the exchange, and links the frame on a chain
+ * through its devalidation-queue link (free: the frame is on no queue).
+ * A frame listed twice is refused the second time (no longer allocated).
+ */
+int steal_page(struct domain *d, mfn_t mfn, mfn_t *chain)
+{
+    if (!mfn_valid(mfn))
+        return -EINVAL;
+    struct page_info *pg = mfn_to_page(mfn);
+    if (pg->owner != d->domain_id || pg->flags != PGF_allocated || pg->count != 1 ||
+        pg->type_count)
+        return -EINVAL;
+    pg->flags = 0;
+    pg->qnext = *chain == INVALID_MFN ? PAGE_LIST_NONE : (uint32_t)*chain;
+    *chain = mfn;
+    return 0;
+}
+
+static mfn_t unchain(mfn_t *chain)
+{
+    mfn_t mfn = *chain;
+    struct page_info *pg = mfn_to_page(mfn);
+
+    *chain = pg->qnext == PAGE_LIST_NONE ? INVALID_MFN : pg->qnext;
+    pg->qnext = PAGE_LIST_NONE;
+    return mfn;
+}
+
+void unsteal_pages(mfn_t chain)
+{
+    while (chain != INVALID_MFN)
+        mfn_to_page(unchain(&chain))->flags = PGF_allocated;
+}
+
+void free_stolen_pages(mfn_t chain)
+{
+    while (chain != INVALID_MFN)
+        put_page(mfn_to_page(unchain(&chain)));     /* the last reference */
 }
 
 /* The last reference went: the frame leaves its owner for the pool.  The

@@ -84,6 +84,11 @@ mfn_t alloc_xen_frame(void);            /* zeroed, owned by DOMID_XEN */
 void free_xen_frame(mfn_t mfn);         /* back to the pool, scrubbed */
 /* A zeroed frame given to d (INVALID_MFN when none or over max_pages). */
 mfn_t alloc_domain_frame(struct domain *d);
+/* 2^order zeroed frames in a row, aligned, below 2^bits bytes (bits 0:
+ * anywhere), owned by nobody yet: for assign_pages(), or back with
+ * free_extent().  INVALID_MFN when the pool has no such run. */
+mfn_t alloc_extent(unsigned int order, unsigned int bits);
+void free_extent(mfn_t mfn, unsigned int order);
 uint64_t mm_free_frames(void);
 
 /* mm/page.c: the frame table and domain page lists. */
@@ -93,8 +98,17 @@ void frame_table_init(struct page_info *table, mfn_t nr_frames,
 void domain_mm_init(struct domain *d, uint64_t max_pages);
 /* Give a free frame to d (allocation ref, type none). -ENOMEM over max. */
 int assign_page(struct domain *d, mfn_t mfn);
+/* Give d the 2^order free frames from mfn, which the caller took from the
+ * pool; within_max: all or none within max_pages (-ENOMEM). */
+int assign_pages(struct domain *d, mfn_t mfn, unsigned int order, bool within_max);
 /* The owner gives up its allocation ref; freed once nothing else holds it. */
 int release_page(struct domain *d, mfn_t mfn);
+/* XENMEM_exchange: take a frame d holds by its allocation reference alone
+ * onto *chain (INVALID_MFN when empty), -EINVAL otherwise; then give the
+ * chain back whole, or free it (scrubbed, d's tot_pages drop). */
+int steal_page(struct domain *d, mfn_t mfn, mfn_t *chain);
+void unsteal_pages(mfn_t chain);
+void free_stolen_pages(mfn_t chain);
 bool get_page(struct page_info *pg, const struct domain *d);
 void put_page(struct page_info *pg);
 
