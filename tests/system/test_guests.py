@@ -31,6 +31,15 @@ EXIT_DOM0_FAILED = getattr(mica_qemu, "EXIT_DOM0_FAILED", (0x13 << 1) | 1)
 # Every test of every kernel, in table order: a test that silently
 # disappears from a kernel is a failure too.
 EXPECTED = {
+    "balloon": [
+        "decrease_then_increase_back",
+        "increase_beyond_maximum_refused",
+        "populate_physmap_sets_m2p",
+        "long_balloon_batch_continues",
+        "exchange_gives_contiguous_zeroed_frames_below_4gib",
+        "exchange_order_zero_in_and_out",
+        "reservation_hostile_arguments",
+    ],
     "usermode": [
         "user_page_table_is_accepted",
         "user_syscall_reaches_the_syscall_callback",
