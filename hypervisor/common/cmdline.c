@@ -122,6 +122,37 @@ static bool opt_dom0_mem(struct boot_options *o, const char *v, size_t n)
     return true;
 }
 
+/* A decimal number in [lo, hi]. */
+static bool parse_uint(const char *v, size_t n, unsigned int lo, unsigned int hi,
+                       unsigned int *out)
+{
+    uint64_t x = 0;
+
+    if (n == 0 || n > 9)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return false;
+        x = x * 10 + (uint64_t)(v[i] - '0');
+    }
+    if (x < lo || x > hi)
+        return false;
+    *out = (unsigned int)x;
+    return true;
+}
+
+/* dom0_max_vcpus=<n>: dom0's vCPUs (Xen's option; 1-32). */
+static bool opt_dom0_max_vcpus(struct boot_options *o, const char *v, size_t n)
+{
+    return parse_uint(v, n, 1, 32, &o->dom0_max_vcpus);
+}
+
+/* sched_slice_ms=<n>: the scheduler's time slice, 1-1000 ms. */
+static bool opt_sched_slice_ms(struct boot_options *o, const char *v, size_t n)
+{
+    return parse_uint(v, n, 1, 1000, &o->sched_slice_ms);
+}
+
 static bool opt_debug_fault(struct boot_options *o, const char *v, size_t n)
 {
     static const struct { const char *name; enum debug_fault f; } kinds[] = {
@@ -147,6 +178,8 @@ static const struct {
     { "loglvl", opt_loglvl },
     { "mem", opt_mem },
     { "dom0_mem", opt_dom0_mem },
+    { "dom0_max_vcpus", opt_dom0_max_vcpus },
+    { "sched_slice_ms", opt_sched_slice_ms },
     { "debug_fault", opt_debug_fault },
 };
 

@@ -72,6 +72,7 @@
 #include <mica/bug.h>
 #include <mica/errno.h>
 #include <mica/event.h>
+#include <mica/sched.h>
 #include <mica/guest_access.h>
 #include <mica/heap.h>
 #include <mica/hypercall.h>
@@ -228,9 +229,13 @@ static long get_free_port(struct evtchn_domain *ed)
 
 /* --- The 2-level protocol (invariant 6). --- */
 
-static bool mark_events_pending(struct vcpu_info *vi)
+/* Raise v's upcall flag; a blocked v is woken to take the event. */
+static bool mark_events_pending(struct vcpu *v)
 {
-    return __atomic_exchange_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST) == 0;
+    bool first = __atomic_exchange_n(&vcpu_info_of(v)->evtchn_upcall_pending, 1,
+                                     __ATOMIC_SEQ_CST) == 0;
+    vcpu_kick(v);
+    return first;
 }
 
 static bool raise_port(struct domain *d, unsigned int port, const struct evtchn *c)
@@ -243,12 +248,13 @@ static bool raise_port(struct domain *d, unsigned int port, const struct evtchn 
 
     if (test_and_set(&s->evtchn_pending[word], bit))
         return false;
+    domain_poll_kick(d);                /* SCHEDOP_poll watches masked ports too */
     if (!v || test(&s->evtchn_mask[word], bit))     /* no vCPU yet: stays pending */
         return false;
     vi = vcpu_info_of(v);
     if (test_and_set(&vi->evtchn_pending_sel, 1UL << word))
         return false;
-    return mark_events_pending(vi);
+    return mark_events_pending(v);
 }
 
 static void unmask_port(struct domain *d, unsigned int port, const struct evtchn *c)
@@ -261,7 +267,7 @@ static void unmask_port(struct domain *d, unsigned int port, const struct evtchn
     if (test_and_clear(&s->evtchn_mask[word], bit) &&
         test(&s->evtchn_pending[word], bit) && v &&
         !test_and_set(&vcpu_info_of(v)->evtchn_pending_sel, 1UL << word))
-        mark_events_pending(vcpu_info_of(v));
+        mark_events_pending(v);
 }
 
 static void free_port(struct domain *d, unsigned int port, struct evtchn *c)

@@ -18,6 +18,7 @@
 #include <mica/paging.h>
 #include <mica/power.h>
 #include <mica/printk.h>
+#include <mica/sched.h>
 #include <mica/serial.h>
 #include <mica/string.h>
 #include <mica/time.h>
@@ -76,6 +77,8 @@ static void apply_options(void)
     cmdline_parse(boot_info.cmdline, &opts);
     log_set_console(opts.console_serial);
     log_set_level(opts.loglvl);
+    if (opts.sched_slice_ms)
+        sched_slice_ns = (uint64_t)opts.sched_slice_ms * 1000000;
     for (unsigned int i = 0; i < opts.nr_warnings; i++)
         pr_warn("command line: %s", opts.warnings[i]);
     if (opts.warnings_dropped)
@@ -159,13 +162,14 @@ static __noreturn void start_dom0(void)
         pr_info("dom0_mem: %lu MiB", opts.dom0_mem >> 20);
 
     struct domain *dom0 = xzalloc_obj(struct domain);
-    struct vcpu *vcpu0 = xzalloc_obj(struct vcpu);
-    if (vcpu0)
-        vcpu0->trap_ctxt = xzalloc(256 * sizeof(struct trap_info));
-    if (!dom0 || !vcpu0 || !vcpu0->trap_ctxt)
+    if (!dom0)
         panic("no memory for dom0's structures");
     dom0->domain_id = 0;
     dom0->is_privileged = true;
+    dom0->max_vcpus = opts.dom0_max_vcpus ? opts.dom0_max_vcpus : 1;
+    struct vcpu *vcpu0 = vcpu_create(dom0, 0);
+    if (!vcpu0)
+        panic("no memory for dom0's structures");
     if (domain_register(dom0) < 0)
         panic("cannot register dom0");
     if (dom0_build(dom0, vcpu0, &m, dom0_memory(), why, sizeof(why)) < 0) {
@@ -177,11 +181,18 @@ static __noreturn void start_dom0(void)
         panic("no memory for dom0's event channels");
     if (gnttab_domain_init(dom0, 0) < 0)
         panic("no memory for dom0's grant table");
+    /* Its other vCPUs wait, down, for the kernel's VCPUOP_initialise/up. */
+    for (unsigned int i = 1; i < dom0->max_vcpus; i++)
+        if (!vcpu_create(dom0, i))
+            panic("no memory for dom0's vCPU %u", i);
+    if (dom0->max_vcpus > 1)
+        pr_info("dom0: %u vCPUs", dom0->max_vcpus);
     /* Console input goes to dom0 from now on. */
     serial_enable_rx_irq();
     i8259_unmask_serial();
     pr_info("starting dom0");
-    vcpu_start(vcpu0);
+    vcpu_up(vcpu0);
+    sched_start();
 }
 
 void start_mica(uint32_t magic, uint32_t info_pa);

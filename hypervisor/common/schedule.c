@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Timers, blocking and the vCPU operations a PV guest uses for them, on
- * one physical CPU with one vCPU (the scheduler proper arrives with
- * several domains).  A vCPU has one one-shot deadline (set_timer_op or
- * VCPUOP_set_singleshot_timer); reaching it raises VIRQ_TIMER.  Blocking
- * halts the CPU with interrupts on until an event is pending for the vCPU.
+ * Timers, blocking and the vCPU operations of a PV guest.  A vCPU has one
+ * one-shot deadline (set_timer_op or VCPUOP_set_singleshot_timer); the
+ * scheduler's timer interrupt raises VIRQ_TIMER when it passes (common/
+ * scheduler.c).  Blocking gives the CPU to the scheduler until an event is
+ * pending for the vCPU.
  */
 #include <abi/event_channel.h>
 #include <abi/sched.h>
@@ -28,51 +28,15 @@ static bool evtchn_upcall_pending_raw(struct vcpu *v)
 static void set_deadline(struct vcpu *v, uint64_t deadline)
 {
     v->timer_deadline = deadline;
-    timer_program(deadline);
-}
-
-/* The timer interrupt: fire an expired deadline. */
-void timer_interrupt(void)
-{
-    struct vcpu *v = current;
-
-    lapic_eoi();
-    if (!v || !v->timer_deadline)
-        return;
-    if (system_time_ns() + 50000 < v->timer_deadline) {
-        timer_program(v->timer_deadline);       /* early: the APIC rounds */
-        return;
-    }
-    v->timer_deadline = 0;
-    time_update_vcpu(v, &vcpu_info_of(v)->time);
-    evtchn_send_virq(v, VIRQ_TIMER);
-}
-
-/* Halt with interrupts on until the next interrupt, which comes at the
- * latest at `until` (a system time, 0 = none) or at v's own deadline. */
-static void halt_once(struct vcpu *v, uint64_t until)
-{
-    uint64_t wake = v->timer_deadline;
-
-    if (until && (!wake || until < wake))
-        wake = until;
-    timer_program(wake);
-    __asm__ volatile("sti; hlt; cli" ::: "memory");
-    timer_program(v->timer_deadline);
-}
-
-/* Wait until an event is pending for v. */
-static void wait_for_event(struct vcpu *v)
-{
-    while (!evtchn_upcall_pending_raw(v))
-        halt_once(v, 0);
+    sched_timer_changed();
 }
 
 /* Linux's idle is "sti; hlt": events are unmasked, then we wait. */
 void sched_block(struct vcpu *v)
 {
     vcpu_info_of(v)->evtchn_upcall_mask = 0;
-    wait_for_event(v);
+    while (!evtchn_upcall_pending_raw(v))
+        vcpu_block(v, 0);
 }
 
 long do_set_timer_op(struct cpu_regs *regs)
@@ -81,6 +45,9 @@ long do_set_timer_op(struct cpu_regs *regs)
     return 0;
 }
 
+/* SCHEDOP_poll: wait until one of the ports is pending (masked or not) or
+ * the timeout passes.  A polling vCPU is woken by any port of its domain
+ * becoming pending and looks again. */
 static long sched_poll(struct vcpu *v, uint64_t arg)
 {
     struct sched_poll p;
@@ -103,7 +70,9 @@ static long sched_poll(struct vcpu *v, uint64_t arg)
                 return 0;
         if (p.timeout && system_time_ns() >= p.timeout)
             return 0;
-        halt_once(v, p.timeout);        /* any interrupt: look again */
+        v->polling = true;
+        vcpu_block(v, p.timeout);
+        v->polling = false;
     }
 }
 
@@ -149,20 +118,39 @@ static long register_vcpu_info(struct vcpu *v, uint64_t arg)
     return 0;
 }
 
+/*
+ * vcpu_op on vCPU `id` of the caller's domain.  The timers act on the
+ * calling vCPU only (-EINVAL for another, as Xen); the rest on any.
+ */
 long do_vcpu_op(struct cpu_regs *regs)
 {
-    struct vcpu *v = current;
+    struct domain *d = current->domain;
     uint64_t cmd = regs->rdi, id = regs->rsi, arg = regs->rdx;
     struct vcpu_set_singleshot_timer t;
+    struct vcpu *v;
 
-    if (id != v->vcpu_id)
-        return -ENOENT;                 /* one vCPU per domain today */
+    if (id >= d->max_vcpus || !(v = d->vcpu[id]))
+        return -ENOENT;
     switch (cmd) {
-    case VCPUOP_is_up:
-        return 1;
+    case VCPUOP_initialise:
+        return vcpu_initialise(v, arg);
+    case VCPUOP_up:
+        if (!v->initialised)
+            return -EINVAL;
+        vcpu_up(v);
+        return 0;
     case VCPUOP_down:
-        domain_vcpu_down(v, regs);
+        for (unsigned int i = 0; i < d->max_vcpus; i++)
+            if (d->vcpu[i] && d->vcpu[i] != v && d->vcpu[i]->state != VCPU_DOWN) {
+                vcpu_down(v);           /* returns when brought up again */
+                return 0;
+            }
+        domain_vcpu_down(v, regs);      /* the last one: the domain is stuck */
+    case VCPUOP_is_up:
+        return v->state != VCPU_DOWN;
     case VCPUOP_set_singleshot_timer:
+        if (v != current)
+            return -EINVAL;
         if (copy_from_guest(&t, arg, sizeof(t)))
             return -EFAULT;
         if ((t.flags & VCPU_SSHOTTMR_future) && t.timeout_abs_ns < system_time_ns())
@@ -170,6 +158,8 @@ long do_vcpu_op(struct cpu_regs *regs)
         set_deadline(v, t.timeout_abs_ns);
         return 0;
     case VCPUOP_stop_singleshot_timer:
+        if (v != current)
+            return -EINVAL;
         set_deadline(v, 0);
         return 0;
     case VCPUOP_stop_periodic_timer:
@@ -184,7 +174,8 @@ long do_vcpu_op(struct cpu_regs *regs)
                                          sizeof(struct vcpu_runstate_info)))
             return -EINVAL;
         v->runstate_guest = a.addr.p;
-        runstate_update(v);
+        if (v == current)
+            runstate_update(v);
         return 0;
     }
     case VCPUOP_get_runstate_info: {
@@ -193,17 +184,8 @@ long do_vcpu_op(struct cpu_regs *regs)
         return copy_to_guest(arg, &ri, sizeof(ri)) ? -EFAULT : 0;
     }
     default:
-        return -ENOSYS;                 /* initialise/up with SMP guests */
+        return -ENOSYS;
     }
-}
-
-/* A single vCPU on its own CPU is always running (while not blocked). */
-void runstate_fill(struct vcpu *v, struct vcpu_runstate_info *ri)
-{
-    uint64_t now = system_time_ns();
-
-    *ri = (struct vcpu_runstate_info){ .state = RUNSTATE_running, .state_entry_time = now };
-    ri->time[RUNSTATE_running] = now - v->started_at;
 }
 
 /* Copy v's runstate to its registered area.  With the runstate_update_flag

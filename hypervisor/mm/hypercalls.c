@@ -163,6 +163,18 @@ static long new_baseptr(struct pt_ctx *c, mfn_t *slot, mfn_t mfn, bool load)
     return 0;
 }
 
+/* A down vCPU's base pointers (VCPUOP_initialise). */
+long pv_vcpu_set_baseptrs(struct vcpu *v, mfn_t kernel, mfn_t user)
+{
+    struct pt_ctx c = { v->domain, PT_BUDGET };
+    long rc = new_baseptr(&c, &v->guest_table, kernel, false);
+
+    if (rc == 0)
+        rc = new_baseptr(&c, &v->guest_table_user, user, false);
+    int drc = pt_drain(&c);
+    return rc == 0 && drc == -ERESTART ? 0 : rc;
+}
+
 /* CLEAR_PAGE / COPY_PAGE: the destination must be one the guest could map
  * writable, the source one it owns. */
 static long page_op(struct pt_ctx *c, mfn_t dst, mfn_t src, bool copy)

@@ -11,6 +11,7 @@
  * corrupt stack pointer still yields a register dump.
  */
 #include <mica/string.h>
+#include <mica/sched.h>
 #include <mica/traps.h>
 #include <mica/x86.h>
 
@@ -171,6 +172,7 @@ void syscall_init(void)
 
     wrmsr(MSR_STAR, (0xe023UL << 48) | ((uint64_t)__HYPERVISOR_CS << 32));
     wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
+    cpu_stack_top = (uint64_t)boot_stack_top;
     wrmsr(MSR_CSTAR, (uint64_t)cstar_entry);    /* no 32-bit guests: #UD */
     wrmsr(MSR_SFMASK, 0x74700);
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
@@ -204,9 +206,17 @@ void *gdt_guest_page(unsigned int i)
     return &gdt[i * 512];
 }
 
+/* The stack the CPU switches to on an exception from the guest. */
+void tss_set_rsp0(uint64_t top)
+{
+    tss.rsp[0] = top;
+}
+
 bool stack_contains(uint64_t lo, uint64_t hi)
 {
     if (lo >= (uint64_t)boot_stack_bottom && hi <= (uint64_t)boot_stack_top)
+        return true;
+    if (vcpu_stack_contains(lo, hi))
         return true;
     for (unsigned int i = 0; i < 3; i++)
         if (lo >= (uint64_t)ist_stacks[i] && hi <= (uint64_t)&ist_stacks[i][IST_STACK_SIZE])

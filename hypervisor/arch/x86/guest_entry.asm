@@ -20,7 +20,7 @@ default rel
 
 extern hypercall_entry
 extern compat_syscall_entry
-extern boot_stack_top
+extern cpu_stack_top
 
 section .bss
 align 8
@@ -31,7 +31,7 @@ section .text
 ; (RCX = guest RIP, R11 = guest RFLAGS, RSP = guest RSP) and call %1.
 %macro SYSCALL_FRAME 2
         mov     [syscall_saved_rsp], rsp
-        lea     rsp, [boot_stack_top]
+        mov     rsp, [cpu_stack_top]    ; the running vCPU's own stack
         push    FLAT_KERNEL_SS
         push    qword [syscall_saved_rsp]
         push    r11                     ; guest RFLAGS
@@ -113,3 +113,32 @@ load_gs_fault:
         xor     eax, eax
         mov     gs, ax
         jmp     load_gs_done
+
+; void load_data_sel(unsigned int which, uint16_t sel): load DS, ES, FS or
+; GS (which = 0..3) with a vCPU's saved selector at a context switch.  A
+; selector the CPU refuses now (its descriptor changed, or sits in an LDT
+; page not mapped yet) faults on one of the load instructions; the
+; exception handler resumes at load_sel_fault, which loads null instead.
+global load_data_sel, load_sel_insns, load_sel_insns_end, load_sel_fault
+load_data_sel:
+        cmp     edi, 1
+        jb      load_sel_ds
+        je      load_sel_es
+        cmp     edi, 2
+        je      load_sel_fs
+load_sel_insns:
+        mov     gs, si
+        ret
+load_sel_ds:
+        mov     ds, si
+        ret
+load_sel_es:
+        mov     es, si
+        ret
+load_sel_fs:
+        mov     fs, si
+load_sel_insns_end:
+        ret
+load_sel_fault:
+        xor     esi, esi
+        jmp     load_data_sel

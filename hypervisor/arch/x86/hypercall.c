@@ -18,6 +18,7 @@
 #include <mica/printk.h>
 #include <mica/serial.h>
 #include <mica/pv.h>
+#include <mica/sched.h>
 #include <mica/string.h>
 #include <mica/time.h>
 #include <mica/version.h>
@@ -49,7 +50,6 @@ static const hypercall_fn hypercall_table[] = {
     [__HYPERVISOR_sched_op] = do_sched_op,
 };
 
-void guest_exit(struct cpu_regs *regs) __noreturn;
 
 static long dispatch(uint64_t nr, struct cpu_regs *regs)
 {
@@ -115,7 +115,7 @@ void hypercall_entry(struct cpu_regs *regs)
     }
     if (nr == __HYPERVISOR_iret) {
         do_iret(regs);
-        pv_deliver_events(current, regs);
+        sched_exit_to_guest(regs);
         guest_exit(regs);
     }
     rc = dispatch(nr, regs);
@@ -123,7 +123,7 @@ void hypercall_entry(struct cpu_regs *regs)
         regs->rip -= 2;         /* re-issue the syscall with the new args */
     else
         regs->rax = (uint64_t)rc;
-    pv_deliver_events(current, regs);
+    sched_exit_to_guest(regs);
     guest_exit(regs);
 }
 
@@ -259,7 +259,8 @@ long do_sched_op(struct cpu_regs *regs)
 
     switch (regs->rdi) {
     case SCHEDOP_yield:
-        return 0;               /* one vCPU: nothing else to run */
+        sched_yield();
+        return 0;
     case SCHEDOP_shutdown_code:
         if (copy_from_guest(&sd, regs->rsi, sizeof(sd)))
             return -EFAULT;

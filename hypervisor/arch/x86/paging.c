@@ -122,6 +122,12 @@ void paging_remap_image_page(const void *va, paddr_t pa)
     __asm__ volatile("invlpg (%0)" : : "r"(v) : "memory");
 }
 
+/* Mica's own page tables: loaded while no guest runs on the CPU. */
+uint64_t paging_idle_cr3(void)
+{
+    return (uint64_t)idle_l4 - DIRECTMAP_VIRT_START;
+}
+
 uint64_t paging_nx_bit(void)
 {
     return nx_bit;

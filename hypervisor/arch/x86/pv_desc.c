@@ -5,8 +5,8 @@
  * typed PGT_seg_desc -- which checks every descriptor (mica/desc_check.h)
  * and forbids writable mappings of them -- and mapped into the hypervisor's
  * GDT below Mica's reserved entries (7168 on), so selectors below 0xe000 are
- * the guest's.  One CPU, one vCPU today: the window is the hypervisor's GDT
- * itself; with several vCPUs each gets its own window.
+ * the guest's.  The window is the hypervisor's GDT itself, remapped to the
+ * running vCPU's frames on each context switch (arch/x86/context.c).
  */
 #include <mica/desc_check.h>
 #include <mica/domain.h>
@@ -29,19 +29,14 @@ static void drop_frames(struct pt_ctx *c, const mfn_t *f, unsigned int n)
     }
 }
 
-long do_set_gdt(struct cpu_regs *regs)
+long pv_vcpu_set_gdt(struct vcpu *v, const uint64_t *frames, uint64_t entries)
 {
-    struct vcpu *v = current;
-    uint64_t list = regs->rdi, entries = regs->rsi;
-    xen_pfn_t frames[MAX_GDT_FRAMES];
     mfn_t taken[MAX_GDT_FRAMES];
     struct pt_ctx c = { v->domain, PT_BUDGET };
     unsigned int n = (unsigned int)((entries + DESC_PER_PAGE - 1) / DESC_PER_PAGE), i;
 
     if (entries > FIRST_RESERVED_GDT_ENTRY)
         return -EINVAL;
-    if (copy_from_guest(frames, list, n * sizeof(frames[0])))
-        return -EFAULT;
     /* Take every new frame first; any refusal undoes what was taken. */
     for (i = 0; i < n; i++) {
         struct page_info *pg = mfn_valid(frames[i]) ? mfn_to_page(frames[i]) : NULL;
@@ -57,15 +52,29 @@ long do_set_gdt(struct cpu_regs *regs)
         drop_frames(&c, taken, i);
         return -EINVAL;
     }
-    /* Then switch the window and let the old frames go. */
-    for (i = 0; i < MAX_GDT_FRAMES; i++)
-        paging_remap_image_page(gdt_guest_page(i),
-                                i < n ? taken[i] << PAGE_SHIFT : ~(paddr_t)0);
+    /* Then switch the window (if v is on the CPU) and let the old go. */
+    if (v == current)
+        for (i = 0; i < MAX_GDT_FRAMES; i++)
+            paging_remap_image_page(gdt_guest_page(i),
+                                    i < n ? taken[i] << PAGE_SHIFT : ~(paddr_t)0);
     drop_frames(&c, v->gdt_frames, v->gdt_nr);
     memcpy(v->gdt_frames, taken, n * sizeof(taken[0]));
     v->gdt_nr = n;
     (void)pt_drain(&c);
     return 0;
+}
+
+long do_set_gdt(struct cpu_regs *regs)
+{
+    uint64_t frames[MAX_GDT_FRAMES];
+    uint64_t entries = regs->rsi;
+
+    if (entries > FIRST_RESERVED_GDT_ENTRY)
+        return -EINVAL;
+    if (copy_from_guest(frames, regs->rdi,
+                        (entries + DESC_PER_PAGE - 1) / DESC_PER_PAGE * sizeof(frames[0])))
+        return -EFAULT;
+    return pv_vcpu_set_gdt(current, frames, entries);
 }
 
 long do_update_descriptor(struct cpu_regs *regs)

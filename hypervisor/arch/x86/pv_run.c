@@ -16,32 +16,12 @@
 #include <mica/printk.h>
 #include <mica/ptwr_emul.h>
 #include <mica/pv.h>
+#include <mica/sched.h>
 #include <mica/string.h>
 #include <mica/time.h>
 #include <mica/traps.h>
 
 struct vcpu *current;
-
-void guest_exit(struct cpu_regs *regs) __noreturn;
-extern char boot_stack_top[];
-
-/* Guest RFLAGS as the CPU will load them: IF on, IOPL 0, no VM/NT. */
-#define GUEST_RFLAGS_KEEP 0x00000cd5UL  /* CF PF AF ZF SF TF DF OF */
-
-void vcpu_start(struct vcpu *v)
-{
-    /* The frame goes where every later entry builds it: the stack top. */
-    uint64_t top = (uint64_t)boot_stack_top;
-    struct cpu_regs *frame = (struct cpu_regs *)(top - sizeof(*frame));
-
-    current = v;
-    v->started_at = system_time_ns();
-    time_update_vcpu(v, &vcpu_info_of(v)->time);
-    *frame = v->regs;
-    frame->rflags = (frame->rflags & GUEST_RFLAGS_KEEP) | X86_EFLAGS_IF | 2;
-    write_cr3(v->guest_table << PAGE_SHIFT);
-    guest_exit(frame);
-}
 
 static const char *const shutdown_names[] = {
     [SHUTDOWN_poweroff] = "poweroff", [SHUTDOWN_reboot] = "reboot",
@@ -72,6 +52,13 @@ void domain_crash(struct domain *d, const char *why)
 }
 
 static void dump_guest_regs(const struct cpu_regs *r);
+
+void sched_all_down(void)
+{
+    pr_info("no vCPU of any domain is left to run");
+    pr_info("powering off (dom0 is gone)");
+    machine_power_off(MICA_EXIT_DOM0_FAILED);
+}
 
 void domain_vcpu_down(struct vcpu *v, const struct cpu_regs *r)
 {
@@ -189,5 +176,5 @@ void guest_trap(struct cpu_regs *r)
     dump_guest_regs(r);
     domain_crash(current->domain, why);
 out:
-    pv_deliver_events(current, r);
+    sched_exit_to_guest(r);
 }

@@ -11,6 +11,7 @@
 #include <mica/event.h>
 #include <mica/serial.h>
 #include <mica/pv.h>
+#include <mica/sched.h>
 #include <mica/time.h>
 #include <mica/power.h>
 #include <mica/printk.h>
@@ -38,6 +39,7 @@ const char *exception_name(uint64_t vector)
 extern const char copy_guest_insn[], copy_guest_fault[];
 extern const char guest_iret_insn[], exception_iret_insn[];
 extern const char load_gs_insn[], load_gs_fault[];
+extern const char load_sel_insns[], load_sel_insns_end[], load_sel_fault[];
 
 static void print_addr(const char *label, uint64_t addr)
 {
@@ -120,12 +122,13 @@ void exception_handler(struct cpu_regs *r)
                       exception_name(r->vector));
         domain_crash(current->domain, why);
     }
-    /* The local APIC timer: guest deadlines.  From guest context, a
-     * pending event goes to the guest on the way back. */
+    /* The local APIC timer: vCPU deadlines and the end of a slice.  From
+     * guest context, the way back may switch vCPUs and deliver events. */
     if (r->vector == TIMER_VECTOR && !in_fatal) {
-        timer_interrupt();
-        if ((r->cs & 3) == 3 && current)
-            pv_deliver_events(current, r);
+        lapic_eoi();
+        sched_tick();
+        if ((r->cs & 3) == 3)
+            sched_exit_to_guest(r);
         return;
     }
     /* COM1 input: to the privileged domain's console (VIRQ_CONSOLE). */
@@ -135,8 +138,8 @@ void exception_handler(struct cpu_regs *r)
         i8259_eoi();
         if (got && d0 && d0->vcpu0)
             evtchn_send_virq(d0->vcpu0, VIRQ_CONSOLE);
-        if ((r->cs & 3) == 3 && current)
-            pv_deliver_events(current, r);
+        if ((r->cs & 3) == 3)
+            sched_exit_to_guest(r);
         return;
     }
     /* A device interrupt: none is enabled, so this is a spurious one (the
@@ -146,6 +149,12 @@ void exception_handler(struct cpu_regs *r)
         if (!said)
             pr_warn("ignoring unexpected interrupt vector %lu", r->vector);
         said = true;
+        return;
+    }
+    /* A vCPU's data selector refused at a context switch: load null. */
+    if (r->rip >= (uint64_t)load_sel_insns && r->rip < (uint64_t)load_sel_insns_end &&
+        (r->vector == 13 || r->vector == 11 || r->vector == 14 || r->vector == 10) && !in_fatal) {
+        r->rip = (uint64_t)load_sel_fault;
         return;
     }
     /* SEGBASE_GS_USER_SEL with a selector the CPU refused: load NUL. */

@@ -30,6 +30,8 @@ struct boot_options {
     uint64_t dom0_mem;          /* dom0_mem=<size>[,max:<size>][,min:<size>] */
     uint64_t dom0_mem_max;
     uint64_t dom0_mem_min;
+    unsigned int dom0_max_vcpus;    /* dom0_max_vcpus=<n>; 0 = 1 */
+    unsigned int sched_slice_ms;    /* sched_slice_ms=<n>; 0 = default (10) */
     enum debug_fault debug_fault;   /* debug_fault=pf|gp|ud|de|bp|panic */
     char warnings[CMDLINE_MAX_WARNINGS][CMDLINE_WARNING_LEN];
     unsigned int nr_warnings;

@@ -15,14 +15,10 @@ struct dom0_modules {
 
 /*
  * Build d (id 0, privileged, already registered) with mem_bytes of memory
- * and its first vCPU v (zeroed, its trap table allocated), ready for
- * vcpu_start().  On failure returns a
- * negative errno with a one-line reason in why.
+ * and its first vCPU v (from vcpu_create), ready for vcpu_up().  On
+ * failure returns a negative errno with a one-line reason in why.
  */
 int dom0_build(struct domain *d, struct vcpu *v, const struct dom0_modules *m,
                uint64_t mem_bytes, char *why, size_t why_len);
-
-/* Enter the guest on this CPU; never returns (arch/x86/pv_run.c). */
-void vcpu_start(struct vcpu *v) __noreturn;
 
 #endif /* MICA_DOM0_BUILD_H */

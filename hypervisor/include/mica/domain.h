@@ -6,6 +6,7 @@
 #ifndef MICA_DOMAIN_H
 #define MICA_DOMAIN_H
 
+#include <abi/vcpu.h>
 #include <abi/xen.h>
 #include <mica/types.h>
 #include <mica/x86.h>
@@ -18,10 +19,10 @@ struct grant_table;
 struct vcpu {
     struct domain *domain;
     unsigned int vcpu_id;
-    /* The guest's registers while it is not running (the frame built on
-     * entry is copied here when the vCPU is descheduled; with one vCPU per
-     * CPU today it lives on the stack instead). */
+    /* The registers it starts with (dom0_build, VCPUOP_initialise); once
+     * it runs they live in the frame on its own hypervisor stack. */
     struct cpu_regs regs;
+    bool initialised;           /* has a context: may be brought up */
     mfn_t guest_table;          /* kernel L4 (MMUEXT_NEW_BASEPTR), holds refs */
     mfn_t guest_table_user;     /* user L4, INVALID_MFN when none */
     bool kernel_mode;           /* guest kernel vs guest user */
@@ -44,7 +45,26 @@ struct vcpu {
     uint64_t runstate_guest;    /* guest VA of its vcpu_runstate_info, 0 = none */
     mfn_t vcpu_info_mfn;        /* VCPUOP_register_vcpu_info page, or INVALID_MFN */
     unsigned int vcpu_info_offset;
+
+    /* Scheduling (common/scheduler.c). */
+    uint8_t state;              /* enum vcpu_state */
+    bool polling;               /* blocked in SCHEDOP_poll: any port wakes it */
+    uint64_t wake_at;           /* a blocked vCPU wakes at this system time, 0 = never */
+    uint64_t vtime;             /* ns run, scaled by default weight / weight */
+    uint64_t ran_since;         /* system time it was last charged */
+    struct vcpu *sched_next;    /* the CPU's list of its vCPUs */
+    struct vcpu_runstate_info runstate;
+
+    /* What the CPU holds for it while it runs (arch/x86/context.c). */
+    uint64_t hv_rsp;            /* its saved hypervisor stack pointer */
+    uint8_t *stack;             /* its hypervisor stack */
+    uint64_t fs_base, gs_base, gs_shadow;
+    uint16_t sel[4];            /* ds, es, fs, gs */
+    bool fpu_ts;                /* its CR0.TS (fpu_taskswitch) */
+    uint8_t fpu[512] __attribute__((aligned(16)));     /* FXSAVE image */
 };
+
+#define MAX_VCPUS 32            /* vcpu_info slots in shared_info */
 
 struct domain {
     domid_t domain_id;
@@ -65,7 +85,13 @@ struct domain {
     struct grant_table *grant;
 
     /* Running it. */
-    struct vcpu *vcpu0;
+    struct vcpu *vcpu0;         /* == vcpu[0] */
+    struct vcpu *vcpu[MAX_VCPUS];
+    unsigned int max_vcpus;
+    unsigned int sched_weight;  /* proportional share; 0 = SCHED_DEFAULT_WEIGHT */
+    unsigned int sched_cap;     /* % of one CPU at most, 0 = no cap */
+    uint64_t cap_used, cap_period;  /* ns run in the cap period, its start */
+    unsigned int pause_count;   /* > 0: none of its vCPUs runs */
     mfn_t shared_info_mfn;      /* struct shared_info, owned by the domain */
     unsigned long vm_assist;    /* VMASST_TYPE_* bits enabled */
     char console_line[128];     /* console_io output waiting for its newline */
@@ -84,10 +110,13 @@ struct vcpu_info *vcpu_info_of(struct vcpu *v);
 struct vcpu_runstate_info;
 void runstate_fill(struct vcpu *v, struct vcpu_runstate_info *ri);
 void runstate_update(struct vcpu *v);
-void timer_interrupt(void);
 
-/* The vCPU running on this (the only) CPU. */
+/* The vCPU running on this (the only) CPU: a guest's, or the idle loop's
+ * (vcpu_is_idle). */
 extern struct vcpu *current;
+bool vcpu_is_idle(const struct vcpu *v);
+/* A new vCPU of d, down (common/domain.c). */
+struct vcpu *vcpu_create(struct domain *d, unsigned int id);
 
 /* Stop a domain that broke the rules; the hypervisor carries on.  Today
  * there is only dom0, so the machine then powers off. */

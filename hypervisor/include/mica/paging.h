@@ -54,5 +54,6 @@ uint64_t paging_nx_bit(void);
  * PADDR_UNMAPPED makes it not present. */
 #define PADDR_UNMAPPED (~(paddr_t)1)
 void paging_remap_image_page(const void *va, paddr_t pa);
+uint64_t paging_idle_cr3(void);
 
 #endif /* MICA_PAGING_H */

@@ -34,6 +34,16 @@ long pv_set_ldt(struct pt_ctx *c, struct vcpu *v, uint64_t base, uint64_t ents);
 void pv_ldt_drop(struct pt_ctx *c, struct vcpu *v);
 bool pv_ldt_fault(struct vcpu *v, struct cpu_regs *r);
 
+/* GDT frames of a vCPU (set_gdt, VCPUOP_initialise), and its page-table
+ * bases (a validated L4 each; user INVALID_MFN = none). */
+long pv_vcpu_set_gdt(struct vcpu *v, const uint64_t *frames, uint64_t entries);
+long pv_vcpu_set_baseptrs(struct vcpu *v, mfn_t kernel, mfn_t user);
+
+/* Leave for the guest with this frame (arch/x86/guest_entry.asm). */
+void guest_exit(struct cpu_regs *regs) __attribute__((noreturn));
+/* Guest RFLAGS as the CPU will load them: IF on, IOPL 0, no VM/NT. */
+#define GUEST_RFLAGS_KEEP 0x00000cd5UL  /* CF PF AF ZF SF TF DF OF */
+
 /* The PAT every PV guest sees (Xen's: WB, WT, UC-, UC, WC, WP, UC, UC). */
 #define PV_PAT 0x0000050100070406UL
 

@@ -18,6 +18,7 @@ const char *exception_name(uint64_t vector);
 #define LDT_SELECTOR 0xe050
 void *ldt_window_page(unsigned int i);
 void ldt_load(uint64_t nr_ents);
+void tss_set_rsp0(uint64_t top);
 /* The GDT page that shows guest descriptor frame i (0..13). */
 void *gdt_guest_page(unsigned int i);
 /* The legacy PIC: let COM1's IRQ through; acknowledge an IRQ. */
