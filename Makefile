@@ -37,7 +37,7 @@ $(COMPONENTS):
 
 $(ISO): $(BUILD)/hypervisor/mica.elf $(LINUX)/vmlinux $(LINUX)/initramfs.cpio.gz scripts/mkiso
 	@scripts/mkiso --out $@ --hypervisor $(BUILD)/hypervisor/mica.elf \
-	  --cmdline "loglvl=info dom0_mem=$(DOM0_MEM)" \
+	  --cmdline "loglvl=info dom0_mem=$(DOM0_MEM) dom0_max_vcpus=2" \
 	  --module $(LINUX)/vmlinux "vmlinux console=hvc0" \
 	  --module $(LINUX)/initramfs.cpio.gz "initramfs"
 
@@ -67,6 +67,8 @@ bench: all
 	@scripts/bench-boot $(HELLO_ISO) 3
 	@echo '== in a guest: the bench test kernel as dom0 (TSC ticks) =='
 	@scripts/bench-guest $(BUILD)/guests/bench.elf $(BUILD)/hypervisor/mica.elf
+	@echo '== boot: Debian Linux 6.1 as the default domain =='
+	@scripts/bench-linux $(BUILD)/hypervisor/mica.elf $(LINUX) 3
 
 fuzz: deps
 	@for c in $(COMPONENTS); do $(MAKE) --no-print-directory -C $$c fuzz || exit 1; done

@@ -279,6 +279,7 @@ void sched_tick(void)
     struct sched_cpu *c = this_cpu();
     uint64_t now = system_time_ns();
 
+    account(c->curr, now);              /* caps see the time used so far */
     for (struct vcpu *v = c->vcpus; v; v = v->sched_next) {
         if (v->state == VCPU_DOWN)
             continue;
@@ -290,7 +291,9 @@ void sched_tick(void)
         if (v->state == VCPU_BLOCKED && v->wake_at && now >= v->wake_at)
             vcpu_wake(v);
     }
-    if (!vcpu_is_idle(c->curr) && now + 50000 >= c->slice_end)
+    /* The idle loop looks for work after every interrupt; a guest yields
+     * the CPU at the end of its slice. */
+    if (vcpu_is_idle(c->curr) || now + 50000 >= c->slice_end)
         c->need_resched = true;
     if (!vcpu_is_idle(c->curr) && over_cap(c->curr->domain, now))
         c->need_resched = true;
@@ -375,6 +378,16 @@ void vcpu_down(struct vcpu *v)
 
 /* Any vCPU of any domain that could still run (the idle loop's question
  * of whether the machine has anything left to do). */
+static bool sched_anything_runnable(struct sched_cpu *c)
+{
+    uint64_t now = system_time_ns();
+
+    for (struct vcpu *v = c->vcpus; v; v = v->sched_next)
+        if (can_run(v, now))
+            return true;
+    return false;
+}
+
 static bool sched_anything_alive(void)
 {
     for (struct vcpu *v = this_cpu()->vcpus; v; v = v->sched_next)
@@ -397,7 +410,7 @@ void sched_start(void)
         schedule();
         /* Nothing to run: halt until an interrupt (timer, console input)
          * makes something runnable. */
-        if (!c->need_resched) {
+        if (!c->need_resched || !sched_anything_runnable(c)) {
             if (!sched_anything_alive())
                 sched_all_down();
             timer_program(next_event(c, system_time_ns()));
