@@ -972,12 +972,8 @@ static void check_result(int r, const uint8_t *b, size_t len)
     assert_int_equal(r, ok);
 }
 
-static void every_truncation(void **state)
+static void truncations(const uint8_t *b, size_t len)
 {
-    size_t len;
-    uint8_t *b = valid_blob(&len);
-
-    (void)state;
     for (size_t n = 0; n < len; n++) {
         /* As is: totalsize no longer fits. */
         uint8_t *c = malloc(n ? n : 1);
@@ -996,17 +992,13 @@ static void every_truncation(void **state)
         }
         free(c);
     }
-    free(b);
 }
 
-static void every_corrupt_byte(void **state)
+static void corruptions(const uint8_t *b, size_t len)
 {
-    size_t len;
-    uint8_t *b = valid_blob(&len);
     static const uint8_t values[] = { 0x00, 0xff, 0x01, 0x80, 0x7f, 0x09, 0x02 };
     unsigned int accepted = 0, agreed = 0;
 
-    (void)state;
     for (size_t i = 0; i < len; i++) {
         for (unsigned int v = 0; v < ARRAY_SIZE(values); v++) {
             uint8_t *c = malloc(len);
@@ -1030,7 +1022,30 @@ static void every_corrupt_byte(void **state)
         }
     }
     assert_true(accepted > 0 && agreed > 0);
-    free(b);
+}
+
+/* The hostile-blob tests run over a libfdt-built blob and the dtc-built example. */
+static void over_samples(void (*test)(const uint8_t *b, size_t len))
+{
+    for (unsigned int which = 0; which < 2; which++) {
+        size_t len;
+        uint8_t *b = which == 0 ? valid_blob(&len)
+                                : read_file(EXAMPLE_DTB_DIR "/two-guests.dtb", &len);
+        test(b, len);
+        free(b);
+    }
+}
+
+static void every_truncation(void **state)
+{
+    (void)state;
+    over_samples(truncations);
+}
+
+static void every_corrupt_byte(void **state)
+{
+    (void)state;
+    over_samples(corruptions);
 }
 
 int main(void)
