@@ -71,6 +71,7 @@
  */
 #include <mica/bug.h>
 #include <mica/errno.h>
+#include <mica/console.h>
 #include <mica/event.h>
 #include <mica/sched.h>
 #include <mica/guest_access.h>
@@ -457,6 +458,8 @@ static long evtchnop_send(struct domain *cd, uint64_t arg)
         raise_port(cd, s.port, c);
         return 0;
     case ECS_UNBOUND:
+        if (c->remote_dom == DOMID_XEN)
+            console_ring_drain(cd);     /* Mica's end of a console ring */
         return 0;           /* nobody listens yet: dropped, as in Xen */
     default:
         return -EINVAL;     /* free, reserved, VIRQ */
@@ -607,6 +610,18 @@ void evtchn_domain_destroy(struct domain *d)
         xfree(ed->bucket[b]);
     xfree(ed);
     d->evtchn = NULL;
+}
+
+/* A port of d whose other end is the hypervisor (a console ring): unbound
+ * towards DOMID_XEN, which no domain can bind to; a send on it calls Mica. */
+long evtchn_alloc_xen_port(struct domain *d)
+{
+    long port;
+
+    if (!d->evtchn || (port = get_free_port(d->evtchn)) < 0)
+        return -ENOSPC;
+    *port_chn(d->evtchn, port) = (struct evtchn){ .state = ECS_UNBOUND, .remote_dom = DOMID_XEN };
+    return port;
 }
 
 int evtchn_vcpu_init(struct vcpu *v)

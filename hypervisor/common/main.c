@@ -7,8 +7,11 @@
  * control, then the initial domain.  Every refusal says why
  * in one line and powers off; nothing hangs silently.
  */
+#include <mica/boot_config.h>
 #include <mica/cmdline.h>
+#include <mica/console.h>
 #include <mica/dom0_build.h>
+#include <mica/errno.h>
 #include <mica/event.h>
 #include <mica/grant.h>
 #include <mica/frame_alloc.h>
@@ -140,58 +143,185 @@ static uint64_t dom0_memory(void)
     return ALIGN_DOWN(MIN(want, avail > reserve ? avail - reserve : 0), PAGE_SIZE);
 }
 
-static __noreturn void start_dom0(void)
+/* One boot-time domain to build. */
+struct domain_spec {
+    domid_t id;
+    const char *name;           /* for messages */
+    int kernel, ramdisk;        /* module indices; ramdisk -1 = none */
+    const char *cmdline;
+    uint64_t mem_bytes, max_bytes;
+    unsigned int vcpus, weight, cap;
+    bool privileged;
+    bool quiet;                 /* console output discarded */
+};
+
+/*
+ * Build and register one domain, its vCPU 0 ready to run and the others
+ * down (for the kernel's VCPUOP_initialise/up).  On failure nothing of it
+ * remains (the builder refuses before taking memory) and why says what.
+ */
+static struct domain *build_domain(const struct domain_spec *s, char *why, size_t why_len,
+                                   int *err)
 {
-    char why[128];
-
-    if (boot_info.nr_modules == 0)
-        refuse("no dom0 kernel: the boot loader gave no module (add a module2 line to grub.cfg)");
-
-    const struct mb2_module *k = &boot_info.modules[0];
+    const struct mb2_module *k = &boot_info.modules[s->kernel];
     struct dom0_modules m = {
         .kernel = phys_to_virt(k->start), .kernel_len = k->end - k->start,
-        .cmdline = k->cmdline,
+        .cmdline = s->cmdline,
     };
-    pr_info("dom0 kernel: module 0, %lu bytes, command line '%s'", m.kernel_len, m.cmdline);
-    if (boot_info.nr_modules > 1) {
-        m.initrd = phys_to_virt(boot_info.modules[1].start);
-        m.initrd_len = boot_info.modules[1].end - boot_info.modules[1].start;
-        pr_info("dom0 initramfs: module 1, %lu bytes", m.initrd_len);
+    if (s->ramdisk >= 0) {
+        m.initrd = phys_to_virt(boot_info.modules[s->ramdisk].start);
+        m.initrd_len = boot_info.modules[s->ramdisk].end - boot_info.modules[s->ramdisk].start;
     }
+    struct domain *d = xzalloc_obj(struct domain);
+    if (!d)
+        panic("no memory for a domain's structures");
+    d->domain_id = s->id;
+    d->is_privileged = s->privileged;
+    d->cons_mfn = INVALID_MFN;
+    d->console_quiet = s->quiet;
+    mica_strlcpy(d->name, s->name, sizeof(d->name));
+    d->max_vcpus = s->vcpus ? s->vcpus : 1;
+    d->sched_weight = s->weight;
+    d->sched_cap = s->cap;
+    struct vcpu *v0 = vcpu_create(d, 0);
+    if (!v0)
+        panic("no memory for a domain's structures");
+    if ((*err = dom0_build(d, v0, &m, s->mem_bytes, why, why_len)) < 0) {
+        vcpu_destroy(v0);
+        xfree(d);
+        return NULL;
+    }
+    if (s->max_bytes > s->mem_bytes)
+        d->max_pages = (s->max_bytes >> PAGE_SHIFT) + 1;    /* + shared_info */
+    if (domain_register(d) < 0)
+        panic("cannot register domain %u", s->id);
+    if (evtchn_domain_init(d) < 0 || gnttab_domain_init(d, 0) < 0 || console_attach(d) < 0)
+        panic("no memory for domain %u's event channels, grants and console", s->id);
+    for (unsigned int i = 1; i < d->max_vcpus; i++)
+        if (!vcpu_create(d, i))
+            panic("no memory for domain %u's vCPU %u", s->id, i);
+    pr_info("d%u '%s': %lu MiB, %u vCPU%s%s, kernel module %d%s", s->id, s->name,
+            s->mem_bytes >> 20, d->max_vcpus, d->max_vcpus > 1 ? "s" : "",
+            s->privileged ? ", privileged" : "", s->kernel, s->ramdisk >= 0 ? " + ramdisk" : "");
+    return d;
+}
+
+static void report_config(const char *msg)
+{
+    pr_err("boot config: %s", msg);
+}
+
+/* The first word of a module's command line: its name in a boot config. */
+static const char *module_names[MB2_MAX_MODULES];
+static char module_name_buf[MB2_MAX_MODULES][BOOT_NAME_MAX];
+
+static void name_modules(void)
+{
+    for (unsigned int i = 0; i < boot_info.nr_modules; i++) {
+        const char *c = boot_info.modules[i].cmdline ? boot_info.modules[i].cmdline : "";
+        size_t n = 0;
+        while (c[n] && c[n] != ' ' && n + 1 < BOOT_NAME_MAX)
+            n++;
+        memcpy(module_name_buf[i], c, n);
+        module_name_buf[i][n] = 0;
+        module_names[i] = module_name_buf[i];
+    }
+}
+
+/* The boot configuration's domains; returns how many were built. */
+static unsigned int start_configured(unsigned int cfg)
+{
+    static struct boot_config bc;
+    const struct mb2_module *c = &boot_info.modules[cfg];
+    char why[128], line[192];
+    unsigned int built = 0;
+
+    name_modules();
+    pr_info("boot config: module %u (%lu bytes)", cfg, c->end - c->start);
+    if (boot_config_parse(phys_to_virt(c->start), c->end - c->start, module_names,
+                          boot_info.nr_modules, &bc, report_config) < 0)
+        return 0;
+    /* Refuse, in node order, what cannot fit (the builder checks again). */
+    boot_config_check_memory(&bc, (mm_free_frames() << PAGE_SHIFT) >> 10, report_config);
+    for (unsigned int i = 0; i < bc.nr; i++) {
+        const struct boot_domain *b = &bc.dom[i];
+        if (!b->ok) {
+            pr_err("boot config: domain '%s' not started", b->name);
+            continue;
+        }
+        struct domain_spec s = {
+            .id = (domid_t)i, .name = b->name, .kernel = b->kernel_module,
+            .ramdisk = b->ramdisk_module, .cmdline = b->cmdline,
+            .mem_bytes = b->memory_kib << 10, .max_bytes = b->max_memory_kib << 10,
+            .vcpus = b->vcpus, .weight = b->weight, .cap = b->cap, .privileged = b->privileged,
+            .quiet = !b->console_serial,
+        };
+        int err;
+        struct domain *d = build_domain(&s, why, sizeof(why), &err);
+        if (!d) {
+            mica_snprintf(line, sizeof(line), "domain '%s': property '%s': %s", b->name,
+                          err == -ENOMEM ? "memory" : "kernel", why);
+            report_config(line);
+            pr_err("boot config: domain '%s' not started", b->name);
+            continue;
+        }
+        vcpu_up(d->vcpu0);
+        built++;
+    }
+    return built;
+}
+
+/* No configuration: the first module is dom0's kernel, the second its
+ * initramfs, as before. */
+static void start_dom0(void)
+{
+    char why[128];
+    const struct mb2_module *k = &boot_info.modules[0];
+
+    pr_info("dom0 kernel: module 0, %lu bytes, command line '%s'", k->end - k->start, k->cmdline);
+    if (boot_info.nr_modules > 1)
+        pr_info("dom0 initramfs: module 1, %lu bytes",
+                boot_info.modules[1].end - boot_info.modules[1].start);
     if (opts.dom0_mem)
         pr_info("dom0_mem: %lu MiB", opts.dom0_mem >> 20);
-
-    struct domain *dom0 = xzalloc_obj(struct domain);
-    if (!dom0)
-        panic("no memory for dom0's structures");
-    dom0->domain_id = 0;
-    dom0->is_privileged = true;
-    dom0->max_vcpus = opts.dom0_max_vcpus ? opts.dom0_max_vcpus : 1;
-    struct vcpu *vcpu0 = vcpu_create(dom0, 0);
-    if (!vcpu0)
-        panic("no memory for dom0's structures");
-    if (domain_register(dom0) < 0)
-        panic("cannot register dom0");
-    if (dom0_build(dom0, vcpu0, &m, dom0_memory(), why, sizeof(why)) < 0) {
+    struct domain_spec s = {
+        .id = 0, .name = "dom0", .kernel = 0, .ramdisk = boot_info.nr_modules > 1 ? 1 : -1,
+        .cmdline = k->cmdline, .mem_bytes = dom0_memory(),
+        .vcpus = opts.dom0_max_vcpus ? opts.dom0_max_vcpus : 1, .privileged = true,
+    };
+    int err;
+    struct domain *d = build_domain(&s, why, sizeof(why), &err);
+    if (!d) {
         char line[160];
         mica_snprintf(line, sizeof(line), "dom0 kernel refused: %s", why);
         refuse(line);
     }
-    if (evtchn_domain_init(dom0) < 0)
-        panic("no memory for dom0's event channels");
-    if (gnttab_domain_init(dom0, 0) < 0)
-        panic("no memory for dom0's grant table");
-    /* Its other vCPUs wait, down, for the kernel's VCPUOP_initialise/up. */
-    for (unsigned int i = 1; i < dom0->max_vcpus; i++)
-        if (!vcpu_create(dom0, i))
-            panic("no memory for dom0's vCPU %u", i);
-    if (dom0->max_vcpus > 1)
-        pr_info("dom0: %u vCPUs", dom0->max_vcpus);
-    /* Console input goes to dom0 from now on. */
+    if (d->max_vcpus > 1)
+        pr_info("dom0: %u vCPUs", d->max_vcpus);
+    vcpu_up(d->vcpu0);
+}
+
+static __noreturn void start_domains(void)
+{
+    int cfg = -1;
+
+    if (boot_info.nr_modules == 0)
+        refuse("no dom0 kernel: the boot loader gave no module (add a module2 line to grub.cfg)");
+    for (unsigned int i = 0; i < boot_info.nr_modules && cfg < 0; i++)
+        if (boot_config_is_fdt(phys_to_virt(boot_info.modules[i].start),
+                               boot_info.modules[i].end - boot_info.modules[i].start))
+            cfg = (int)i;
+    if (cfg >= 0) {
+        if (!start_configured((unsigned int)cfg))
+            refuse("the boot configuration gave no domain that could be started");
+    } else {
+        start_dom0();
+    }
+    /* Console input goes to the first domain with a console from now on. */
+    console_set_initial_focus();
     serial_enable_rx_irq();
     i8259_unmask_serial();
-    pr_info("starting dom0");
-    vcpu_up(vcpu0);
+    pr_info("starting domains");
     sched_start();
 }
 
@@ -238,5 +368,5 @@ void start_mica(uint32_t magic, uint32_t info_pa)
         pr_info("debug_fault: triggering a deliberate fault");
         debug_fault_trigger(opts.debug_fault);
     }
-    start_dom0();
+    start_domains();
 }

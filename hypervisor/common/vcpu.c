@@ -38,3 +38,17 @@ struct vcpu *vcpu_create(struct domain *d, unsigned int id)
     sched_add_vcpu(v);
     return v;
 }
+
+/* Undo vcpu_create for a vCPU that never ran (a domain whose build failed). */
+void vcpu_destroy(struct vcpu *v)
+{
+    struct domain *d = v->domain;
+
+    sched_remove_vcpu(v);
+    vcpu_arch_destroy(v);
+    d->vcpu[v->vcpu_id] = NULL;
+    if (v->vcpu_id == 0)
+        d->vcpu0 = NULL;
+    xfree(v->trap_ctxt);
+    xfree(v);
+}

@@ -17,6 +17,8 @@ import os
 import re
 import time
 
+import subprocess
+
 import pexpect
 import pytest
 
@@ -43,9 +45,16 @@ def linux_abi():
 
 
 class LinuxShell:
-    """A Linux guest booted as Mica's default domain, with its shell."""
+    """A Linux guest booted as Mica's default domain, with its shell; or,
+    given `boot`, the shell of a domain of a boot that is already running,
+    whose console lines carry `prefix`."""
 
-    def __init__(self, tmp_path, name, cpu="max", smp=2, vcpus=1):
+    def __init__(self, tmp_path, name, cpu="max", smp=2, vcpus=1, boot=None, prefix="(d0) "):
+        self.prefix = prefix
+        self.seq = 0
+        if boot:
+            self.boot = boot
+            return
         for f in (VMLINUX, INITRAMFS):
             if not os.path.exists(f):
                 pytest.fail(f"{f} is missing: run `make` first")
@@ -55,7 +64,6 @@ class LinuxShell:
         self.boot = Boot(iso, name, cpu=cpu, smp=smp, timeout=LINUX_TIMEOUT)
         self.boot.expect(r"MICA-INIT: up", timeout=300)
         self.boot.expect(PROMPT, timeout=120)
-        self.seq = 0
 
     def run(self, cmd, timeout=STEP_TIMEOUT):
         """Run one shell command; returns (output, exit status)."""
@@ -69,8 +77,12 @@ class LinuxShell:
         out = self.boot.child.before
         self.boot.expect(PROMPT, timeout=60)
         print(f"linux: {time.monotonic() - t0:6.1f} s  {cmd}")
-        lines = [re.sub(r"^\(d0\) ", "", l) for l in out.replace("\r", "").split("\n")]
-        return "\n".join(lines[1:]).strip(), status    # lines[0]: the echoed command
+        lines = [l[len(self.prefix):] if l.startswith(self.prefix) else l
+                 for l in out.replace("\r", "").split("\n")]
+        # Output starts after the echo of the command, which the terminal
+        # may have wrapped anywhere: its last line ends as the command does.
+        echo = max((i for i, l in enumerate(lines) if l.rstrip().endswith('__ $?"')), default=0)
+        return "\n".join(lines[echo + 1:]).strip(), status
 
     def finish(self):
         return self.boot.finish()
@@ -131,13 +143,17 @@ def test_free_shows_the_configured_memory(shell):
     assert 0.70 * DOM0_MEM_MB * 1024 <= total <= DOM0_MEM_MB * 1024, out
 
 
-def test_workload_forks_and_execs(shell):
+def check_forks(shell):
     out, rc = shell.run("n=0; for i in $(seq 300); do /bin/true && n=$((n+1)); done; "
                         "echo forks=$n; echo $(seq 200 | xargs -n 1 echo | wc -l) lines")
     assert rc == 0 and "forks=300" in out and "200 lines" in out, out
 
 
-def test_workload_200mb_fill_checksum(shell):
+def test_workload_forks_and_execs(shell):
+    check_forks(shell)
+
+
+def check_fill(shell):
     expect = hashlib.sha256()
     chunk = (FILL_WORD + "\n").encode() * 4096
     left = FILL_BYTES
@@ -152,7 +168,11 @@ def test_workload_200mb_fill_checksum(shell):
     assert expect.hexdigest() in out, out
 
 
-def test_workload_tar_of_the_initramfs(shell):
+def test_workload_200mb_fill_checksum(shell):
+    check_fill(shell)
+
+
+def check_tar(shell):
     out, rc = shell.run("tar -C / -cf /tmp/i.tar init etc bin lib && mkdir -p /tmp/t && "
                         "tar -C /tmp/t -xf /tmp/i.tar && tar -tf /tmp/i.tar | wc -l && "
                         "cd /tmp/t && sha256sum init bin/busybox "
@@ -169,6 +189,10 @@ def test_workload_tar_of_the_initramfs(shell):
         with open(path, "rb") as f:
             digest = hashlib.sha256(f.read()).hexdigest()
         assert re.search(rf"{digest}\s+\S*{re.escape(name)}", out), (name, out)
+
+
+def test_workload_tar_of_the_initramfs(shell):
+    check_tar(shell)
 
 
 def cpu_ticks(shell):
@@ -216,3 +240,55 @@ def test_panic_is_reported_with_qemu64(tmp_path):
     assert "Kernel panic" in text
     assert "domain 0 shut down: crash (reason 3)" in text
     assert status == EXIT_DOM0_FAILED
+
+
+def test_two_linux_guests_from_the_boot_config(tmp_path):
+    """Two unprivileged Linux domains from a boot configuration, each on a
+    console ring Mica serves with its own prefix; both reach the shell and
+    run the workload; Ctrl-A three times moves the input from one to the
+    other; the machine powers off when both have."""
+    guest = ("kernel = \"vmlinux\"; ramdisk = \"initramfs\"; cmdline = \"console=hvc0\"; "
+             "memory = <0 0x60000>;")                           # 384 MiB each
+    src = tmp_path / "two.dts"
+    src.write_text('/dts-v1/;\n/ { compatible = "mica,boot-config"; domains { '
+                   f'linux1 {{ {guest} }}; linux2 {{ {guest} }}; }}; }};\n')
+    dtb = tmp_path / "two.dtb"
+    subprocess.run(["dtc", "-I", "dts", "-O", "dtb", "-o", str(dtb), str(src)], check=True)
+    iso = make_iso(str(tmp_path / "two.iso"), "loglvl=info",
+                   [(VMLINUX, "vmlinux"), (INITRAMFS, "initramfs"), (str(dtb), "config")])
+    boot = Boot(iso, "linux-two-guests", timeout=LINUX_TIMEOUT)
+    try:
+        for _ in range(2):
+            boot.expect(r"\[linux[12]\] MICA-INIT: up", timeout=400)
+        one = LinuxShell(tmp_path, "", boot=boot, prefix="[linux1] ")
+        two = LinuxShell(tmp_path, "", boot=boot, prefix="[linux2] ")
+        boot.child.sendline("")
+        boot.expect(re.escape("[linux1] ") + PROMPT, timeout=120)    # linux1 has the input
+        out, rc = one.run("uname -r; cat /sys/hypervisor/type; "
+                          "dmesg | grep -c -E 'Oops|BUG:|WARNING:|Call Trace'")
+        assert out.splitlines()[:3] == [linux_abi(), "xen", "0"], out
+        check_forks(one)
+        check_fill(one)
+        check_tar(one)
+        # Ctrl-A three times (doubled: QEMU's own escape is Ctrl-A too).
+        boot.child.send("\x01\x01" * 3)
+        boot.expect(r"console input now goes to d1 'linux2'")
+        boot.child.sendline("")
+        boot.expect(re.escape("[linux2] ") + PROMPT, timeout=120)
+        out, rc = two.run("uname -r; dmesg | grep -c -E 'Oops|BUG:|WARNING:|Call Trace'")
+        assert out.splitlines()[:2] == [linux_abi(), "0"], out
+        check_forks(two)
+        check_fill(two)
+        check_tar(two)
+        boot.child.sendline("poweroff")
+        boot.expect(r"domain 1 shut down: poweroff", timeout=120)
+        # The input moves on by itself from a domain that stopped.
+        boot.expect(r"console input now goes to d0 'linux1'")
+        boot.child.sendline("poweroff")
+        status, text = boot.finish()
+    finally:
+        if boot.status is None:
+            boot.child.terminate(force=True)
+    assert "domain 0 shut down: poweroff" in text
+    assert "no domain is left running; powering off" in text
+    assert status == EXIT_OK

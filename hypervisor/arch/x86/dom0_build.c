@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Building dom0 from the first boot module: a 64-bit PV kernel (ELF64 with
+ * Building a boot-time domain (dom0 from the first boot module, or each
+ * domain of the boot configuration) from a 64-bit PV kernel (ELF64 with
  * Xen notes).  The start-of-day layout is Xen's (public xen.h, "Start-of-
  * day memory layout"), because Linux depends on it: one virtually
  * contiguous region from VIRT_BASE (pseudo-physical frame 0), mapped 1:1
@@ -32,6 +33,7 @@ struct layout {
     uint64_t initrd, initrd_pages;
     uint64_t p2m, p2m_pages;
     uint64_t start_info;
+    uint64_t console;                   /* console ring page, right after start_info */
     uint64_t pt, pt_pages;              /* L4, L3s, L2s, L1s in that order */
     uint64_t stack;
     uint64_t end;                       /* first pfn past the mapped region */
@@ -58,7 +60,8 @@ static void plan(struct layout *l, const struct elf_image *img, uint64_t nr_page
     l->p2m = l->initrd + l->initrd_pages;
     l->p2m_pages = ALIGN_UP(nr_pages * 8, PAGE_SIZE) >> PAGE_SHIFT;
     l->start_info = l->p2m + l->p2m_pages;
-    l->pt = l->start_info + 1;
+    l->console = l->start_info + 1;
+    l->pt = l->console + 1;
     /* The tables map the region, which contains the tables: iterate. */
     l->pt_pages = 1;
     for (;;) {
@@ -163,7 +166,8 @@ static void fill_start_info(struct domain *d, const struct layout *l, uint64_t n
     mica_strlcpy(si->magic, "xen-3.0-x86_64", sizeof(si->magic));
     si->nr_pages = nr_pages;
     si->shared_info = d->shared_info_mfn << PAGE_SHIFT;
-    si->flags = SIF_PRIVILEGED | SIF_INITDOMAIN;
+    /* The initial domain is the privileged domain 0; others get neither. */
+    si->flags = d->is_privileged ? SIF_PRIVILEGED | (d->domain_id == 0 ? SIF_INITDOMAIN : 0) : 0;
     si->pt_base = pfn_va(l, l->pt);
     si->nr_pt_frames = l->pt_pages;
     si->mfn_list = pfn_va(l, l->p2m);
@@ -181,6 +185,11 @@ int dom0_build(struct domain *d, struct vcpu *v, const struct dom0_modules *m,
 
     if (elf_parse(m->kernel, m->kernel_len, &img, why, why_len) < 0)
         return -EINVAL;
+    if (nr_pages + 1 > mm_free_frames()) {
+        mica_snprintf(why, why_len, "%lu MiB is more than is free (%lu MiB)",
+                      mem_bytes >> 20, (mm_free_frames() << PAGE_SHIFT) >> 20);
+        return -ENOMEM;
+    }
     l.virt_base = img.notes.virt_base;
     if (img.virt_start < l.virt_base) {
         mica_snprintf(why, why_len, "kernel starts below its VIRT_BASE");
@@ -212,6 +221,10 @@ int dom0_build(struct domain *d, struct vcpu *v, const struct dom0_modules *m,
     if (img.notes.hypercall_page)
         fill_hypercall_page(pfn_map((img.notes.hypercall_page - l.virt_base) >> PAGE_SHIFT));
     fill_start_info(d, &l, nr_pages, m);
+    d->start_info_mfn = pfn_to_mfn(l.start_info);
+    /* Domains other than the initial one get a console ring (common/
+     * console.c attaches its port once the domain has event channels). */
+    d->cons_mfn = d->is_privileged && d->domain_id == 0 ? INVALID_MFN : pfn_to_mfn(l.console);
     build_tables(&l);
 
     /* Pin the L4 (validating everything) and make it the base pointer. */
@@ -243,7 +256,7 @@ int dom0_build(struct domain *d, struct vcpu *v, const struct dom0_modules *m,
         .rflags = X86_EFLAGS_IF | 2,
     };
     d->vcpu0 = v;
-    pr_info("dom0: %lu MiB, kernel %#lx-%#lx, entry %#lx, %lu page-table frames",
-            mem_bytes >> 20, img.virt_start, img.virt_end, img.notes.entry, l.pt_pages);
+    pr_info("d%u: %lu MiB, kernel %#lx-%#lx, entry %#lx, %lu page-table frames",
+            d->domain_id, mem_bytes >> 20, img.virt_start, img.virt_end, img.notes.entry, l.pt_pages);
     return 0;
 }

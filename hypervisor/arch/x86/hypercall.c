@@ -10,6 +10,7 @@
  */
 #include <abi/sched.h>
 #include <abi/version.h>
+#include <mica/console.h>
 #include <mica/domain.h>
 #include <mica/errno.h>
 #include <mica/grant.h>
@@ -129,7 +130,7 @@ void hypercall_entry(struct cpu_regs *regs)
 
 /* ---- console_io ---------------------------------------------------------- */
 
-static void console_flush_line(struct domain *d)
+void guest_console_flush(struct domain *d)
 {
     if (d->console_midline)
         console_write("\n", 1);
@@ -169,7 +170,7 @@ static void console_cooked(struct domain *d, const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c == '\n' || d->console_len == sizeof(d->console_line)) {
-            console_flush_line(d);
+            guest_console_flush(d);
             if (c == '\n')
                 continue;
         }
@@ -179,31 +180,14 @@ static void console_cooked(struct domain *d, const char *s, size_t n)
     }
 }
 
-/*
- * An unprivileged domain's console output is rate-limited so that a guest
- * cannot hold the serial line (and the CPU that polls it): a burst of
- * CONSOLE_BURST bytes, refilled at CONSOLE_RATE bytes per second; what
- * exceeds it is dropped, and the domain's next line says how much.
- */
-#define CONSOLE_BURST (64 * 1024)
-#define CONSOLE_RATE  (16 * 1024)
-
+/* Unprivileged domains' output is rate-limited (common/console.c); what
+ * exceeds the limit is dropped and the domain's next line says how much. */
 static bool console_allow(struct domain *d, uint64_t n)
 {
-    uint64_t now = system_time_ns();
-
-    if (d->is_privileged)
+    if (console_take_tokens(d, n, true) == n)
         return true;
-    d->console_tokens += (now - d->console_refill) / (1000000000ULL / CONSOLE_RATE);
-    d->console_refill = now;
-    if (d->console_tokens > CONSOLE_BURST)
-        d->console_tokens = CONSOLE_BURST;
-    if (d->console_tokens < n) {
-        d->console_dropped += n;
-        return false;
-    }
-    d->console_tokens -= n;
-    return true;
+    d->console_dropped += n;
+    return false;
 }
 
 long do_console_io(struct cpu_regs *regs)
@@ -220,16 +204,16 @@ long do_console_io(struct cpu_regs *regs)
         /* The machine's console input belongs to the privileged domain. */
         if (!d->is_privileged)
             return -EPERM;
-        /* Bytes leave the input ring only once the guest has them. */
-        size_t n = serial_peek(chunk, MIN(sizeof(chunk), count));
+        /* Bytes leave the input buffer only once the guest has them. */
+        size_t n = console_read(chunk, MIN(sizeof(chunk), count));
         if (copy_to_guest(buf, chunk, n))
             return -EFAULT;
-        serial_consume(n);
+        console_read_done(n);
         return (long)n;
     }
     if (cmd != CONSOLEIO_write)
         return -ENOSYS;
-    if (!console_allow(d, count))
+    if (!d->console_quiet && !console_allow(d, count))
         return (long)count;     /* dropped, as Xen does: the guest need not retry */
     if (d->console_dropped) {
         char note[64];
@@ -242,7 +226,9 @@ long do_console_io(struct cpu_regs *regs)
         size_t n = MIN(sizeof(chunk), count - done);
         if (copy_from_guest(chunk, buf + done, n))
             return -EFAULT;
-        if (d->is_privileged)
+        if (d->console_quiet)
+            ;                   /* console = "none" in the boot config */
+        else if (d->is_privileged)
             console_raw(d, chunk, n);
         else
             console_cooked(d, chunk, n);
@@ -273,7 +259,7 @@ long do_sched_op(struct cpu_regs *regs)
             return -EFAULT;
         if (sd.reason > SHUTDOWN_MAX)
             return -EINVAL;
-        console_flush_line(current->domain);
+        guest_console_flush(current->domain);
         domain_shutdown(current->domain, sd.reason);
     default:
         return do_sched_op_timers(regs);    /* block, poll */

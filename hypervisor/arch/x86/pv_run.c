@@ -7,6 +7,8 @@
  * stopping the domain on shutdown or crash.
  */
 #include <abi/sched.h>
+#include <mica/bug.h>
+#include <mica/console.h>
 #include <mica/dom0_build.h>
 #include <mica/domain.h>
 #include <mica/errno.h>
@@ -29,10 +31,42 @@ static const char *const shutdown_names[] = {
     [SHUTDOWN_watchdog] = "watchdog", [SHUTDOWN_soft_reset] = "soft_reset",
 };
 
+/*
+ * A domain stops.  The privileged domain 0 is the machine's owner: its
+ * shutdown is the machine's (power off or restart), as with Xen.  Any
+ * other domain just stops -- its vCPUs go down for good, the others run
+ * on -- and when no vCPU of any domain is left the machine powers off,
+ * reporting success only if every domain powered itself off.
+ */
+static bool some_domain_failed;
+
+static void stop_domain(struct domain *d) __noreturn;
+static void stop_domain(struct domain *d)
+{
+    d->is_stopped = true;
+    guest_console_flush(d);
+    console_ring_flush(d);
+    for (unsigned int i = 0; i < d->max_vcpus; i++)
+        if (d->vcpu[i] && d->vcpu[i] != current)
+            vcpu_down(d->vcpu[i]);
+    vcpu_down(current);                 /* never brought up again */
+    bug(__FILE__, __LINE__, "a stopped domain ran again");
+}
+
+static bool is_machine_owner(const struct domain *d)
+{
+    return d->domain_id == 0 && d->is_privileged;
+}
+
 void domain_shutdown(struct domain *d, unsigned int reason)
 {
     pr_info("domain %u shut down: %s (reason %u)", d->domain_id,
             reason <= SHUTDOWN_MAX ? shutdown_names[reason] : "?", reason);
+    if (!is_machine_owner(d)) {
+        if (reason != SHUTDOWN_poweroff)
+            some_domain_failed = true;
+        stop_domain(d);
+    }
     /* dom0's shutdown is the machine's. */
     if (reason == SHUTDOWN_reboot) {
         pr_info("restarting the machine");
@@ -47,6 +81,10 @@ void domain_crash(struct domain *d, const char *why)
     pr_err("domain %u crashed: %s", d->domain_id, why);
     if (d->shutdown_code)
         pr_err("domain %u had set shutdown code %u", d->domain_id, d->shutdown_code);
+    if (!is_machine_owner(d)) {
+        some_domain_failed = true;
+        stop_domain(d);
+    }
     pr_info("powering off (dom0 is gone)");
     machine_power_off(MICA_EXIT_DOM0_FAILED);
 }
@@ -55,9 +93,8 @@ static void dump_guest_regs(const struct cpu_regs *r);
 
 void sched_all_down(void)
 {
-    pr_info("no vCPU of any domain is left to run");
-    pr_info("powering off (dom0 is gone)");
-    machine_power_off(MICA_EXIT_DOM0_FAILED);
+    pr_info("no domain is left running; powering off");
+    machine_power_off(some_domain_failed ? MICA_EXIT_DOM0_FAILED : MICA_EXIT_OK);
 }
 
 void domain_vcpu_down(struct vcpu *v, const struct cpu_regs *r)
@@ -65,6 +102,10 @@ void domain_vcpu_down(struct vcpu *v, const struct cpu_regs *r)
     pr_info("domain %u: vCPU %u went down (VCPUOP_down), none is left running",
             v->domain->domain_id, v->vcpu_id);
     dump_guest_regs(r);
+    if (!is_machine_owner(v->domain)) {
+        some_domain_failed = true;
+        stop_domain(v->domain);
+    }
     pr_info("powering off (dom0 is gone)");
     machine_power_off(MICA_EXIT_DOM0_FAILED);
 }

@@ -7,6 +7,7 @@
  * this code must not loop, so a second entry only prints one line.
  */
 #include <mica/cmdline.h>
+#include <mica/console.h>
 #include <mica/domain.h>
 #include <mica/event.h>
 #include <mica/serial.h>
@@ -127,17 +128,16 @@ void exception_handler(struct cpu_regs *r)
     if (r->vector == TIMER_VECTOR && !in_fatal) {
         lapic_eoi();
         sched_tick();
+        console_tick();
         if ((r->cs & 3) == 3)
             sched_exit_to_guest(r);
         return;
     }
-    /* COM1 input: to the privileged domain's console (VIRQ_CONSOLE). */
+    /* COM1 input: to the console that has the focus (common/console.c). */
     if (r->vector == SERIAL_VECTOR && !in_fatal) {
-        struct domain *d0 = domain_by_id(0);
-        bool got = serial_rx_interrupt() > 0;
+        serial_rx_interrupt();
         i8259_eoi();
-        if (got && d0 && d0->vcpu0)
-            evtchn_send_virq(d0->vcpu0, VIRQ_CONSOLE);
+        console_rx();
         if ((r->cs & 3) == 3)
             sched_exit_to_guest(r);
         return;

@@ -1,22 +1,24 @@
 /* SPDX-License-Identifier: MIT */
-/* Building the initial domain from the boot modules (arch/x86/dom0_build.c). */
+/* Building boot-time domains from the boot modules (arch/x86/dom0_build.c). */
 #ifndef MICA_DOM0_BUILD_H
 #define MICA_DOM0_BUILD_H
 
 #include <mica/domain.h>
 
 struct dom0_modules {
-    const void *kernel;         /* module 0, in the direct map */
+    const void *kernel;         /* the kernel module, in the direct map */
     size_t kernel_len;
-    const void *initrd;         /* module 1 or NULL */
+    const void *initrd;         /* the ramdisk module or NULL */
     size_t initrd_len;
-    const char *cmdline;        /* module 0's command line */
+    const char *cmdline;        /* the kernel's command line */
 };
 
 /*
- * Build d (id 0, privileged, already registered) with mem_bytes of memory
- * and its first vCPU v (from vcpu_create), ready for vcpu_up().  On
- * failure returns a negative errno with a one-line reason in why.
+ * Build d (registered; privileged or not: start_info says which, and the
+ * privileged domain 0 is the initial domain) with mem_bytes of memory and
+ * its first vCPU v (from vcpu_create), ready for vcpu_up().  On failure
+ * returns a negative errno with a one-line reason in why (-ENOMEM: not
+ * enough free memory).
  */
 int dom0_build(struct domain *d, struct vcpu *v, const struct dom0_modules *m,
                uint64_t mem_bytes, char *why, size_t why_len);

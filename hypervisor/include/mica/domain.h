@@ -100,8 +100,18 @@ struct domain {
     uint64_t console_tokens;    /* rate limit for unprivileged domains */
     uint64_t console_refill;    /* system time of the last refill */
     uint64_t console_dropped;   /* bytes dropped since the last line */
+    char name[32];              /* boot config name, or "dom0" */
+    mfn_t cons_mfn;             /* console ring page (common/console.c), or INVALID_MFN */
+    mfn_t start_info_mfn;       /* its start_info page (the builder's) */
+    uint32_t cons_port;         /* the ring's port; its other end is Mica */
+    bool cons_broken;           /* ring indices insane: reported once */
+    char ring_line[128];        /* ring output waiting for its newline */
+    unsigned int ring_len;
+    bool ring_midline;          /* the input focus: a raw line is open */
+    bool console_quiet;         /* boot config console = "none": output discarded */
     xen_domain_handle_t handle; /* the toolstack's UUID (zero for dom0) */
     unsigned int shutdown_code; /* SCHEDOP_shutdown_code, reported on a crash */
+    bool is_stopped;            /* shut down or crashed: its vCPUs are down for good */
 };
 
 /* The live vcpu_info of v: in shared_info, or where the guest registered
@@ -117,6 +127,7 @@ extern struct vcpu *current;
 bool vcpu_is_idle(const struct vcpu *v);
 /* A new vCPU of d, down (common/domain.c). */
 struct vcpu *vcpu_create(struct domain *d, unsigned int id);
+void vcpu_destroy(struct vcpu *v);     /* one that never ran */
 
 /* Stop a domain that broke the rules; the hypervisor carries on.  Today
  * there is only dom0, so the machine then powers off. */

@@ -40,6 +40,8 @@ void evtchn_domain_destroy(struct domain *d);
 /* Make v (v->vcpu_id < EVTCHN_MAX_VCPUS) a valid target of bind_virq,
  * bind_ipi and bind_vcpu.  0 or -EINVAL. */
 int evtchn_vcpu_init(struct vcpu *v);
+/* A port of d whose other end is the hypervisor (console rings). */
+long evtchn_alloc_xen_port(struct domain *d);
 
 /*
  * Raise port of d on its notify vCPU (the 2-level protocol, see the

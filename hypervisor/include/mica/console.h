@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* Domains' consoles on the serial line (common/console.c). */
+#ifndef MICA_CONSOLE_H
+#define MICA_CONSOLE_H
+
+#include <mica/types.h>
+
+struct domain;
+
+/* Bytes of `want` that d may write to the serial line now (rate limit of
+ * unprivileged domains); with all_or_none, want or 0. */
+size_t console_take_tokens(struct domain *d, size_t want, bool all_or_none);
+/* Give d a console ring (its page d->cons_mfn, set by the builder): a port
+ * whose other end is Mica, written into its start_info. */
+int console_attach(struct domain *d);
+/* Copy what d wrote to its ring to the serial line (as the rate allows);
+ * at a stop, also the unfinished last line, and the input focus moves to
+ * the first domain still running. */
+void console_ring_drain(struct domain *d);
+void console_ring_flush(struct domain *d);
+/* Every timer tick: drain every ring. */
+void console_tick(void);
+/* Serial input arrived (the COM1 interrupt): route it to the focus. */
+void console_rx(void);
+void console_set_initial_focus(void);
+/* The privileged domain's input (CONSOLEIO_read): look, then take. */
+size_t console_read(char *buf, size_t len);
+void console_read_done(size_t n);
+
+#endif /* MICA_CONSOLE_H */

@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: MIT
+"""Boot-time domains from a boot configuration (docs/boot-config.md).
+
+Each test writes a .dts, compiles it with dtc, boots it as a module next to
+the kernels it names, and checks what ran: several test-kit domains share
+the CPU (the scheduler), each reports its tests on its own console prefix,
+and the machine powers off once the last one has; a broken domain entry is
+refused with a message naming the node and property while the others run.
+"""
+import os
+import re
+import subprocess
+
+from mica_qemu import BUILD, EXIT_DOM0_FAILED, EXIT_OK, boot
+
+HELLO = os.path.join(BUILD, "guests", "hello.elf")
+TIME = os.path.join(BUILD, "guests", "time.elf")
+
+
+def dtb(tmp_path, domains):
+    """domains: {name: {property: dts value text}} -> path of the .dtb."""
+    nodes = "".join(
+        f"        {name} {{\n" + "".join(f"            {k}{'' if v is None else ' = ' + v};\n"
+                                         for k, v in props.items()) + "        };\n"
+        for name, props in domains.items())
+    src = tmp_path / "config.dts"
+    src.write_text(f'/dts-v1/;\n/ {{\n    compatible = "mica,boot-config";\n'
+                   f'    domains {{\n{nodes}    }};\n}};\n')
+    out = tmp_path / "config.dtb"
+    subprocess.run(["dtc", "-I", "dts", "-O", "dtb", "-o", str(out), str(src)], check=True)
+    return str(out)
+
+
+def kit_summary(text, domid):
+    m = re.search(rf"^\(d{domid}\) kit: (\d+) passed, (\d+) failed", text, re.M)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def test_two_domains_run_side_by_side(tmp_path):
+    cfg = dtb(tmp_path, {
+        "alpha": {"kernel": '"hello"', "memory": "<0 0x10000>", "cmdline": '"console=hvc0"'},
+        "beta": {"kernel": '"time"', "memory": "<0 0x10000>", "weight": "<512>"},
+    })
+    status, text, lines = boot(tmp_path, "config-two", "loglvl=info",
+                               [(HELLO, "hello"), (TIME, "time"), (cfg, "config")])
+    assert kit_summary(text, 0) == (11, 0), text
+    passed, failed = kit_summary(text, 1)
+    assert failed == 0 and passed > 0, text
+    assert "d0 'alpha': 64 MiB" in text and "d1 'beta': 64 MiB" in text
+    assert "domain 0 shut down: poweroff" in text and "domain 1 shut down: poweroff" in text
+    assert "no domain is left running; powering off" in text
+    assert status == EXIT_OK
+
+
+def test_bad_entries_are_named_and_the_rest_starts(tmp_path):
+    cfg = dtb(tmp_path, {
+        "nokernel": {"memory": "<0 0x10000>"},
+        "odd": {"kernel": '"hello"', "memory": "<0 0x10000>", "colour": '"blue"'},
+        "huge": {"kernel": '"hello"', "memory": "<0 0x4000000>"},        # 64 GiB
+        "good": {"kernel": '"hello"', "memory": "<0 0x10000>"},
+    })
+    status, text, lines = boot(tmp_path, "config-bad", "loglvl=info",
+                               [(HELLO, "hello"), (cfg, "config")])
+    assert "domain 'nokernel': property 'kernel'" in text, text
+    assert "domain 'odd': property 'colour'" in text, text
+    assert re.search(r"domain 'huge': property 'memory': .*more than is free", text), text
+    # 'good' is the fourth node: domain 3.
+    assert kit_summary(text, 3) == (11, 0), text
+    assert status == EXIT_OK
+
+
+def test_a_crashing_domain_leaves_the_others_running(tmp_path):
+    traps_hostile = os.path.join(BUILD, "guests", "traps_hostile.elf")
+    cfg = dtb(tmp_path, {
+        "victim": {"kernel": '"hello"', "memory": "<0 0x10000>"},
+        "crasher": {"kernel": '"traps_hostile"', "memory": "<0 0x10000>",
+                    "cmdline": '"kit.only=trap_table_delivers_ud2,'
+                               'exception_on_unmapped_stack_crashes_domain"'},
+    })
+    status, text, lines = boot(tmp_path, "config-crash", "loglvl=info",
+                               [(HELLO, "hello"), (traps_hostile, "traps_hostile"),
+                                (cfg, "config")])
+    assert kit_summary(text, 0) == (11, 0), text
+    assert re.search(r"domain 1 crashed", text), text
+    assert status == EXIT_DOM0_FAILED       # a domain failed: reported in the exit status
+
+
+def test_console_none_keeps_a_domain_quiet(tmp_path):
+    cfg = dtb(tmp_path, {
+        "loud": {"kernel": '"hello"', "memory": "<0 0x10000>"},
+        "quiet": {"kernel": '"hello"', "memory": "<0 0x10000>", "console": '"none"'},
+    })
+    status, text, lines = boot(tmp_path, "config-quiet", "loglvl=info",
+                               [(HELLO, "hello"), (cfg, "config")])
+    assert kit_summary(text, 0) == (11, 0), text
+    assert not re.search(r"^\(d1\)|^\[quiet\]", text, re.M), text
+    assert "domain 1 shut down: poweroff" in text      # it ran all the same
+    assert status == EXIT_OK
