@@ -96,3 +96,28 @@ def test_console_none_keeps_a_domain_quiet(tmp_path):
     assert not re.search(r"^\(d1\)|^\[quiet\]", text, re.M), text
     assert "domain 1 shut down: poweroff" in text      # it ran all the same
     assert status == EXIT_OK
+
+
+PAIR_TESTS = ["role_and_peer_from_the_command_line", "ping_pong_over_an_interdomain_channel",
+              "grant_map_and_copy_between_domains", "close_from_one_side_unbinds_the_other"]
+
+
+def test_two_domains_ping_pong_grant_and_close(tmp_path):
+    """The guest kit's pair kernel in two domains: an inter-domain event
+    channel (alloc_unbound for the peer, bind_interdomain), 200 round trips,
+    a grant mapped read-only and a grant copy into the other domain, then a
+    close from one side that leaves the other end unbound."""
+    pair = os.path.join(BUILD, "guests", "pair.elf")
+    cfg = dtb(tmp_path, {
+        "server": {"kernel": '"pair"', "memory": "<0 0x10000>",
+                   "cmdline": '"pair.server pair.peer=1"'},
+        "client": {"kernel": '"pair"', "memory": "<0 0x10000>", "cmdline": '"pair.peer=0"'},
+    })
+    status, text, lines = boot(tmp_path, "config-pair", "loglvl=info",
+                               [(pair, "pair"), (cfg, "config")])
+    for domid in (0, 1):
+        passed = re.findall(rf"^\(d{domid}\) kit: PASS (\S+)", text, re.M)
+        assert passed == PAIR_TESTS, text
+        assert kit_summary(text, domid) == (4, 0), text
+    assert re.search(r"^\(d1\) kit: bench interdomain_round_trip.median \d+ tsc-ticks", text, re.M)
+    assert status == EXIT_OK
