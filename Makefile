@@ -67,7 +67,9 @@ bench: all
 	@scripts/bench-boot $(HELLO_ISO) 3
 	@echo '== in a guest: the bench test kernel as dom0 (TSC ticks) =='
 	@scripts/bench-guest $(BUILD)/guests/bench.elf $(BUILD)/hypervisor/mica.elf
-	@echo '== boot: Debian Linux 6.1 as the default domain =='
+	@echo '== two domains: events, grants, context switch (pair kernel) =='
+	@scripts/bench-domains $(BUILD)/hypervisor/mica.elf $(BUILD)/guests/pair.elf
+	@echo '== boot: Debian Linux 6.1 as the default domain and as two guests =='
 	@scripts/bench-linux $(BUILD)/hypervisor/mica.elf $(LINUX) 3
 
 fuzz: deps

@@ -52,6 +52,7 @@ struct sched_cpu {
     uint64_t slice_end;         /* system time the running slice ends */
     bool need_resched;
     struct vcpu *hint;          /* runs next if runnable (an event's target) */
+    struct vcpu *yielder;       /* SCHEDOP_yield: anyone else first */
 };
 
 static struct sched_cpu cpu0;
@@ -134,12 +135,14 @@ static bool can_run(struct vcpu *v, uint64_t now)
 
 static struct vcpu *pick(struct sched_cpu *c, uint64_t now)
 {
-    struct vcpu *best = NULL, *hint = c->hint;
+    struct vcpu *best = NULL, *hint = c->hint, *yielder = c->yielder;
 
-    c->hint = NULL;
+    c->hint = c->yielder = NULL;
     for (struct vcpu *v = c->vcpus; v; v = v->sched_next)
-        if (can_run(v, now) && (!best || v->vtime < best->vtime))
+        if (can_run(v, now) && v != yielder && (!best || v->vtime < best->vtime))
             best = v;
+    if (!best && yielder && can_run(yielder, now))
+        best = yielder;                 /* nobody else wants the CPU */
     /* The hint goes first only while it is within a slice of its fair
      * place: a domain signalling its own vCPUs cannot starve others. */
     if (hint && best && can_run(hint, now) && hint->vtime <= best->vtime + sched_slice_ns)
@@ -266,9 +269,10 @@ void domain_poll_kick(struct domain *d)
         }
 }
 
+/* SCHEDOP_yield: any other runnable vCPU runs before the caller again. */
 void sched_yield(void)
 {
-    this_cpu()->need_resched = true;
+    this_cpu()->yielder = current;
     schedule();
 }
 

@@ -237,6 +237,22 @@ static void a_down_vcpu_never_runs(void **state)
     assert_int_equal(vcpus[1].state, VCPU_DOWN);
 }
 
+static void yield_lets_the_other_run_first(void **state)
+{
+    (void)state;
+    add(0, 256, 0);
+    add(1, 256, 0);
+    start();
+    struct vcpu *a = current, *b = a == &vcpus[0] ? &vcpus[1] : &vcpus[0];
+    b->vtime = a->vtime + 5000000;      /* b is owed less: a would run on */
+    sched_yield();
+    assert_ptr_equal(current, b);
+    /* Alone, a yield changes nothing. */
+    vcpu_down(a);
+    sched_yield();
+    assert_ptr_equal(current, b);
+}
+
 static void runstate_accounts_running_and_runnable(void **state)
 {
     (void)state;
@@ -263,6 +279,7 @@ int main(void)
         cmocka_unit_test_setup(a_cap_gives_the_rest_to_others, setup),
         cmocka_unit_test_setup(timers_fire_for_blocked_vcpus, setup),
         cmocka_unit_test_setup(a_down_vcpu_never_runs, setup),
+        cmocka_unit_test_setup(yield_lets_the_other_run_first, setup),
         cmocka_unit_test_setup(runstate_accounts_running_and_runnable, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
  *     read-only and one writable; the client maps the first and checks it,
  *     and writes the second with GNTTABOP_copy; the server checks both
  *     grants are idle again and the copied bytes arrived;
+ *   yield_between_domains: both yield in turn (a context-switch cost);
  *   close_from_one_side_unbinds_the_other: the client closes its end; the
  *     server's port goes back to unbound, naming the client.
  *
@@ -207,6 +208,18 @@ static int use_grants(void)
                                         .handle = m.handle, .status = 99 };
     expect_ok(grant_op(GNTTABOP_unmap_grant_ref, &u, 1), "unmap_grant_ref");
     expect_eq(u.status, GNTST_okay, "unmap status");
+    /* The cost of a foreign grant mapping: map + unmap, ROUNDS times. */
+    for (unsigned int i = 0; i < ROUNDS; i++) {
+        uint64_t t0 = kit_rdtsc();
+        m.status = u.status = 99;
+        grant_op(GNTTABOP_map_grant_ref, &m, 1);
+        u.handle = m.handle;
+        grant_op(GNTTABOP_unmap_grant_ref, &u, 1);
+        samples[i] = kit_rdtsc() - t0;
+        expect_true(m.status == GNTST_okay && u.status == GNTST_okay, "map and unmap");
+    }
+    sort(samples, ROUNDS);
+    kit_printf("kit: bench grant_map_unmap.median %lu tsc-ticks\n", samples[ROUNDS / 2]);
     expect_ok(kit_scratch_restore(RO_SLOT), "restore the slot");
 
     /* A writable grant that is read-only-mapped is refused to writes; the
@@ -221,8 +234,15 @@ static int use_grants(void)
         .dest = { .u.ref = REF_RW, .domid = peer },
         .len = PAGE_SIZE, .flags = GNTCOPY_dest_gref, .status = 99,
     };
-    expect_ok(grant_op(GNTTABOP_copy, &c, 1), "copy into the server's frame");
-    expect_eq(c.status, GNTST_okay, "copy status");
+    for (unsigned int i = 0; i < ROUNDS; i++) {    /* 4 KiB grant copies */
+        uint64_t t0 = kit_rdtsc();
+        c.status = 99;
+        grant_op(GNTTABOP_copy, &c, 1);
+        samples[i] = kit_rdtsc() - t0;
+        expect_eq(c.status, GNTST_okay, "copy status");
+    }
+    sort(samples, ROUNDS);
+    kit_printf("kit: bench grant_copy_4k.median %lu tsc-ticks\n", samples[ROUNDS / 2]);
     struct gnttab_copy bad = {
         .source = { .u.gmfn = src, .domid = DOMID_SELF },
         .dest = { .u.ref = REF_RO, .domid = peer },
@@ -244,6 +264,23 @@ static int grant_map_and_copy_between_domains(void)
     if (!port)
         return kit_skip("no channel");
     return server ? serve_grants() : use_grants();
+}
+
+/* Both sides yield ROUNDS times: each of the client's yields is a switch
+ * to the server and back (two context switches and two hypercalls). */
+static int yield_between_domains(void)
+{
+    for (unsigned int i = 0; i < ROUNDS; i++) {
+        uint64_t t0 = kit_rdtsc();
+        _hypercall2(__HYPERVISOR_sched_op, SCHEDOP_yield, 0);
+        samples[i] = kit_rdtsc() - t0;
+    }
+    if (!server) {
+        sort(samples, ROUNDS);
+        kit_printf("kit: bench yield_to_the_other_domain_and_back.median %lu tsc-ticks\n",
+                   samples[ROUNDS / 2]);
+    }
+    return KIT_PASS;
 }
 
 static int close_from_one_side_unbinds_the_other(void)
@@ -279,6 +316,7 @@ static const struct kit_test tests[] = {
     { "role_and_peer_from_the_command_line", setup, 0 },
     { "ping_pong_over_an_interdomain_channel", ping_pong_over_an_interdomain_channel, 0 },
     { "grant_map_and_copy_between_domains", grant_map_and_copy_between_domains, KIT_MM },
+    { "yield_between_domains", yield_between_domains, 0 },
     { "close_from_one_side_unbinds_the_other", close_from_one_side_unbinds_the_other, 0 },
 };
 
