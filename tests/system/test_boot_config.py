@@ -124,3 +124,27 @@ def test_two_domains_ping_pong_grant_and_close(tmp_path):
                   "yield_to_the_other_domain_and_back"):
         assert re.search(rf"^\(d1\) kit: bench {bench}.median \d+ tsc-ticks", text, re.M), bench
     assert status == EXIT_OK
+
+
+def test_hostile_domain_next_to_a_victim(tmp_path):
+    """chaos.c calls every hypercall with seeded random arguments (the seed
+    is printed); victim.c's memory and code must not change, Mica must not
+    panic, and the victim must finish.  The hostile domain may crash
+    itself: then Mica reports it and the exit status says a domain failed."""
+    chaos = os.path.join(BUILD, "guests", "chaos.elf")
+    victim = os.path.join(BUILD, "guests", "victim.elf")
+    seed = 20261122
+    cfg = dtb(tmp_path, {
+        "victim": {"kernel": '"victim"', "memory": "<0 0x10000>"},
+        "chaos": {"kernel": '"chaos"', "memory": "<0 0x10000>",
+                  "cmdline": f'"chaos.seed={seed} chaos.count=20000"'},
+    })
+    status, text, lines = boot(tmp_path, "config-chaos", "loglvl=info",
+                               [(victim, "victim"), (chaos, "chaos"), (cfg, "config")])
+    assert f"(d1) kit: note: chaos seed {seed}, 20000 calls" in text, text
+    assert kit_summary(text, 0) == (1, 0), text
+    assert "Mica fatal" not in text and "panic" not in text.lower(), text
+    ran_all = "(d1) kit: note: chaos done: 20000 calls" in text
+    crashed = re.search(r"domain 1 crashed", text)
+    assert ran_all or crashed, text
+    assert status == (EXIT_DOM0_FAILED if crashed else EXIT_OK), text
