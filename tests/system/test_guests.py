@@ -424,7 +424,7 @@ def xen_notes(data, off, size):
     return notes
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED) + ["ptwr_hostile", "traps_hostile", "bench", "pair"])
+@pytest.mark.parametrize("name", sorted(EXPECTED) + ["ptwr_hostile", "traps_hostile", "bench", "pair", "chaos", "victim"])
 def test_kit_image_has_xen_notes_and_loads_by_paddr(name):
     with open(guest(name), "rb") as f:
         data = f.read()
