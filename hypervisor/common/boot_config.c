@@ -469,6 +469,18 @@ static int p_cap(struct boot_domain *d, const struct fdt_tok *t,
     return 0;
 }
 
+static int p_grant_frames(struct boot_domain *d, const struct fdt_tok *t,
+                          const struct parse_ctx *c, char *why)
+{
+    uint32_t v;
+
+    (void)c;
+    if (get_u32(t, 1, BOOT_MAX_GRANT_FRAMES, &v, why) < 0)
+        return -1;
+    d->grant_frames = v;
+    return 0;
+}
+
 static int p_console(struct boot_domain *d, const struct fdt_tok *t,
                      const struct parse_ctx *c, char *why)
 {
@@ -501,6 +513,7 @@ static const struct {
     { "privileged", p_privileged },
     { "weight", p_weight },
     { "cap", p_cap },
+    { "grant-frames", p_grant_frames },
     { "console", p_console },
 };
 

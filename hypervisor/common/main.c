@@ -143,6 +143,8 @@ static uint64_t dom0_memory(void)
     return ALIGN_DOWN(MIN(want, avail > reserve ? avail - reserve : 0), PAGE_SIZE);
 }
 
+_Static_assert(BOOT_MAX_GRANT_FRAMES == GNTTAB_MAX_FRAMES, "grant-frames limit");
+
 /* One boot-time domain to build. */
 struct domain_spec {
     domid_t id;
@@ -153,6 +155,7 @@ struct domain_spec {
     unsigned int vcpus, weight, cap;
     bool privileged;
     bool quiet;                 /* console output discarded */
+    unsigned int grant_frames;  /* grant table limit; 0 = default */
 };
 
 /*
@@ -195,7 +198,8 @@ static struct domain *build_domain(const struct domain_spec *s, char *why, size_
         d->max_pages = (s->max_bytes >> PAGE_SHIFT) + 1;    /* + shared_info */
     if (domain_register(d) < 0)
         panic("cannot register domain %u", s->id);
-    if (evtchn_domain_init(d) < 0 || gnttab_domain_init(d, 0) < 0 || console_attach(d) < 0)
+    if (evtchn_domain_init(d) < 0 || gnttab_domain_init(d, s->grant_frames) < 0 ||
+        console_attach(d) < 0)
         panic("no memory for domain %u's event channels, grants and console", s->id);
     for (unsigned int i = 1; i < d->max_vcpus; i++)
         if (!vcpu_create(d, i))
@@ -254,7 +258,7 @@ static unsigned int start_configured(unsigned int cfg)
             .ramdisk = b->ramdisk_module, .cmdline = b->cmdline,
             .mem_bytes = b->memory_kib << 10, .max_bytes = b->max_memory_kib << 10,
             .vcpus = b->vcpus, .weight = b->weight, .cap = b->cap, .privileged = b->privileged,
-            .quiet = !b->console_serial,
+            .quiet = !b->console_serial, .grant_frames = b->grant_frames,
         };
         int err;
         struct domain *d = build_domain(&s, why, sizeof(why), &err);

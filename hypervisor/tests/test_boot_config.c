@@ -283,6 +283,7 @@ static void all_properties(void **state)
     CHK(fdt_property(fdtbuf, "privileged", NULL, 0));
     CHK(fdt_property_u32(fdtbuf, "weight", 65535));
     CHK(fdt_property_u32(fdtbuf, "cap", 100));
+    CHK(fdt_property_u32(fdtbuf, "grant-frames", 8));
     CHK(fdt_property_string(fdtbuf, "console", "none"));
     CHK(fdt_end_node(fdtbuf));
     CHK(fdt_begin_node(fdtbuf, "tiny"));
@@ -306,7 +307,9 @@ static void all_properties(void **state)
     assert_true(d->privileged);
     assert_int_equal(d->weight, 65535);
     assert_int_equal(d->cap, 100);
+    assert_int_equal(d->grant_frames, 8);
     assert_false(d->console_serial);
+    assert_int_equal(cfg.dom[1].grant_frames, 0);       /* default */
     assert_int_equal(cfg.dom[1].memory_kib, 4);
     assert_int_equal(cfg.dom[1].weight, 1);
     assert_true(cfg.dom[1].console_serial);

@@ -110,7 +110,7 @@ def test_two_domains_ping_pong_grant_and_close(tmp_path):
     close from one side that leaves the other end unbound."""
     pair = os.path.join(BUILD, "guests", "pair.elf")
     cfg = dtb(tmp_path, {
-        "server": {"kernel": '"pair"', "memory": "<0 0x10000>",
+        "server": {"kernel": '"pair"', "memory": "<0 0x10000>", "grant-frames": "<4>",
                    "cmdline": '"pair.server pair.peer=1"'},
         "client": {"kernel": '"pair"', "memory": "<0 0x10000>", "cmdline": '"pair.peer=0"'},
     })
@@ -120,6 +120,7 @@ def test_two_domains_ping_pong_grant_and_close(tmp_path):
         passed = re.findall(rf"^\(d{domid}\) kit: PASS (\S+)", text, re.M)
         assert passed == PAIR_TESTS, text
         assert kit_summary(text, domid) == (5, 0), text
+    assert "(d0) kit: note: grant table 1 of at most 4 frames" in text   # grant-frames
     for bench in ("interdomain_round_trip", "grant_map_unmap", "grant_copy_4k",
                   "yield_to_the_other_domain_and_back"):
         assert re.search(rf"^\(d1\) kit: bench {bench}.median \d+ tsc-ticks", text, re.M), bench

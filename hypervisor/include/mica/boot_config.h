@@ -15,6 +15,7 @@
 #define BOOT_MAX_DOMAINS 16
 #define BOOT_NAME_MAX    32             /* bytes of a domain name, with its NUL */
 #define BOOT_MAX_VCPUS   32
+#define BOOT_MAX_GRANT_FRAMES 64        /* GNTTAB_MAX_FRAMES */
 #define BOOT_MAX_MEMORY_KIB (1ULL << 30) /* 1 TiB */
 #define BOOT_CMDLINE_MAX 1024           /* MAX_GUEST_CMDLINE, with the NUL */
 
@@ -34,6 +35,8 @@ struct boot_domain {
     unsigned int weight;           /* "weight": optional u32 1..65535, 0 = default */
     unsigned int cap;              /* "cap": optional u32 percent 0..100 (0 = none) */
     bool console_serial;           /* "console": "serial" (default) or "none" */
+    unsigned int grant_frames;     /* "grant-frames": optional u32 1..64, the grant
+                                    * table's size limit in frames; 0 = default (64) */
     bool ok;                       /* false: refused, with its errors reported */
 };
 

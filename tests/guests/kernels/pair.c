@@ -166,6 +166,9 @@ static int serve_grants(void)
     set_xen_guest_handle(st.frame_list, frames);
     expect_ok(grant_op(GNTTABOP_setup_table, &st, 1), "setup_table");
     expect_eq(st.status, GNTST_okay, "setup_table status");
+    struct gnttab_query_size q = { .dom = DOMID_SELF };
+    expect_ok(grant_op(GNTTABOP_query_size, &q, 1), "query_size");
+    kit_printf("kit: note: grant table %u of at most %u frames\n", q.nr_frames, q.max_nr_frames);
     expect_ok(kit_scratch_map(GT_SLOT, frames[0], PTE_RW), "map the grant frame");
     volatile struct grant_entry_v1 *gt = (void *)kit_scratch_va(GT_SLOT);
     uint64_t ro = kit_scratch_fresh(RO_SLOT), rw = kit_scratch_fresh(RW_SLOT);
