@@ -3,6 +3,7 @@
 #   make        build everything           make run    boot Mica in QEMU
 #   make test   every test suite           make bench  benchmark tables
 #   make fuzz   fuzzers, bounded time      make clean  remove build/
+#   make soak   hostile-domain soak (SOAK_SEEDS x SOAK_CALLS)
 #
 # Each component has a Makefile with the targets all, test, bench, fuzz and
 # clean; it builds into $(BUILD)/<component> and its test target leaves JUnit
@@ -25,7 +26,7 @@ HELLO_ISO := $(BUILD)/mica-hello.iso
 LINUX := $(BUILD)/linux
 DOM0_MEM := 512M
 
-.PHONY: all deps run test bench fuzz clean $(COMPONENTS)
+.PHONY: all deps run test bench fuzz soak clean $(COMPONENTS)
 
 all: deps $(COMPONENTS) $(ISO) $(HELLO_ISO)
 
@@ -71,6 +72,12 @@ bench: all
 	@scripts/bench-domains $(BUILD)/hypervisor/mica.elf $(BUILD)/guests/pair.elf
 	@echo '== boot: Debian Linux 6.1 as the default domain and as two guests =='
 	@scripts/bench-linux $(BUILD)/hypervisor/mica.elf $(LINUX) 3
+
+# Long runs on demand: the hostile-domain scenario over many seeds.
+SOAK_SEEDS ?= 20
+SOAK_CALLS ?= 50000
+soak: all
+	@scripts/soak-chaos $(BUILD)/hypervisor/mica.elf $(BUILD)/guests $(SOAK_SEEDS) $(SOAK_CALLS)
 
 fuzz: deps
 	@for c in $(COMPONENTS); do $(MAKE) --no-print-directory -C $$c fuzz || exit 1; done
