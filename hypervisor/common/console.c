@@ -71,25 +71,93 @@ static bool has_console(const struct domain *d)
            ((d->domain_id == 0 && d->is_privileged) || d->cons_mfn != INVALID_MFN);
 }
 
-static void ring_prefix(const struct domain *d)
+/* ---- output: one stream per source (console_io, the ring) ----------------- */
+
+static void stream_prefix(const struct domain *d, const struct console_stream *st)
 {
-    console_write("[", 1);
-    console_write(d->name, strlen(d->name));
-    console_write("] ", 2);
+    char buf[16];
+
+    if (st == &d->con_io) {
+        console_write(buf, (size_t)mica_snprintf(buf, sizeof(buf), "(d%u) ", d->domain_id));
+    } else {
+        console_write("[", 1);
+        console_write(d->name, strlen(d->name));
+        console_write("] ", 2);
+    }
 }
 
-static void ring_line_flush(struct domain *d)
+/* End what the stream has open: a raw line, or a buffered one. */
+static void stream_flush(struct domain *d, struct console_stream *st)
 {
-    if (d->ring_midline) {
+    if (st->midline) {
         console_write("\n", 1);
-        d->ring_midline = false;
+        st->midline = false;
     }
-    if (!d->ring_len)
+    if (!st->len)
         return;
-    ring_prefix(d);
-    console_write(d->ring_line, d->ring_len);
+    stream_prefix(d, st);
+    console_write(st->line, st->len);
     console_write("\n", 1);
-    d->ring_len = 0;
+    st->len = 0;
+}
+
+/*
+ * Interactive output (the privileged domain's console_io, the ring of the
+ * domain with the input focus: a shell) goes to the serial line as it
+ * comes, control characters included (carriage returns, the shell's cursor
+ * movements), as Xen does for its hardware domain; only the prefix is
+ * added at each line start.  Everything else is buffered by line and made
+ * printable.
+ */
+static void stream_write(struct domain *d, struct console_stream *st, const char *s, size_t n,
+                         bool raw)
+{
+    if (raw) {
+        size_t start = 0;
+        if (st->len) {                  /* a line buffered before it became raw */
+            stream_prefix(d, st);
+            console_write(st->line, st->len);
+            st->len = 0;
+            st->midline = true;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (!st->midline) {
+                stream_prefix(d, st);
+                st->midline = true;
+            }
+            if (s[i] == '\n') {
+                console_write(s + start, i + 1 - start);
+                start = i + 1;
+                st->midline = false;
+            }
+        }
+        console_write(s + start, n - start);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '\n' || st->len == sizeof(st->line)) {
+            stream_flush(d, st);
+            if (c == '\n')
+                continue;
+        }
+        if (c == '\r')
+            continue;                   /* the tty's CR of CR-LF */
+        st->line[st->len++] = (c >= 0x20 && c < 0x7f) || c == '\t' ? c : '?';
+    }
+}
+
+void console_io_write(struct domain *d, const char *s, size_t n)
+{
+    if (!d->console_quiet)
+        stream_write(d, &d->con_io, s, n, d->is_privileged);
+}
+
+void console_io_note(struct domain *d, const char *note)
+{
+    stream_prefix(d, &d->con_io);
+    console_write(note, strlen(note));
+    console_write("\n", 1);
 }
 
 int console_attach(struct domain *d)
@@ -105,32 +173,6 @@ int console_attach(struct domain *d)
     si->console.domU.mfn = d->cons_mfn;
     si->console.domU.evtchn = d->cons_port;
     return 0;
-}
-
-/*
- * The domain that has the input focus is interactive (a shell): its bytes
- * go out as they come, control characters included, with the prefix at
- * each line start -- as the privileged domain's console_io output does.
- */
-static void ring_raw(struct domain *d, const struct xencons_interface *r,
-                     XENCONS_RING_IDX cons, XENCONS_RING_IDX n)
-{
-    if (d->ring_len) {                  /* a line buffered before the focus came */
-        ring_prefix(d);
-        console_write(d->ring_line, d->ring_len);
-        d->ring_len = 0;
-        d->ring_midline = true;
-    }
-    for (XENCONS_RING_IDX i = 0; i < n; i++) {
-        char c = r->out[(cons + i) % sizeof(r->out)];
-        if (!d->ring_midline) {
-            ring_prefix(d);
-            d->ring_midline = true;
-        }
-        console_write(&c, 1);
-        if (c == '\n')
-            d->ring_midline = false;
-    }
 }
 
 /* Give the consumed bytes back to the guest and tell it there is room. */
@@ -166,45 +208,38 @@ void console_ring_drain(struct domain *d)
         return;
     }
     n = (XENCONS_RING_IDX)console_take_tokens(d, n, false);
-    if (d->domain_id == focus) {
-        ring_raw(d, r, cons, n);
-        cons += n;
-        n_done(d, r, cons, n);
-        return;
-    }
-    for (XENCONS_RING_IDX i = 0; i < n; i++, cons++) {
-        char c = r->out[cons % sizeof(r->out)];
-        if (c == '\n' || d->ring_len == sizeof(d->ring_line)) {
-            ring_line_flush(d);
-            if (c == '\n')
-                continue;
-        }
-        if (c == '\r')
-            continue;
-        d->ring_line[d->ring_len++] = (c >= 0x20 && c < 0x7f) || c == '\t' ? c : '?';
+    /* At most two pieces: to the end of the ring, then from its start. */
+    for (XENCONS_RING_IDX left = n; left;) {
+        XENCONS_RING_IDX at = cons % sizeof(r->out);
+        XENCONS_RING_IDX piece = MIN(left, (XENCONS_RING_IDX)sizeof(r->out) - at);
+        stream_write(d, &d->con_ring, &r->out[at], piece, d->domain_id == focus);
+        cons += piece;
+        left -= piece;
     }
     n_done(d, r, cons, n);
 }
 
-/* d stopped: its last output, and the input moves on if it had it. */
-void console_ring_flush(struct domain *d)
+void console_flush(struct domain *d)
 {
     console_ring_drain(d);
-    ring_line_flush(d);
+    stream_flush(d, &d->con_io);
+    stream_flush(d, &d->con_ring);
+}
+
+void console_domain_stopped(struct domain *d)
+{
+    console_flush(d);
     if (focus == d->domain_id)
         console_set_initial_focus();
 }
 
 void console_tick(void)
 {
-    for (domid_t id = 1; id < MAX_DOMAINS; id++) {
-        struct domain *d = domain_by_id(id);
+    for (unsigned int slot = 0; slot < MAX_DOMAINS; slot++) {
+        struct domain *d = domain_in_slot(slot);
         if (d)
             console_ring_drain(d);
     }
-    struct domain *d0 = domain_by_id(0);
-    if (d0)
-        console_ring_drain(d0);
 }
 
 /* ---- input ---------------------------------------------------------------- */
@@ -260,17 +295,16 @@ static void switch_focus(void)
     struct domain *old = focus == DOMID_XEN ? NULL : domain_by_id(focus);
     char name[48];
 
-    if (old && old->ring_midline) {
+    if (old && old->con_ring.midline) {     /* its raw line ends here */
         console_write("\n", 1);
-        old->ring_midline = false;
+        old->con_ring.midline = false;
     }
+    /* The lowest id from start on with a console; none: Mica's. */
     focus = DOMID_XEN;
-    for (domid_t id = start; id < MAX_DOMAINS; id++) {
-        struct domain *d = domain_by_id(id);
-        if (d && has_console(d)) {
-            focus = id;
-            break;
-        }
+    for (unsigned int slot = 0; slot < MAX_DOMAINS; slot++) {
+        struct domain *d = domain_in_slot(slot);
+        if (d && has_console(d) && d->domain_id >= start && d->domain_id < focus)
+            focus = d->domain_id;
     }
     pr_info("console input now goes to %s (Ctrl-A three times to switch)",
             focus_name(name, sizeof(name)));

@@ -41,3 +41,10 @@ struct domain *domain_by_id(domid_t id)
             return domains[i];
     return NULL;
 }
+
+/* The registry in slot order, for walking every domain: slot <
+ * MAX_DOMAINS; NULL for an empty slot. */
+struct domain *domain_in_slot(unsigned int slot)
+{
+    return slot < MAX_DOMAINS ? domains[slot] : NULL;
+}

@@ -62,21 +62,6 @@ void console_printf(const char *fmt, ...)
     console_write(buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
-void guest_console_prefix(unsigned int domid)
-{
-    char prefix[16];
-    int n = mica_snprintf(prefix, sizeof(prefix), "(d%u) ", domid);
-
-    console_write(prefix, (size_t)n);
-}
-
-void guest_console_line(unsigned int domid, const char *line, size_t len)
-{
-    guest_console_prefix(domid);
-    console_write(line, len);
-    console_write("\n", 1);
-}
-
 void fatal_printk(const char *fmt, ...)
 {
     va_list ap;

@@ -130,56 +130,6 @@ void hypercall_entry(struct cpu_regs *regs)
 
 /* ---- console_io ---------------------------------------------------------- */
 
-void guest_console_flush(struct domain *d)
-{
-    if (d->console_midline)
-        console_write("\n", 1);
-    d->console_midline = false;
-    if (d->console_len)
-        guest_console_line(d->domain_id, d->console_line, d->console_len);
-    d->console_len = 0;
-}
-
-/*
- * The privileged domain's console is interactive (Linux's shell on hvc0):
- * as Xen does for its hardware domain, its bytes go to the serial line as
- * they come, control characters included (carriage returns, the shell's
- * cursor movements), with only the "(dN) " prefix added at each line start.
- */
-static void console_raw(struct domain *d, const char *s, size_t n)
-{
-    size_t start = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        if (!d->console_midline) {
-            guest_console_prefix(d->domain_id);
-            d->console_midline = true;
-        }
-        if (s[i] == '\n') {
-            console_write(s + start, i + 1 - start);
-            start = i + 1;
-            d->console_midline = false;
-        }
-    }
-    console_write(s + start, n - start);
-}
-
-/* Anyone else's output is buffered by line and made printable. */
-static void console_cooked(struct domain *d, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '\n' || d->console_len == sizeof(d->console_line)) {
-            guest_console_flush(d);
-            if (c == '\n')
-                continue;
-        }
-        if (c == '\r')
-            continue;           /* the tty's CR of CR-LF */
-        d->console_line[d->console_len++] = (c >= 0x20 && c < 0x7f) || c == '\t' ? c : '?';
-    }
-}
-
 /* Unprivileged domains' output is rate-limited (common/console.c); what
  * exceeds the limit is dropped and the domain's next line says how much. */
 static bool console_allow(struct domain *d, uint64_t n)
@@ -217,21 +167,15 @@ long do_console_io(struct cpu_regs *regs)
         return (long)count;     /* dropped, as Xen does: the guest need not retry */
     if (d->console_dropped) {
         char note[64];
-        int n = mica_snprintf(note, sizeof(note), "[%lu bytes of output dropped]",
-                              d->console_dropped);
-        guest_console_line(d->domain_id, note, (size_t)n);
+        mica_snprintf(note, sizeof(note), "[%lu bytes of output dropped]", d->console_dropped);
+        console_io_note(d, note);
         d->console_dropped = 0;
     }
     for (uint64_t done = 0; done < count;) {
         size_t n = MIN(sizeof(chunk), count - done);
         if (copy_from_guest(chunk, buf + done, n))
             return -EFAULT;
-        if (d->console_quiet)
-            ;                   /* console = "none" in the boot config */
-        else if (d->is_privileged)
-            console_raw(d, chunk, n);
-        else
-            console_cooked(d, chunk, n);
+        console_io_write(d, chunk, n);
         done += n;
     }
     return (long)count;
@@ -259,7 +203,7 @@ long do_sched_op(struct cpu_regs *regs)
             return -EFAULT;
         if (sd.reason > SHUTDOWN_MAX)
             return -EINVAL;
-        guest_console_flush(current->domain);
+        console_flush(current->domain);
         domain_shutdown(current->domain, sd.reason);
     default:
         return do_sched_op_timers(regs);    /* block, poll */

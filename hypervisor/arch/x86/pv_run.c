@@ -44,8 +44,7 @@ static void stop_domain(struct domain *d) __noreturn;
 static void stop_domain(struct domain *d)
 {
     d->is_stopped = true;
-    guest_console_flush(d);
-    console_ring_flush(d);
+    console_domain_stopped(d);
     for (unsigned int i = 0; i < d->max_vcpus; i++)
         if (d->vcpu[i] && d->vcpu[i] != current)
             vcpu_down(d->vcpu[i]);
@@ -76,17 +75,25 @@ void domain_shutdown(struct domain *d, unsigned int reason)
     machine_power_off(reason == SHUTDOWN_poweroff ? MICA_EXIT_OK : MICA_EXIT_DOM0_FAILED);
 }
 
-void domain_crash(struct domain *d, const char *why)
+/* A domain failed: an ordinary one stops, the owner takes the machine
+ * down with it. */
+static void domain_failed(struct domain *d) __noreturn;
+static void domain_failed(struct domain *d)
 {
-    pr_err("domain %u crashed: %s", d->domain_id, why);
-    if (d->shutdown_code)
-        pr_err("domain %u had set shutdown code %u", d->domain_id, d->shutdown_code);
     if (!is_machine_owner(d)) {
         some_domain_failed = true;
         stop_domain(d);
     }
     pr_info("powering off (dom0 is gone)");
     machine_power_off(MICA_EXIT_DOM0_FAILED);
+}
+
+void domain_crash(struct domain *d, const char *why)
+{
+    pr_err("domain %u crashed: %s", d->domain_id, why);
+    if (d->shutdown_code)
+        pr_err("domain %u had set shutdown code %u", d->domain_id, d->shutdown_code);
+    domain_failed(d);
 }
 
 static void dump_guest_regs(const struct cpu_regs *r);
@@ -102,12 +109,7 @@ void domain_vcpu_down(struct vcpu *v, const struct cpu_regs *r)
     pr_info("domain %u: vCPU %u went down (VCPUOP_down), none is left running",
             v->domain->domain_id, v->vcpu_id);
     dump_guest_regs(r);
-    if (!is_machine_owner(v->domain)) {
-        some_domain_failed = true;
-        stop_domain(v->domain);
-    }
-    pr_info("powering off (dom0 is gone)");
-    machine_power_off(MICA_EXIT_DOM0_FAILED);
+    domain_failed(v->domain);
 }
 
 static void dump_guest_regs(const struct cpu_regs *r)

@@ -13,11 +13,17 @@ size_t console_take_tokens(struct domain *d, size_t want, bool all_or_none);
 /* Give d a console ring (its page d->cons_mfn, set by the builder): a port
  * whose other end is Mica, written into its start_info. */
 int console_attach(struct domain *d);
-/* Copy what d wrote to its ring to the serial line (as the rate allows);
- * at a stop, also the unfinished last line, and the input focus moves to
- * the first domain still running. */
+/* console_io output of d (not rate-limited here), and a note on its
+ * console ("[N bytes of output dropped]"). */
+void console_io_write(struct domain *d, const char *s, size_t n);
+void console_io_note(struct domain *d, const char *note);
+/* Copy what d wrote to its ring to the serial line (as the rate allows). */
 void console_ring_drain(struct domain *d);
-void console_ring_flush(struct domain *d);
+/* Out with everything d has written, unfinished lines too. */
+void console_flush(struct domain *d);
+/* d stopped: console_flush, and the input moves to the first domain still
+ * running if d had it. */
+void console_domain_stopped(struct domain *d);
 /* Every timer tick: drain every ring. */
 void console_tick(void);
 /* Serial input arrived (the COM1 interrupt): route it to the focus. */

@@ -13,6 +13,14 @@
 
 struct domain;
 struct evtchn_domain;
+
+/* One source of a domain's console output on its way to the serial line
+ * (common/console.c): console_io, or the console ring. */
+struct console_stream {
+    char line[128];             /* output waiting for its newline */
+    unsigned int len;
+    bool midline;               /* raw output: a line is open on serial */
+};
 struct grant_table;
 
 /* A virtual CPU of a PV guest. */
@@ -94,9 +102,7 @@ struct domain {
     unsigned int pause_count;   /* > 0: none of its vCPUs runs */
     mfn_t shared_info_mfn;      /* struct shared_info, owned by the domain */
     unsigned long vm_assist;    /* VMASST_TYPE_* bits enabled */
-    char console_line[128];     /* console_io output waiting for its newline */
-    unsigned int console_len;
-    bool console_midline;       /* privileged: a raw line is open on serial */
+    struct console_stream con_io;   /* console_io output */
     uint64_t console_tokens;    /* rate limit for unprivileged domains */
     uint64_t console_refill;    /* system time of the last refill */
     uint64_t console_dropped;   /* bytes dropped since the last line */
@@ -105,9 +111,7 @@ struct domain {
     mfn_t start_info_mfn;       /* its start_info page (the builder's) */
     uint32_t cons_port;         /* the ring's port; its other end is Mica */
     bool cons_broken;           /* ring indices insane: reported once */
-    char ring_line[128];        /* ring output waiting for its newline */
-    unsigned int ring_len;
-    bool ring_midline;          /* the input focus: a raw line is open */
+    struct console_stream con_ring; /* console ring output */
     bool console_quiet;         /* boot config console = "none": output discarded */
     xen_domain_handle_t handle; /* the toolstack's UUID (zero for dom0) */
     unsigned int shutdown_code; /* SCHEDOP_shutdown_code, reported on a crash */
@@ -145,5 +149,6 @@ void domain_shutdown(struct domain *d, unsigned int reason) __noreturn;
 int domain_register(struct domain *d);
 void domain_unregister(struct domain *d);
 struct domain *domain_by_id(domid_t id);
+struct domain *domain_in_slot(unsigned int slot);
 
 #endif /* MICA_DOMAIN_H */

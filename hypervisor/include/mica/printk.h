@@ -26,12 +26,6 @@ void printk(enum log_level level, const char *fmt, ...) __printf(2, 3);
 /* Raw console output, no prefix and no level: for register dumps. */
 void console_write(const char *s, size_t len);
 void console_printf(const char *fmt, ...) __printf(1, 2);
-/* One line of a guest's console output, prefixed "(d<id>) ". */
-void guest_console_line(unsigned int domid, const char *line, size_t len);
-void guest_console_prefix(unsigned int domid);
-struct domain;
-/* End d's console line in progress (arch/x86/hypercall.c). */
-void guest_console_flush(struct domain *d);
 /* Like printk() but shown at every log level: for fatal reports. */
 void fatal_printk(const char *fmt, ...) __printf(1, 2);
 
