@@ -36,54 +36,7 @@
 
 /* ---------------------------------------------------------------- harness */
 
-struct vcpu *current;
-static long live_allocs;
-static int fail_alloc_in;       /* n > 0: the n-th next xzalloc fails */
-static const void *ro_arg;      /* copy_to_guest to this address faults */
-
-void *xzalloc(size_t size)
-{
-    CHECK(size <= PAGE_SIZE);
-    if (fail_alloc_in > 0 && --fail_alloc_in == 0)
-        return NULL;
-    live_allocs++;
-    return calloc(1, size);
-}
-
-void xfree(void *p)
-{
-    if (p)
-        live_allocs--;
-    free(p);
-}
-
-int copy_from_guest(void *dst, uint64_t va, size_t len)
-{
-    if (!va)
-        return -EFAULT;
-    memcpy(dst, (const void *)(uintptr_t)va, len);
-    return 0;
-}
-
-int copy_to_guest(uint64_t va, const void *src, size_t len)
-{
-    if (!va || (const void *)(uintptr_t)va == ro_arg)
-        return -EFAULT;
-    memcpy((void *)(uintptr_t)va, src, len);
-    return 0;
-}
-
-bool guest_range_ok(uint64_t va, size_t len)
-{
-    (void)va, (void)len;
-    return true;
-}
-
-void bug(const char *file, int line, const char *cond)
-{
-    fprintf(stderr, "BUG %s:%d %s\n", file, line, cond);
-    abort();
-}
+#include "host_stubs.h"
 
 /* The scheduler's wake-ups: counted, nothing to wake here. */
 static unsigned long kicks, poll_kicks;

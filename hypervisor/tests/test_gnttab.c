@@ -23,6 +23,7 @@
 #include <mica/guest_access.h>
 #include <mica/heap.h>
 #include <mica/mm.h>
+#include "host_stubs.h"
 
 /* ---------------------------------------------------------------- harness */
 
@@ -32,57 +33,8 @@
 
 static _Alignas(4096) uint8_t mem[NR_FRAMES][PAGE_SIZE];
 static struct page_info table[NR_FRAMES];
-struct vcpu *current;
-static long live_allocs;
-static int fail_alloc_in;       /* n > 0: the n-th next xzalloc fails */
 static int fail_frame_in;       /* n > 0: the n-th next frame allocation fails */
 static unsigned int frees;
-static const void *ro_arg;      /* copy_to_guest to this address faults */
-static const void *bad_range;   /* guest_range_ok refuses this address */
-
-void *xzalloc(size_t size)
-{
-    assert_true(size <= PAGE_SIZE);
-    if (fail_alloc_in > 0 && --fail_alloc_in == 0)
-        return NULL;
-    live_allocs++;
-    return calloc(1, size);
-}
-
-void xfree(void *p)
-{
-    if (p)
-        live_allocs--;
-    free(p);
-}
-
-int copy_from_guest(void *dst, uint64_t va, size_t len)
-{
-    if (!va)
-        return -EFAULT;
-    memcpy(dst, (const void *)(uintptr_t)va, len);
-    return 0;
-}
-
-int copy_to_guest(uint64_t va, const void *src, size_t len)
-{
-    if (!va || (const void *)(uintptr_t)va == ro_arg)
-        return -EFAULT;
-    memcpy((void *)(uintptr_t)va, src, len);
-    return 0;
-}
-
-bool guest_range_ok(uint64_t va, size_t len)
-{
-    (void)len;
-    return !bad_range || (const void *)(uintptr_t)va != bad_range;
-}
-
-void bug(const char *file, int line, const char *cond)
-{
-    fprintf(stderr, "BUG %s:%d %s\n", file, line, cond);
-    abort();
-}
 
 void *mm_map_frame(mfn_t mfn)
 {
