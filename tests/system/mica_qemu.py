@@ -73,6 +73,22 @@ class Boot:
                 if l.startswith("(mica) ")]
 
 
+def boot_config_dtb(tmp_path, domains):
+    """A boot configuration (docs/boot-config.md) compiled with dtc.
+    domains: {name: {property: dts value text, or None for an empty one}};
+    returns the .dtb's path."""
+    nodes = "".join(
+        f"        {name} {{\n" + "".join(f"            {k}{'' if v is None else ' = ' + v};\n"
+                                         for k, v in props.items()) + "        };\n"
+        for name, props in domains.items())
+    src = tmp_path / "config.dts"
+    src.write_text(f'/dts-v1/;\n/ {{\n    compatible = "mica,boot-config";\n'
+                   f'    domains {{\n{nodes}    }};\n}};\n')
+    out = tmp_path / "config.dtb"
+    subprocess.run(["dtc", "-I", "dts", "-O", "dtb", "-o", str(out), str(src)], check=True)
+    return str(out)
+
+
 def boot(tmp_path, name, cmdline="", modules=(), cpu="max", mem=2048):
     """Build an ISO, boot it to power-off; return (status, text, lines)."""
     iso = make_iso(str(tmp_path / f"{name}.iso"), cmdline, modules)

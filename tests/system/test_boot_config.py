@@ -9,26 +9,11 @@ refused with a message naming the node and property while the others run.
 """
 import os
 import re
-import subprocess
 
-from mica_qemu import BUILD, EXIT_DOM0_FAILED, EXIT_OK, boot
+from mica_qemu import BUILD, EXIT_DOM0_FAILED, EXIT_OK, boot, boot_config_dtb as dtb
 
 HELLO = os.path.join(BUILD, "guests", "hello.elf")
 TIME = os.path.join(BUILD, "guests", "time.elf")
-
-
-def dtb(tmp_path, domains):
-    """domains: {name: {property: dts value text}} -> path of the .dtb."""
-    nodes = "".join(
-        f"        {name} {{\n" + "".join(f"            {k}{'' if v is None else ' = ' + v};\n"
-                                         for k, v in props.items()) + "        };\n"
-        for name, props in domains.items())
-    src = tmp_path / "config.dts"
-    src.write_text(f'/dts-v1/;\n/ {{\n    compatible = "mica,boot-config";\n'
-                   f'    domains {{\n{nodes}    }};\n}};\n')
-    out = tmp_path / "config.dtb"
-    subprocess.run(["dtc", "-I", "dts", "-O", "dtb", "-o", str(out), str(src)], check=True)
-    return str(out)
 
 
 def kit_summary(text, domid):

@@ -17,12 +17,10 @@ import os
 import re
 import time
 
-import subprocess
-
 import pexpect
 import pytest
 
-from mica_qemu import (BUILD, EXIT_DOM0_FAILED, EXIT_OK, Boot, make_iso)
+from mica_qemu import (BUILD, EXIT_DOM0_FAILED, EXIT_OK, Boot, boot_config_dtb, make_iso)
 
 LINUX = os.path.join(BUILD, "linux")
 VMLINUX = os.path.join(LINUX, "vmlinux")
@@ -247,13 +245,9 @@ def test_two_linux_guests_from_the_boot_config(tmp_path):
     console ring Mica serves with its own prefix; both reach the shell and
     run the workload; Ctrl-A three times moves the input from one to the
     other; the machine powers off when both have."""
-    guest = ("kernel = \"vmlinux\"; ramdisk = \"initramfs\"; cmdline = \"console=hvc0\"; "
-             "memory = <0 0x60000>;")                           # 384 MiB each
-    src = tmp_path / "two.dts"
-    src.write_text('/dts-v1/;\n/ { compatible = "mica,boot-config"; domains { '
-                   f'linux1 {{ {guest} }}; linux2 {{ {guest} }}; }}; }};\n')
-    dtb = tmp_path / "two.dtb"
-    subprocess.run(["dtc", "-I", "dts", "-O", "dtb", "-o", str(dtb), str(src)], check=True)
+    guest = {"kernel": '"vmlinux"', "ramdisk": '"initramfs"', "cmdline": '"console=hvc0"',
+             "memory": "<0 0x60000>"}                           # 384 MiB each
+    dtb = boot_config_dtb(tmp_path, {"linux1": guest, "linux2": guest})
     iso = make_iso(str(tmp_path / "two.iso"), "loglvl=info",
                    [(VMLINUX, "vmlinux"), (INITRAMFS, "initramfs"), (str(dtb), "config")])
     boot = Boot(iso, "linux-two-guests", timeout=LINUX_TIMEOUT)
