@@ -49,6 +49,8 @@ static void memmap_add(struct memmap *m, paddr_t s, paddr_t e)
 
 void memmap_remove(struct memmap *m, paddr_t start, paddr_t end)
 {
+    if (end <= start)
+        return;                 /* an empty range (a zero-length module) */
     paddr_t s = ALIGN_DOWN(start, PAGE_SIZE);
     paddr_t e = end > ALIGN_DOWN(~(paddr_t)0, PAGE_SIZE)
                     ? ~(paddr_t)0 : ALIGN_UP(end, PAGE_SIZE);

@@ -134,6 +134,19 @@ static void reserved_split_and_edges(void **state)
     assert_ranges(&m, want, 2);
 }
 
+/* An empty reserved range (a zero-length module) takes nothing and splits
+ * nothing: it once left two touching ranges (found by fuzz_boot). */
+static void empty_reserved_range_changes_nothing(void **state)
+{
+    (void)state;
+    struct mb2_region regs[] = { R(0x100000, 0x250000, AVAIL) };
+    struct range keep[] = { { 0x300000, 0x300000 }, { 0x180800, 0x180800 } };
+
+    memmap_build(&m, regs, 1, keep, 2, 0);
+    struct range want[] = { { 0x100000, 0x350000 } };
+    assert_ranges(&m, want, 1);
+}
+
 static void carve_takes_lowest_fit_below_limit(void **state)
 {
     (void)state;
@@ -396,6 +409,7 @@ int main(void)
         cmocka_unit_test(unaligned_regions_shrink_inward),
         cmocka_unit_test(reserved_wins_over_usable_in_any_order),
         cmocka_unit_test(overlapping_and_duplicate_usable_merge),
+        cmocka_unit_test(empty_reserved_range_changes_nothing),
         cmocka_unit_test(other_types_are_never_usable),
         cmocka_unit_test(no_ram_above_1mib),
         cmocka_unit_test(cap_cuts_ram),
