@@ -27,9 +27,18 @@
 #define __HYPERVISOR_mica_control 56
 
 /* Bump on any incompatible change to this file. */
-#define MICA_CTL_INTERFACE_VERSION 0x00000001
+#define MICA_CTL_INTERFACE_VERSION 0x00000002
 
-/* Domain control: `domain` in mica_ctl_op names the target. */
+/*
+ * Domain control: `domain` in mica_ctl_op names the target.  Errors: -EPERM
+ * from an unprivileged caller, -ESRCH for no such domain, -EINVAL for bad
+ * arguments (e.g. destroying or pausing oneself, or domain 0).
+ * destroydomain pauses the target for good, releases everything it holds
+ * (page tables, grant mappings, event channels -- peers' ends become
+ * unbound) and returns every frame to the free pool; long work continues
+ * itself.  The controller (any privileged domain bound to VIRQ_DOM_EXC)
+ * gets that virq when a domain shuts down or crashes.
+ */
 #define MICA_CTL_createdomain       1   /* mica_ctl_createdomain */
 #define MICA_CTL_destroydomain      2   /* no payload */
 #define MICA_CTL_pausedomain        3   /* no payload */
@@ -52,17 +61,26 @@
 #define MICA_CDF_privileged  (1U << 0)  /* a second control domain */
 
 /*
- * Create an empty, paused domain with no memory and no vCPUs running.
- * IN mica_ctl_op.domain: the wanted id, or DOMID_INVALID for "any free";
- * OUT: the id chosen.
+ * Create an empty domain, paused once by its controller (unpausedomain
+ * starts it), with max_vcpus vCPUs, all down, event channels, a grant table
+ * and its shared_info frame.  IN mica_ctl_op.domain: the wanted id (1 ..
+ * DOMID_FIRST_RESERVED - 1), or DOMID_INVALID for "any free"; OUT: the id.
+ *
+ * Memory accounting: max_pages limits the memory the domain is given
+ * (populate_physmap, increase_reservation).  The frames the hypervisor
+ * allocates for it -- shared_info, grant-table frames -- are its own frames
+ * too (tot_pages counts them), and the hypervisor raises max_pages by one
+ * for each, so they never eat into the limit.
  */
+#define MICA_NAME_LEN 32
 struct mica_ctl_createdomain {
     uint32_t flags;             /* IN: MICA_CDF_* */
-    uint32_t max_vcpus;         /* IN: >= 1 */
+    uint32_t max_vcpus;         /* IN: 1 .. 32 */
     uint64_t max_pages;         /* IN: memory limit in 4 KiB pages */
     xen_domain_handle_t handle; /* IN: UUID, reported back by getdomaininfo */
+    char name[MICA_NAME_LEN];   /* IN: NUL-terminated; console prefix, getdomaininfo */
 };
-_Static_assert(sizeof(struct mica_ctl_createdomain) == 32, "mica_ctl_createdomain");
+_Static_assert(sizeof(struct mica_ctl_createdomain) == 64, "mica_ctl_createdomain");
 
 /* mica_ctl_domaininfo.flags */
 #define MICA_DOMINF_dying      (1U << 0)
@@ -75,7 +93,9 @@ _Static_assert(sizeof(struct mica_ctl_createdomain) == 32, "mica_ctl_createdomai
 /*
  * One domain's state.  getdomaininfo reports the first existing domain with
  * id >= mica_ctl_op.domain (so a loop can walk all domains) and sets
- * mica_ctl_op.domain to the id reported.
+ * mica_ctl_op.domain to the id reported; -ESRCH when there is none.  A
+ * destroyed domain whose frames another domain still holds (a grant
+ * mapping) stays listed, dying, until the last one is given back.
  */
 struct mica_ctl_domaininfo {
     domid_t  domain;            /* OUT */
@@ -90,10 +110,11 @@ struct mica_ctl_domaininfo {
     uint64_t shared_info_frame; /* OUT: MFN of its shared_info */
     uint64_t cpu_time;          /* OUT: ns of CPU used, all vCPUs */
     xen_domain_handle_t handle; /* OUT: UUID */
+    char name[MICA_NAME_LEN];   /* OUT */
 };
 typedef struct mica_ctl_domaininfo mica_ctl_domaininfo_t;
 DEFINE_XEN_GUEST_HANDLE(mica_ctl_domaininfo_t);
-_Static_assert(sizeof(struct mica_ctl_domaininfo) == 72, "mica_ctl_domaininfo");
+_Static_assert(sizeof(struct mica_ctl_domaininfo) == 104, "mica_ctl_domaininfo");
 
 /* Up to max_domains infos, ids ascending from mica_ctl_op.domain. */
 struct mica_ctl_getdomaininfolist {
@@ -104,8 +125,10 @@ struct mica_ctl_getdomaininfolist {
 _Static_assert(sizeof(struct mica_ctl_getdomaininfolist) == 16,
                "mica_ctl_getdomaininfolist");
 
+/* The memory limit, as in createdomain (the hypervisor's own frames come on
+ * top); may be below the current size: the domain then cannot grow. */
 struct mica_ctl_max_mem {
-    uint64_t max_pages;         /* IN: may be below tot_pages (then no growth) */
+    uint64_t max_pages;         /* IN */
 };
 _Static_assert(sizeof(struct mica_ctl_max_mem) == 8, "mica_ctl_max_mem");
 
@@ -117,9 +140,12 @@ struct mica_ctl_max_vcpus {
 _Static_assert(sizeof(struct mica_ctl_max_vcpus) == 8, "mica_ctl_max_vcpus");
 
 /*
- * Set (domain paused or never started) or read one vCPU's whole context.
- * Setting validates it as VCPUOP_initialise does, then marks the vCPU
- * initialised; it starts when the domain is unpaused.
+ * Set or read one vCPU's whole context (the domain must be paused, -EBUSY
+ * otherwise).  Setting validates it as VCPUOP_initialise does (ctrlreg[3]
+ * is the target's L4, which is validated and taken as its base pointer:
+ * the builder must not keep writable mappings of its page tables) and
+ * brings the vCPU up; it runs once the domain is unpaused.  Validating a
+ * large tree may take several calls internally (hypercall continuation).
  */
 struct mica_ctl_vcpucontext {
     uint32_t vcpu;              /* IN */
@@ -141,16 +167,19 @@ struct mica_ctl_getvcpuinfo {
 _Static_assert(sizeof(struct mica_ctl_getvcpuinfo) == 24, "mica_ctl_getvcpuinfo");
 
 /*
- * Builder step 1: give the domain frames for pseudo-physical pages
- * [first_pfn, first_pfn + nr_pages) and report their MFNs, so the builder
- * can fill its p2m and map them (mmu_update with the target's domid).
- * Stops early (nr_done < nr_pages) at the domain's max_pages.
+ * Builder step 1: give the domain new zeroed frames for pseudo-physical
+ * pages [first_pfn, first_pfn + nr_pages), set their M2P entries and report
+ * their MFNs, so the builder can fill the p2m and map them (mmu_update
+ * with foreigndom = the target: a privileged domain's L1 entries may map
+ * its frames, and MMU_MACHPHYS_UPDATE may name them).  Stops early
+ * (nr_done < nr_pages, result 0) at the domain's max_pages.  nr_done is
+ * where the call starts: set it to 0 (a long call continues itself).
  */
 struct mica_ctl_populate_physmap {
     uint64_t first_pfn;         /* IN */
     uint64_t nr_pages;          /* IN */
     XEN_GUEST_HANDLE(xen_pfn_t) mfns; /* OUT: nr_pages entries */
-    uint64_t nr_done;           /* OUT */
+    uint64_t nr_done;           /* IN: 0; OUT: frames given */
 };
 _Static_assert(sizeof(struct mica_ctl_populate_physmap) == 32,
                "mica_ctl_populate_physmap");
@@ -164,14 +193,17 @@ struct mica_ctl_getmemlist {
 _Static_assert(sizeof(struct mica_ctl_getmemlist) == 24, "mica_ctl_getmemlist");
 
 /*
- * Builder step 2: record the xenstore and console ring frames and which
- * domains serve them.  The hypervisor allocates an unbound event channel in
- * the new domain for each (remote end = the serving domain), returns the
- * ports, and the builder writes both into start_info.
+ * Builder step 2: record the xenstore and console ring frames (machine
+ * frames the domain owns) and which domains serve them.  The hypervisor
+ * allocates an unbound event channel in the new domain for each (remote
+ * end = the serving domain), returns the ports, and the builder writes both
+ * into start_info.  console_domid DOMID_XEN: Mica itself serves the ring
+ * onto its serial line, prefixed "[name]" (no console daemon needed);
+ * store_domid DOMID_INVALID: no xenstore (store_port 0).  Once per domain.
  */
 struct mica_ctl_store_console {
-    xen_pfn_t store_pfn;        /* IN: guest pfn of the xenstore ring */
-    xen_pfn_t console_pfn;      /* IN: guest pfn of the console ring */
+    xen_pfn_t store_mfn;        /* IN: the xenstore ring's frame */
+    xen_pfn_t console_mfn;      /* IN: the console ring's frame */
     domid_t  store_domid;       /* IN: domain running xenstored */
     domid_t  console_domid;     /* IN: domain running consoled */
     uint32_t store_port;         /* OUT: evtchn_port_t */
