@@ -42,7 +42,7 @@ static int continued(int (*op)(struct pt_ctx *, mfn_t, enum pgt), mfn_t m, enum 
 {
     int rc;
     do {
-        struct pt_ctx c = { &dom, PT_BUDGET };
+        struct pt_ctx c = { &dom, PT_BUDGET, NULL };
         rc = op(&c, m, l);
     } while (rc == -ERESTART);
     return rc;
@@ -58,7 +58,7 @@ static int drain(void)
 {
     int rc;
     do {
-        struct pt_ctx c = { &dom, PT_BUDGET };
+        struct pt_ctx c = { &dom, PT_BUDGET, NULL };
         rc = pt_drain(&c);
     } while (rc == -ERESTART);
     return rc;
@@ -110,7 +110,7 @@ int main(void)
     const long n = 2000000;
     double t0 = now();
     for (long i = 0; i < n; i++) {
-        struct pt_ctx c = { &dom, PT_BUDGET };
+        struct pt_ctx c = { &dom, PT_BUDGET, NULL };
         uint64_t v = i & 1 ? ((data + 1) << 12) | 7 : ((data + 2) << 12) | 5;
         if (pt_update_entry(&c, l1 * PAGE_SIZE + 8 * (i & 511), v, false))
             abort();

@@ -166,12 +166,14 @@ int console_attach(struct domain *d)
 
     if (d->cons_mfn == INVALID_MFN)
         return 0;
-    if ((port = evtchn_alloc_xen_port(d)) < 0)
+    if ((port = evtchn_alloc_unbound_port(d, DOMID_XEN)) < 0)
         return (int)port;
     d->cons_port = (uint32_t)port;
-    struct start_info *si = mm_map_frame(d->start_info_mfn);
-    si->console.domU.mfn = d->cons_mfn;
-    si->console.domU.evtchn = d->cons_port;
+    if (d->start_info_mfn != INVALID_MFN) {     /* a boot-time domain */
+        struct start_info *si = mm_map_frame(d->start_info_mfn);
+        si->console.domU.mfn = d->cons_mfn;
+        si->console.domU.evtchn = d->cons_port;
+    }
     return 0;
 }
 

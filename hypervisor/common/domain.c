@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The registry of live domains, by id.  A small table searched linearly:
- * Mica runs tens of domains, not thousands.  Creation and destruction
- * (issue: several domains) fill and empty it.
+ * The registry of domains, by id.  A small table searched linearly: Mica
+ * runs tens of domains, not thousands.  Creation and destruction
+ * (common/lifecycle.c) fill and empty it; a dying domain stays in it until
+ * its last frame is back, but only domain_by_id_any() finds it.
  */
 #include <mica/domain.h>
 #include <mica/errno.h>
@@ -34,12 +35,19 @@ void domain_unregister(struct domain *d)
             domains[i] = NULL;
 }
 
-struct domain *domain_by_id(domid_t id)
+struct domain *domain_by_id_any(domid_t id)
 {
     for (int i = 0; i < MAX_DOMAINS; i++)
         if (domains[i] && domains[i]->domain_id == id)
             return domains[i];
     return NULL;
+}
+
+struct domain *domain_by_id(domid_t id)
+{
+    struct domain *d = domain_by_id_any(id);
+
+    return d && d->dying == DOMAIN_ALIVE ? d : NULL;
 }
 
 /* The registry in slot order, for walking every domain: slot <

@@ -284,8 +284,8 @@ static struct evtchn *peer_of(const struct domain *d, unsigned int port,
 {
     struct evtchn *rc;
 
-    *rd = evtchn_domain_by_id(c->remote_dom);
-    BUG_ON(!*rd);
+    *rd = domain_by_id_any(c->remote_dom);     /* d itself may be dying */
+    BUG_ON(!*rd || !(*rd)->evtchn);
     rc = port_chn((*rd)->evtchn, c->remote_port);
     BUG_ON(!rc || rc->state != ECS_INTERDOMAIN || rc->remote_dom != d->domain_id ||
            rc->remote_port != port);
@@ -612,15 +612,16 @@ void evtchn_domain_destroy(struct domain *d)
     d->evtchn = NULL;
 }
 
-/* A port of d whose other end is the hypervisor (a console ring): unbound
- * towards DOMID_XEN, which no domain can bind to; a send on it calls Mica. */
-long evtchn_alloc_xen_port(struct domain *d)
+/* A port of d unbound towards remote, for a ring a builder sets up: remote
+ * DOMID_XEN (a console ring Mica serves: no domain can bind to it, a send
+ * on it calls Mica) or the domain that will serve it. */
+long evtchn_alloc_unbound_port(struct domain *d, domid_t remote)
 {
     long port;
 
     if (!d->evtchn || (port = get_free_port(d->evtchn)) < 0)
         return -ENOSPC;
-    *port_chn(d->evtchn, port) = (struct evtchn){ .state = ECS_UNBOUND, .remote_dom = DOMID_XEN };
+    *port_chn(d->evtchn, port) = (struct evtchn){ .state = ECS_UNBOUND, .remote_dom = remote };
     return port;
 }
 

@@ -154,7 +154,7 @@ static void clear_flags(const struct grant_table *gt, grant_ref_t ref, uint16_t 
 static void drop_frame(struct domain *d, mfn_t mfn)
 {
     struct page_info *pg = mfn_to_page(mfn);
-    struct pt_ctx c = { d, PT_BUDGET };
+    struct pt_ctx c = { d, PT_BUDGET, NULL };
 
     put_page_type(&c, pg);
     (void)release_page(d, mfn);     /* -EINVAL: the guest gave it back already */
@@ -167,7 +167,7 @@ static int grow_one(struct domain *d, struct grant_table *gt)
 {
     unsigned int i = gt->nr_frames;
     struct active_grant *act[ACT_PER_FRAME];
-    struct pt_ctx c = { d, PT_BUDGET };
+    struct pt_ctx c = { d, PT_BUDGET, NULL };
     unsigned int a;
 
     for (a = 0; a < ACT_PER_FRAME; a++)
@@ -232,7 +232,7 @@ static struct maptrack *maptrack_get(struct grant_table *gt, grant_handle_t *h)
 /* Give back the pin of mapping m (in use) of grantee table gt, and m. */
 static void maptrack_put(struct grant_table *gt, struct maptrack *m)
 {
-    struct domain *rd = domain_by_id(m->dom);
+    struct domain *rd = domain_by_id_any(m->dom);   /* dying or not */
 
     BUG_ON(!rd || !rd->grant);          /* its table holds our pin */
     gnttab_release(rd, m->ref, !(m->flags & GNTMAP_readonly));
@@ -333,7 +333,7 @@ static int set_status(const struct grant_table *gt, grant_ref_t ref, domid_t gra
 /* The frame references of one pin, against the granter rd. */
 static int take_frame(struct domain *rd, mfn_t mfn, bool write)
 {
-    struct pt_ctx c = { rd, PT_BUDGET };
+    struct pt_ctx c = { rd, PT_BUDGET, NULL };
 
     if (!mfn_valid(mfn) || !get_page(mfn_to_page(mfn), rd))
         return GNTST_general_error;
@@ -392,7 +392,7 @@ int gnttab_acquire(struct domain *rd, grant_ref_t ref, const struct domain *ld,
 void gnttab_release(struct domain *rd, grant_ref_t ref, bool write)
 {
     struct grant_table *gt = rd->grant;
-    struct pt_ctx c = { rd, PT_BUDGET };
+    struct pt_ctx c = { rd, PT_BUDGET, NULL };
 
     BUG_ON(!gt || ref >= nr_entries(gt));
     struct active_grant *act = active(gt, ref);
@@ -538,7 +538,7 @@ static int claim_buf(struct domain *cd, const struct gnttab_copy_ptr *p, bool gr
     b->mfn = p->u.gmfn;
     if (!mfn_valid(b->mfn) || !get_page(mfn_to_page(b->mfn), cd))
         return GNTST_bad_page;
-    struct pt_ctx c = { cd, PT_BUDGET };
+    struct pt_ctx c = { cd, PT_BUDGET, NULL };
     if (write && get_page_type(&c, mfn_to_page(b->mfn), PGT_writable) < 0) {
         put_page(mfn_to_page(b->mfn));
         return GNTST_general_error;
@@ -552,7 +552,7 @@ static void release_buf(struct copy_buf *b)
         gnttab_release(b->d, b->ref, b->write);
         return;
     }
-    struct pt_ctx c = { b->d, PT_BUDGET };
+    struct pt_ctx c = { b->d, PT_BUDGET, NULL };
     if (b->write)
         put_page_type(&c, mfn_to_page(b->mfn));
     put_page(mfn_to_page(b->mfn));
@@ -648,7 +648,7 @@ static int map_one(struct domain *cd, struct gnttab_map_grant_ref *op)
 {
     uint32_t flags = op->flags & ~GNTMAP_guest_avail_mask;
     bool write = !(flags & GNTMAP_readonly), host = flags & GNTMAP_host_map;
-    struct pt_ctx c = { cd, PT_BUDGET };
+    struct pt_ctx c = { cd, PT_BUDGET, NULL };
     grant_handle_t h;
     struct domain *rd;
     mfn_t mfn;
@@ -685,7 +685,7 @@ static int map_one(struct domain *cd, struct gnttab_map_grant_ref *op)
 static int unmap_one(struct domain *cd, const struct gnttab_unmap_grant_ref *op)
 {
     struct maptrack *m = maptrack(cd->grant, op->handle);
-    struct pt_ctx c = { cd, PT_BUDGET };
+    struct pt_ctx c = { cd, PT_BUDGET, NULL };
 
     if (!m)
         return GNTST_bad_handle;

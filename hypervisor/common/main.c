@@ -159,9 +159,9 @@ struct domain_spec {
 };
 
 /*
- * Build and register one domain, its vCPU 0 ready to run and the others
+ * Create and build one domain, its vCPU 0 ready to run and the others
  * down (for the kernel's VCPUOP_initialise/up).  On failure nothing of it
- * remains (the builder refuses before taking memory) and why says what.
+ * remains (domain_kill gives back what the builder took) and why says what.
  */
 static struct domain *build_domain(const struct domain_spec *s, char *why, size_t why_len,
                                    int *err)
@@ -175,35 +175,27 @@ static struct domain *build_domain(const struct domain_spec *s, char *why, size_
         m.initrd = phys_to_virt(boot_info.modules[s->ramdisk].start);
         m.initrd_len = boot_info.modules[s->ramdisk].end - boot_info.modules[s->ramdisk].start;
     }
-    struct domain *d = xzalloc_obj(struct domain);
-    if (!d)
-        panic("no memory for a domain's structures");
-    d->domain_id = s->id;
-    d->is_privileged = s->privileged;
-    d->cons_mfn = INVALID_MFN;
+    struct domain_params p = {
+        .privileged = s->privileged, .max_vcpus = s->vcpus ? s->vcpus : 1,
+        .grant_frames = s->grant_frames, .name = s->name,
+    };
+    struct domain *d = domain_create(s->id, &p, false, err);
+    if (!d) {
+        mica_snprintf(why, why_len, "cannot create the domain (%d)", *err);
+        return NULL;
+    }
     d->console_quiet = s->quiet;
-    mica_strlcpy(d->name, s->name, sizeof(d->name));
-    d->max_vcpus = s->vcpus ? s->vcpus : 1;
     d->sched_weight = s->weight;
     d->sched_cap = s->cap;
-    struct vcpu *v0 = vcpu_create(d, 0);
-    if (!v0)
-        panic("no memory for a domain's structures");
-    if ((*err = dom0_build(d, v0, &m, s->mem_bytes, why, why_len)) < 0) {
-        vcpu_destroy(v0);
-        xfree(d);
+    if ((*err = dom0_build(d, d->vcpu0, &m, s->mem_bytes, why, why_len)) < 0) {
+        while (domain_kill(d) == -ERESTART)
+            ;
         return NULL;
     }
     if (s->max_bytes > s->mem_bytes)
-        d->max_pages = (s->max_bytes >> PAGE_SHIFT) + 1;    /* + shared_info */
-    if (domain_register(d) < 0)
-        panic("cannot register domain %u", s->id);
-    if (evtchn_domain_init(d) < 0 || gnttab_domain_init(d, s->grant_frames) < 0 ||
-        console_attach(d) < 0)
-        panic("no memory for domain %u's event channels, grants and console", s->id);
-    for (unsigned int i = 1; i < d->max_vcpus; i++)
-        if (!vcpu_create(d, i))
-            panic("no memory for domain %u's vCPU %u", s->id, i);
+        domain_set_max_pages(d, s->max_bytes >> PAGE_SHIFT);
+    if (console_attach(d) < 0)
+        panic("no event channel for domain %u's console", s->id);
     pr_info("d%u '%s': %lu MiB, %u vCPU%s%s, kernel module %d%s", s->id, s->name,
             s->mem_bytes >> 20, d->max_vcpus, d->max_vcpus > 1 ? "s" : "",
             s->privileged ? ", privileged" : "", s->kernel, s->ramdisk >= 0 ? " + ramdisk" : "");

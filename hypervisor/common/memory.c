@@ -200,7 +200,7 @@ static long reservation_op(struct cpu_regs *regs, unsigned int op, uint64_t star
     if (op == XENMEM_decrease_reservation) {
         /* Tables the domain dropped earlier are devalidated first, so that
          * they count as plain frames again. */
-        struct pt_ctx c = { m.d, PT_BUDGET };
+        struct pt_ctx c = { m.d, PT_BUDGET, NULL };
         if (pt_drain(&c) == -ERESTART)
             return -ERESTART;           /* same arguments, after the rest */
     }
@@ -339,7 +339,7 @@ static long memory_exchange(struct cpu_regs *regs)
         unsigned int out_per = io <= oo ? 1 : 1U << (io - oo);
         uint64_t frames = (uint64_t)in_per << io, first = x.nr_exchanged / in_per;
         uint64_t chunk, work = 0;
-        struct pt_ctx c = { d, PT_BUDGET };
+        struct pt_ctx c = { d, PT_BUDGET, NULL };
 
         if (pt_drain(&c) == -ERESTART)
             return -ERESTART;

@@ -31,6 +31,47 @@ void console_write(const char *s, size_t len)
         serial_write(s, len);
 }
 
+/*
+ * The hypervisor's own messages are also kept in a ring, for the control
+ * interface's readconsole (`xl dmesg`).  Positions count every byte ever
+ * written; the ring holds the last CONRING_SIZE of them.  Domains' console
+ * output is not kept (Xen keeps its hardware domain's out of the ring too).
+ */
+#define CONRING_SIZE 16384
+static char conring[CONRING_SIZE];
+static uint64_t conring_prod, conring_first;   /* first: after the last clear */
+
+static void log_write(const char *s, size_t len)
+{
+    console_write(s, len);
+    for (size_t i = 0; i < len; i++)
+        conring[conring_prod++ % CONRING_SIZE] = s[i];
+}
+
+size_t log_ring_read(uint64_t *pos, char *buf, size_t len)
+{
+    uint64_t oldest = conring_prod > CONRING_SIZE ? conring_prod - CONRING_SIZE : 0;
+    size_t n = 0;
+
+    if (oldest < conring_first)
+        oldest = conring_first;
+    if (*pos < oldest)
+        *pos = oldest;
+    while (n < len && *pos < conring_prod)
+        buf[n++] = conring[(*pos)++ % CONRING_SIZE];
+    return n;
+}
+
+uint64_t log_ring_start(void)
+{
+    return conring_first;
+}
+
+void log_ring_clear(void)
+{
+    conring_first = conring_prod;
+}
+
 static void console_vprintf(const char *prefix, const char *fmt, va_list ap)
 {
     char buf[512];
@@ -42,9 +83,9 @@ static void console_vprintf(const char *prefix, const char *fmt, va_list ap)
     for (size_t i = 0; i <= len; i++) {
         if (i == len || buf[i] == '\n') {
             if (i > start || i < len) {
-                console_write(prefix, strlen(prefix));
-                console_write(buf + start, i - start);
-                console_write("\n", 1);
+                log_write(prefix, strlen(prefix));
+                log_write(buf + start, i - start);
+                log_write("\n", 1);
             }
             start = i + 1;
         }

@@ -102,7 +102,7 @@ static long register_vcpu_info(struct vcpu *v, uint64_t arg)
     if (v->vcpu_info_mfn != INVALID_MFN)
         return -EINVAL;                 /* once per vCPU, as in Xen */
     struct page_info *pg = mfn_to_page(r.mfn);
-    struct pt_ctx c = { v->domain, PT_BUDGET };
+    struct pt_ctx c = { v->domain, PT_BUDGET, NULL };
     if (!get_page(pg, v->domain))
         return -EINVAL;
     if (get_page_type(&c, pg, PGT_writable)) {

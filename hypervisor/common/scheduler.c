@@ -341,6 +341,10 @@ void sched_remove_vcpu(struct vcpu *v)
 
     BUG_ON(c->curr == v);
     spin_lock(&c->lock);
+    if (c->hint == v)
+        c->hint = NULL;
+    if (c->yielder == v)
+        c->yielder = NULL;
     for (struct vcpu **p = &c->vcpus; *p; p = &(*p)->sched_next)
         if (*p == v) {
             *p = v->sched_next;
@@ -363,6 +367,13 @@ void vcpu_up(struct vcpu *v)
         c->need_resched = true;
     }
     spin_unlock(&c->lock);
+}
+
+/* A domain's pause count went to zero: pick again. */
+void sched_domain_unpaused(struct domain *d)
+{
+    (void)d;
+    this_cpu()->need_resched = true;
 }
 
 /* Take v off the CPU for good (VCPUOP_down, a dying domain); if it is the

@@ -94,6 +94,11 @@ uint64_t mm_free_frames(void)
     return pool->nr_free;
 }
 
+uint64_t mm_total_frames(void)
+{
+    return memmap_total(&pool->ram) >> PAGE_SHIFT;
+}
+
 void mm_free_frame(mfn_t mfn)
 {
     memset(mm_map_frame(mfn), 0, PAGE_SIZE);

@@ -28,13 +28,24 @@ static void flush_one(uint64_t va)
     __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
 }
 
-/* foreigndom: DOMID_SELF, or DOMID_IO for a privileged domain mapping I/O
- * memory (the entries themselves are checked as always: I/O frames only
- * for privileged domains).  Other domains' memory arrives with domain
- * building from dom0.  As in Xen, naming oneself by id is -ESRCH. */
-static bool foreign_ok(const struct domain *d, uint64_t fd)
+/* foreigndom: DOMID_SELF; or, for a privileged domain, DOMID_IO (mapping
+ * I/O memory: the entries themselves are checked as always, I/O frames
+ * only for privileged domains) or -- mmu_update only -- another live
+ * domain, whose frames its new L1 entries then map and whose M2P entries
+ * it may set (building that domain).  As in Xen, naming oneself by id is
+ * -ESRCH.  Returns the owner of mapped frames (NULL: the caller's own). */
+static int foreign_owner(const struct domain *d, uint64_t fd, bool may_map_foreign,
+                         const struct domain **owner)
 {
-    return (domid_t)fd == DOMID_SELF || ((domid_t)fd == DOMID_IO && d->is_privileged);
+    domid_t id = (domid_t)fd;
+
+    *owner = NULL;
+    if (id == DOMID_SELF || (id == DOMID_IO && d->is_privileged))
+        return 0;
+    if (!may_map_foreign || !d->is_privileged || id == d->domain_id ||
+        !(*owner = domain_by_id(id)))
+        return -ESRCH;
+    return 0;
 }
 
 /* Start of a batch: resume the done count of a continued call. */
@@ -79,7 +90,8 @@ static long mmu_update_one(struct pt_ctx *c, const void *p)
     case MMU_PT_UPDATE_PRESERVE_AD:
         return pt_update_entry(c, req->ptr & ~7UL, req->val, true);
     case MMU_MACHPHYS_UPDATE:
-        if (!mfn_valid(mfn) || mfn_to_page(mfn)->owner != c->d->domain_id)
+        if (!mfn_valid(mfn) ||
+            mfn_to_page(mfn)->owner != (c->pg_owner ? c->pg_owner : c->d)->domain_id)
             return -EINVAL;
         machine_to_phys[mfn] = req->val;
         return 0;
@@ -94,12 +106,12 @@ static long mmu_update_one(struct pt_ctx *c, const void *p)
  * and mmuext_op.  Stops at the first error, which it returns; continues
  * itself (-ERESTART) when the budget runs out.
  */
-static long run_batch(struct cpu_regs *regs, size_t size,
+static long run_batch(struct cpu_regs *regs, size_t size, bool may_map_foreign,
                       long (*one)(struct pt_ctx *c, const void *req))
 {
     struct domain *d = current->domain;
     uint64_t reqs = regs->rdi, count = regs->rsi, pdone = regs->rdx;
-    struct pt_ctx c = { d, PT_BUDGET };
+    struct pt_ctx c = { d, PT_BUDGET, NULL };
     uint64_t req[3];                /* the largest request: 24 bytes */
     uint32_t done;
     uint64_t i = 0;
@@ -107,8 +119,8 @@ static long run_batch(struct cpu_regs *regs, size_t size,
 
     if ((rc = batch_start(&count, pdone, &done)))
         return rc;
-    if (!foreign_ok(d, regs->r10))
-        return -ESRCH;
+    if ((rc = foreign_owner(d, regs->r10, may_map_foreign, &c.pg_owner)))
+        return rc;
     rc = pt_drain(&c);
     for (; rc == 0 && i < count; i++) {
         if (c.budget-- <= 0) {
@@ -128,7 +140,7 @@ static long run_batch(struct cpu_regs *regs, size_t size,
 
 long do_mmu_update(struct cpu_regs *regs)
 {
-    return run_batch(regs, sizeof(struct mmu_update), mmu_update_one);
+    return run_batch(regs, sizeof(struct mmu_update), true, mmu_update_one);
 }
 
 _Static_assert(sizeof(struct mmu_update) <= 24 && sizeof(struct mmuext_op) <= 24,
@@ -166,7 +178,7 @@ static long new_baseptr(struct pt_ctx *c, mfn_t *slot, mfn_t mfn, bool load)
 /* A down vCPU's base pointers (VCPUOP_initialise). */
 long pv_vcpu_set_baseptrs(struct vcpu *v, mfn_t kernel, mfn_t user)
 {
-    struct pt_ctx c = { v->domain, PT_BUDGET };
+    struct pt_ctx c = { v->domain, PT_BUDGET, NULL };
     long rc = new_baseptr(&c, &v->guest_table, kernel, false);
 
     if (rc == 0)
@@ -251,7 +263,7 @@ static long mmuext_one(struct pt_ctx *c, const void *p)
 
 long do_mmuext_op(struct cpu_regs *regs)
 {
-    return run_batch(regs, sizeof(struct mmuext_op), mmuext_one);
+    return run_batch(regs, sizeof(struct mmuext_op), false, mmuext_one);
 }
 
 /* The L1 entry mapping va in the current kernel page tables, as a machine
@@ -275,7 +287,7 @@ uint64_t l1e_maddr_of(const struct vcpu *v, uint64_t va)
 long do_update_va_mapping(struct cpu_regs *regs)
 {
     uint64_t va = regs->rdi, val = regs->rsi, flags = regs->rdx;
-    struct pt_ctx c = { current->domain, PT_BUDGET };
+    struct pt_ctx c = { current->domain, PT_BUDGET, NULL };
     uint64_t mask;
     long rc;
 

@@ -59,6 +59,7 @@ void domain_mm_init(struct domain *d, uint64_t max_pages)
 {
     d->page_head = d->page_tail = INVALID_MFN;
     d->deval_head = INVALID_MFN;
+    d->relinquish_at = INVALID_MFN;
     d->tot_pages = 0;
     d->max_pages = max_pages;
 }
@@ -214,10 +215,24 @@ bool get_page(struct page_info *pg, const struct domain *d)
 }
 
 /* The count only reaches zero for a frame a domain owns (the hypervisor's
- * and I/O frames are never counted), and a domain stays registered until
- * all its frames are gone, so the owner is always found. */
+ * and I/O frames are never counted), and a domain stays registered, dying
+ * if need be, until all its frames are gone, so the owner is always found. */
 void put_page(struct page_info *pg)
 {
     if (--pg->count == 0)
-        free_domain_page(pg, domain_by_id(pg->owner));
+        free_domain_page(pg, domain_by_id_any(pg->owner));
+}
+
+/* A dying domain (after pt_relinquish) lets go of every frame: each one
+ * nothing else holds goes back to the pool now, the others when their
+ * last reference goes.  Freeing one frame frees no other (it holds
+ * nothing: its type count is zero and it is on no queue). */
+void mm_release_all(struct domain *d)
+{
+    for (mfn_t m = d->page_head; m != INVALID_MFN;) {
+        struct page_info *pg = mfn_to_page(m);
+        m = pg->next == PAGE_LIST_NONE ? INVALID_MFN : pg->next;
+        if (pg->flags & PGF_allocated)
+            BUG_ON(release_page(d, page_to_mfn(pg)));
+    }
 }

@@ -437,6 +437,77 @@ int pt_unpin(struct pt_ctx *c, mfn_t mfn)
     return 0;
 }
 
+/*
+ * Relinquish (a dying domain): nothing of it runs any more, so every pin is
+ * dropped and every parked validation is finished (or unwound) and its
+ * reference dropped like any other; the cascade of devalidations then
+ * releases every reference its tables hold, on its own frames and on the
+ * frames of others it mapped.  A continued call (-ERESTART) resumes the
+ * walk where it stopped (d->relinquish_at, held by a general reference).
+ */
+int pt_relinquish(struct pt_ctx *c)
+{
+    struct domain *d = c->d;
+    int rc;
+
+    /* The queue first: a call that finished the walk but not the drain
+     * must get on with the drain (the walk then finds nothing to do). */
+    if ((rc = pt_drain(c)))
+        return rc;
+    bool held = d->relinquish_at != INVALID_MFN;
+    mfn_t m = held ? d->relinquish_at : d->page_head;
+
+    d->relinquish_at = INVALID_MFN;
+    while (m != INVALID_MFN) {
+        struct page_info *pg = mfn_to_page(m);
+
+        /* A parked validation is resumed with the budget whole (it is
+         * charged its own work), so it always gets on. */
+        if (!(pg->flags & PGF_parked) && c->budget-- <= 0) {
+            /* Keep our place: a general reference keeps the frame on
+             * the list while others run. */
+            if (!held)
+                pg->count++;
+            d->relinquish_at = m;
+            return -ERESTART;
+        }
+        if (pg->flags & PGF_parked) {
+            /* Adopt the park under a general reference of our own. */
+            pg->count++;
+            rc = get_page_type(c, pg, (enum pgt)pg->type);
+            if (rc == 0)
+                put_page_type(c, pg);
+            if (rc == -ERESTART) {      /* parked again: resume here */
+                if (!held)
+                    pg->count++;
+                put_page(pg);
+                d->relinquish_at = m;
+                return rc;
+            }
+            put_page(pg);
+            if (held)
+                put_page(pg);
+            /* An unwind may have freed frames d had given back but a
+             * table still held: the list changed, start again. */
+            held = false;
+            m = d->page_head;
+            continue;
+        }
+        if (pg->flags & PGF_pinned) {
+            /* Validated, so dropping the type queues it (with a general
+             * reference): the frame stays. */
+            pg->flags &= (uint8_t)~PGF_pinned;
+            put_page_type(c, pg);
+            put_page(pg);
+        }
+        m = pg->next == PAGE_LIST_NONE ? INVALID_MFN : pg->next;
+        if (held)
+            put_page(pg);               /* frees at most this plain frame */
+        held = false;
+    }
+    return pt_drain(c);
+}
+
 /* Store e into a live table while the CPU may set A/D bits in it. */
 static uint64_t commit_entry(uint64_t *slot, uint64_t old, uint64_t e, bool preserve_ad)
 {
@@ -476,7 +547,7 @@ static int mod_entry(struct pt_ctx *c, struct page_info *table, unsigned int i,
         }
         /* New references first, so replacing X by X never frees X. */
         if (level == 1) {
-            rc = get_l1e_refs(c, e, c->d);
+            rc = get_l1e_refs(c, e, c->pg_owner ? c->pg_owner : c->d);
         } else {
             child = mfn_to_page(pte_mfn(e));
             if (!get_page(child, c->d))

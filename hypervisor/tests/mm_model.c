@@ -96,7 +96,7 @@ uint64_t pte(mfn_t target, uint64_t flags)
 int h_drain(long budget)
 {
     for (int tries = 0; tries < 100000; tries++) {
-        struct pt_ctx c = { &H->d, budget };
+        struct pt_ctx c = { &H->d, budget, NULL };
         int rc = pt_drain(&c);
         if (rc != -ERESTART)
             return rc;
@@ -108,7 +108,7 @@ int h_drain(long budget)
 #define CONTINUED(call) ({                                                \
     int rc_ = -ERESTART;                                                  \
     for (int t_ = 0; t_ < 100000 && rc_ == -ERESTART; t_++) {             \
-        struct pt_ctx c = { &H->d, budget };                              \
+        struct pt_ctx c = { &H->d, budget, NULL };                              \
         rc_ = (call);                                                     \
     }                                                                     \
     int drc_ = H->defer_drain ? 0 : h_drain(budget);                                             \
@@ -156,7 +156,7 @@ int h_base_drop(unsigned int slot, long budget)
         return -EINVAL;
     struct page_info *pg = mfn_to_page(H->base[slot]);
     H->base[slot] = H->base[--H->nr_base];
-    struct pt_ctx c = { &H->d, budget };
+    struct pt_ctx c = { &H->d, budget, NULL };
     put_page_type(&c, pg);
     put_page(pg);
     return H->defer_drain ? 0 : h_drain(budget);

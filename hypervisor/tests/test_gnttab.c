@@ -228,7 +228,7 @@ static void fill(mfn_t m, uint8_t v)
 /* A pinned L1 table of d, its machine address for entry i. */
 static mfn_t pinned_l1(struct domain *d)
 {
-    struct pt_ctx c = { d, PT_BUDGET };
+    struct pt_ctx c = { d, PT_BUDGET, NULL };
     mfn_t l1 = frame_of(d);
     assert_int_equal(pt_pin(&c, l1, PGT_l1), 0);
     return l1;
@@ -236,7 +236,7 @@ static mfn_t pinned_l1(struct domain *d)
 
 static void unpin(struct domain *d, mfn_t l1)
 {
-    struct pt_ctx c = { d, PT_BUDGET };
+    struct pt_ctx c = { d, PT_BUDGET, NULL };
     assert_int_equal(pt_unpin(&c, l1), 0);
     assert_int_equal(pt_drain(&c), 0);
 }
@@ -294,7 +294,7 @@ static void map_by_pte_and_unmap(void **state)
     assert_int_equal(table[f].type_count, 2);       /* the pin and the PTE */
     assert_false(revoke(D1, 3));
     /* The frame cannot become a page table while mapped. */
-    struct pt_ctx c1 = { D1, PT_BUDGET };
+    struct pt_ctx c1 = { D1, PT_BUDGET, NULL };
     assert_int_equal(pt_pin(&c1, f, PGT_l1), -EINVAL);
 
     /* Unmap: a wrong address, then the right one, then again. */
@@ -387,7 +387,7 @@ static void map_replaces_and_is_overwritten(void **state)
 {
     (void)state;
     mfn_t f = frame_of(D1), own = frame_of(D0), l1 = pinned_l1(D0);
-    struct pt_ctx c = { D0, PT_BUDGET };
+    struct pt_ctx c = { D0, PT_BUDGET, NULL };
     grant(D1, 7, 0, f, GTF_permit_access);
 
     /* The slot maps one of D0's frames first: the map replaces it. */
@@ -468,7 +468,7 @@ static void init_gives_one_owned_writable_frame(void **state)
     assert_int_equal(D1->tot_pages, 1);
     assert_int_equal(D1->max_pages, DOM_MAX_PAGES + 1);     /* not charged */
     /* A grant frame can never become a page table. */
-    struct pt_ctx c = { D1, PT_BUDGET };
+    struct pt_ctx c = { D1, PT_BUDGET, NULL };
     assert_int_equal(pt_pin(&c, f, PGT_l1), -EINVAL);
 }
 
@@ -748,7 +748,7 @@ static void pin_protocol_and_revoke(void **state)
     assert_int_equal(table[f].type, PGT_writable);
     assert_int_equal(table[f].type_count, 1);
     /* The frame can no longer become a page table. */
-    struct pt_ctx c = { D1, PT_BUDGET };
+    struct pt_ctx c = { D1, PT_BUDGET, NULL };
     assert_int_equal(pt_pin(&c, f, PGT_l1), -EINVAL);
 
     /* The guest changes the frame while pinned: ignored until idle. */
@@ -807,7 +807,7 @@ static void pin_refusals_leave_nothing(void **state)
     assert_int_equal(table[other].count, 1);
 
     /* Write access to a frame the granter uses as a page table. */
-    struct pt_ctx c = { D1, PT_BUDGET };
+    struct pt_ctx c = { D1, PT_BUDGET, NULL };
     assert_int_equal(pt_pin(&c, f, PGT_l1), 0);
     grant(D1, 20, 0, f, GTF_permit_access);
     assert_int_equal(gnttab_acquire(D1, 20, D0, true, &got), GNTST_general_error);
@@ -964,7 +964,7 @@ static void copy_refusals(void **state)
     mfn_t d2own = frame_of(D2);
     assert_int_equal(copy1(D2, cop(S, 8, 1, 0, d2own, DOMID_SELF, 0, 1)), GNTST_general_error);
     /* A page-table frame of the caller as destination. */
-    struct pt_ctx c = { D0, PT_BUDGET };
+    struct pt_ctx c = { D0, PT_BUDGET, NULL };
     assert_int_equal(pt_pin(&c, own, PGT_l1), 0);
     assert_int_equal(copy1(D0, cop(S, 8, 1, 0, own, DOMID_SELF, 0, 1)), GNTST_general_error);
     assert_int_equal(entry(D1, 8)->flags, GTF_permit_access);   /* source released */

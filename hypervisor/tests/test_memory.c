@@ -510,7 +510,7 @@ static void decrease_refuses_page_tables_until_unpinned(void **state)
 {
     (void)state;
     xen_pfn_t t[1];
-    struct pt_ctx c = { D1, PT_BUDGET };
+    struct pt_ctx c = { D1, PT_BUDGET, NULL };
 
     give_frames(D1, t, 1);
     memset(mem[t[0]], 0, PAGE_SIZE);
@@ -528,7 +528,7 @@ static void decreased_frame_still_mapped_lives_until_unmapped(void **state)
 {
     (void)state;
     xen_pfn_t f[2];
-    struct pt_ctx c = { D1, PT_BUDGET };
+    struct pt_ctx c = { D1, PT_BUDGET, NULL };
 
     give_frames(D1, f, 2);
     mfn_t l1 = f[0], data = f[1];
@@ -672,7 +672,7 @@ static void exchange_refuses_frames_in_use(void **state)
 {
     (void)state;
     xen_pfn_t f[2], o[1];
-    struct pt_ctx c = { D1, PT_BUDGET };
+    struct pt_ctx c = { D1, PT_BUDGET, NULL };
 
     give_frames(D1, f, 2);
     memset(mem[f[0]], 0, PAGE_SIZE);

@@ -115,7 +115,7 @@ static void save_guest(struct vcpu *v)
         write_cr0(cr0 & ~X86_CR0_TS);
     __asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t (*)[512])v->fpu));
     /* Its LDT pages are mapped again on use, for whoever runs next. */
-    struct pt_ctx c = { v->domain, PT_BUDGET };
+    struct pt_ctx c = { v->domain, PT_BUDGET, NULL };
     pv_ldt_drop(&c, v);
     (void)pt_drain(&c);
 }
@@ -253,6 +253,78 @@ long vcpu_initialise(struct vcpu *v, uint64_t arg)
 out:
     xfree(traps);
     return rc;
+}
+
+/* Where v's guest registers are: the frame on its stack once it has run. */
+static struct cpu_regs *guest_regs(struct vcpu *v)
+{
+    return v->started_at ? (struct cpu_regs *)(stack_top(v) - sizeof(struct cpu_regs))
+                         : &v->regs;
+}
+
+/* The inverse of vcpu_initialise, for the toolstack (v is not running). */
+long vcpu_get_context(struct vcpu *v, uint64_t arg)
+{
+    const struct cpu_regs *r = guest_regs(v);
+    struct ctx_head h = { .flags = VGCF_i387_valid |
+                          (v->kernel_mode ? VGCF_in_kernel : 0) |
+                          (v->state != VCPU_DOWN ? VGCF_online : 0) |
+                          (v->syscall_masks ? VGCF_syscall_disables_events : 0) };
+    struct ctx_tail t = {
+        .ldt_base = v->ldt_base, .ldt_ents = v->ldt_ents, .gdt_ents = v->gdt_nr * DESC_PER_PAGE,
+        .kernel_ss = v->kernel_ss, .kernel_sp = v->kernel_sp,
+        .event_callback_eip = v->event_callback, .failsafe_callback_eip = v->failsafe_callback,
+        .syscall_callback_eip = v->syscall_callback, .vm_assist = v->domain->vm_assist,
+        .fs_base = v->fs_base,
+    };
+    struct trap_info *traps;
+
+    memcpy(h.fpu, v->fpu, sizeof(h.fpu));
+    h.user_regs = (struct cpu_user_regs){
+        .r15 = r->r15, .r14 = r->r14, .r13 = r->r13, .r12 = r->r12, .rbp = r->rbp,
+        .rbx = r->rbx, .r11 = r->r11, .r10 = r->r10, .r9 = r->r9, .r8 = r->r8,
+        .rax = r->rax, .rcx = r->rcx, .rdx = r->rdx, .rsi = r->rsi, .rdi = r->rdi,
+        .rip = r->rip, .cs = (uint16_t)r->cs, .rflags = r->rflags, .rsp = r->rsp,
+        .ss = (uint16_t)r->ss,
+        .ds = v->sel[0], .es = v->sel[1], .fs = v->sel[2], .gs = v->sel[3],
+    };
+    /* In kernel mode the active GS base is the kernel's. */
+    t.gs_base_kernel = v->kernel_mode ? v->gs_base : v->gs_shadow;
+    t.gs_base_user = v->kernel_mode ? v->gs_shadow : v->gs_base;
+    for (unsigned int i = 0; i < v->gdt_nr; i++)
+        t.gdt_frames[i] = v->gdt_frames[i];
+    if (v->guest_table != INVALID_MFN)
+        t.ctrlreg[3] = xen_pfn_to_cr3(v->guest_table);
+    if (v->guest_table_user != INVALID_MFN)
+        t.ctrlreg[1] = xen_pfn_to_cr3(v->guest_table_user);
+    if (!(traps = xzalloc(256 * sizeof(*traps))))
+        return -ENOMEM;
+    unsigned int n = 0;
+    for (unsigned int i = 0; i < 256; i++)
+        if (v->trap_ctxt[i].address)
+            traps[n++] = v->trap_ctxt[i];
+    long rc = copy_to_guest(arg, &h, sizeof(h)) ||
+              copy_to_guest(arg + offsetof(struct vcpu_guest_context, trap_ctxt), traps,
+                            256 * sizeof(*traps)) ||
+              copy_to_guest(arg + offsetof(struct vcpu_guest_context, ldt_base), &t, sizeof(t))
+              ? -EFAULT : 0;
+    xfree(traps);
+    return rc;
+}
+
+void vcpu_arch_relinquish(struct vcpu *v)
+{
+    struct pt_ctx c = { v->domain, PT_BUDGET, NULL };
+
+    pv_ldt_drop(&c, v);
+    (void)pv_vcpu_set_gdt(v, NULL, 0);
+    (void)pv_vcpu_set_baseptrs(v, INVALID_MFN, INVALID_MFN);
+    if (v->vcpu_info_mfn != INVALID_MFN) {
+        put_page_type(&c, mfn_to_page(v->vcpu_info_mfn));
+        put_page(mfn_to_page(v->vcpu_info_mfn));
+        v->vcpu_info_mfn = INVALID_MFN;
+    }
+    /* Whatever this queued is drained by pt_relinquish. */
 }
 
 /* The first time v is switched to: enter the guest with v->regs. */

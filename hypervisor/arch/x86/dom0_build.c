@@ -185,7 +185,7 @@ int dom0_build(struct domain *d, struct vcpu *v, const struct dom0_modules *m,
 
     if (elf_parse(m->kernel, m->kernel_len, &img, why, why_len) < 0)
         return -EINVAL;
-    if (nr_pages + 1 > mm_free_frames()) {
+    if (nr_pages > mm_free_frames()) {
         mica_snprintf(why, why_len, "%lu MiB is more than is free (%lu MiB)",
                       mem_bytes >> 20, (mm_free_frames() << PAGE_SHIFT) >> 20);
         return -ENOMEM;
@@ -203,15 +203,12 @@ int dom0_build(struct domain *d, struct vcpu *v, const struct dom0_modules *m,
         return -EINVAL;
     }
 
-    domain_mm_init(d, nr_pages + 1);
+    domain_set_max_pages(d, nr_pages);
     d->max_gpfn = nr_pages - 1;
-    if (populate(d, &l, nr_pages) < 0 || (d->shared_info_mfn = alloc_domain_frame(d)) == INVALID_MFN) {
+    if (populate(d, &l, nr_pages) < 0) {
         mica_snprintf(why, why_len, "not enough free memory for %lu MiB", mem_bytes >> 20);
         return -ENOMEM;
     }
-    struct shared_info *shared = mm_map_frame(d->shared_info_mfn);
-    shared->vcpu_info[0].evtchn_upcall_mask = 1;
-    time_set_wallclock(shared);
 
     for (unsigned int i = 0; i < img.nr_seg; i++)
         copy_in(&l, img.seg[i].vaddr, (const uint8_t *)m->kernel + img.seg[i].offset,
@@ -228,7 +225,7 @@ int dom0_build(struct domain *d, struct vcpu *v, const struct dom0_modules *m,
     build_tables(&l);
 
     /* Pin the L4 (validating everything) and make it the base pointer. */
-    struct pt_ctx c = { d, PT_BUDGET };
+    struct pt_ctx c = { d, PT_BUDGET, NULL };
     mfn_t l4 = pfn_to_mfn(l.pt);
     int rc;
     while ((rc = pt_pin(&c, l4, PGT_l4)) == -ERESTART)

@@ -10,6 +10,7 @@
  */
 #include <abi/sched.h>
 #include <abi/version.h>
+#include <abi/mica/control.h>
 #include <mica/console.h>
 #include <mica/domain.h>
 #include <mica/errno.h>
@@ -49,6 +50,7 @@ static const hypercall_fn hypercall_table[] = {
     [__HYPERVISOR_vm_assist] = do_vm_assist,
     [__HYPERVISOR_mmuext_op] = do_mmuext_op,
     [__HYPERVISOR_sched_op] = do_sched_op,
+    [__HYPERVISOR_mica_control] = do_mica_control,
 };
 
 

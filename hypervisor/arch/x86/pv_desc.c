@@ -32,7 +32,7 @@ static void drop_frames(struct pt_ctx *c, const mfn_t *f, unsigned int n)
 long pv_vcpu_set_gdt(struct vcpu *v, const uint64_t *frames, uint64_t entries)
 {
     mfn_t taken[MAX_GDT_FRAMES];
-    struct pt_ctx c = { v->domain, PT_BUDGET };
+    struct pt_ctx c = { v->domain, PT_BUDGET, NULL };
     unsigned int n = (unsigned int)((entries + DESC_PER_PAGE - 1) / DESC_PER_PAGE), i;
 
     if (entries > FIRST_RESERVED_GDT_ENTRY)
@@ -81,7 +81,7 @@ long do_update_descriptor(struct cpu_regs *regs)
 {
     struct domain *d = current->domain;
     uint64_t maddr = regs->rdi, desc = regs->rsi;
-    struct pt_ctx c = { d, PT_BUDGET };
+    struct pt_ctx c = { d, PT_BUDGET, NULL };
     mfn_t mfn = maddr >> PAGE_SHIFT;
 
     if ((maddr & 7) || !mfn_valid(mfn) || !desc_check(&desc))
@@ -144,7 +144,7 @@ long pv_set_ldt(struct pt_ctx *c, struct vcpu *v, uint64_t base, uint64_t ents)
 bool pv_ldt_fault(struct vcpu *v, struct cpu_regs *r)
 {
     uint64_t cr2 = read_cr2(), win = (uint64_t)ldt_window_page(0);
-    struct pt_ctx c = { v->domain, PT_BUDGET };
+    struct pt_ctx c = { v->domain, PT_BUDGET, NULL };
 
     if (cr2 < win || cr2 >= win + LDT_WINDOW_PAGES * PAGE_SIZE)
         return false;

@@ -12,6 +12,7 @@
 #include <mica/dom0_build.h>
 #include <mica/domain.h>
 #include <mica/errno.h>
+#include <mica/event.h>
 #include <mica/guest_access.h>
 #include <mica/mm.h>
 #include <mica/power.h>
@@ -40,11 +41,24 @@ static const char *const shutdown_names[] = {
  */
 static bool some_domain_failed;
 
-static void stop_domain(struct domain *d) __noreturn;
-static void stop_domain(struct domain *d)
+/* Tell the controllers (privileged domains bound to VIRQ_DOM_EXC, Xen's
+ * global virq for this) that a domain stopped. */
+static void notify_controllers(const struct domain *d)
+{
+    for (unsigned int s = 0; s < MAX_DOMAINS; s++) {
+        struct domain *c = domain_in_slot(s);
+        if (c && c != d && c->is_privileged && c->vcpu0 && c->dying == DOMAIN_ALIVE)
+            (void)evtchn_send_virq(c->vcpu0, VIRQ_DOM_EXC);
+    }
+}
+
+static void stop_domain(struct domain *d, unsigned int reason) __noreturn;
+static void stop_domain(struct domain *d, unsigned int reason)
 {
     d->is_stopped = true;
+    d->shutdown_reason = (uint8_t)reason;
     console_domain_stopped(d);
+    notify_controllers(d);
     for (unsigned int i = 0; i < d->max_vcpus; i++)
         if (d->vcpu[i] && d->vcpu[i] != current)
             vcpu_down(d->vcpu[i]);
@@ -64,7 +78,7 @@ void domain_shutdown(struct domain *d, unsigned int reason)
     if (!is_machine_owner(d)) {
         if (reason != SHUTDOWN_poweroff)
             some_domain_failed = true;
-        stop_domain(d);
+        stop_domain(d, reason);
     }
     /* dom0's shutdown is the machine's. */
     if (reason == SHUTDOWN_reboot) {
@@ -82,7 +96,7 @@ static void domain_failed(struct domain *d)
 {
     if (!is_machine_owner(d)) {
         some_domain_failed = true;
-        stop_domain(d);
+        stop_domain(d, SHUTDOWN_crash);
     }
     pr_info("powering off (dom0 is gone)");
     machine_power_off(MICA_EXIT_DOM0_FAILED);
@@ -149,7 +163,7 @@ static bool ptwr_fault(struct cpu_regs *r)
     struct vcpu *v = current;
     struct domain *d = v->domain;
     uint64_t cr2 = read_cr2();
-    struct pt_ctx c = { d, PT_BUDGET };
+    struct pt_ctx c = { d, PT_BUDGET, NULL };
 
     if (!(d->vm_assist & (1UL << VMASST_TYPE_writable_pagetables)) || !v->kernel_mode ||
         (r->error_code & 0x1b) != 0x03)     /* present, write, no RSVD, no fetch */

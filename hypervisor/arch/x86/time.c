@@ -134,6 +134,11 @@ void time_init(void)
             tsc_khz / 1000, tsc_khz % 1000, lapic_ticks_per_ms, boot_epoch_sec);
 }
 
+uint64_t time_tsc_khz(void)
+{
+    return tsc_khz;
+}
+
 static uint64_t ticks_to_ns(uint64_t ticks)
 {
     uint64_t t = pv_shift >= 0 ? ticks << pv_shift : ticks >> -pv_shift;

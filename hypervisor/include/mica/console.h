@@ -11,7 +11,8 @@ struct domain;
  * unprivileged domains); with all_or_none, want or 0. */
 size_t console_take_tokens(struct domain *d, size_t want, bool all_or_none);
 /* Give d a console ring (its page d->cons_mfn, set by the builder): a port
- * whose other end is Mica, written into its start_info. */
+ * whose other end is Mica, written into its start_info if Mica built it
+ * (d->start_info_mfn), else left to the toolstack's builder. */
 int console_attach(struct domain *d);
 /* console_io output of d (not rate-limited here), and a note on its
  * console ("[N bytes of output dropped]"). */

@@ -14,11 +14,11 @@ struct dom0_modules {
 };
 
 /*
- * Build d (registered; privileged or not: start_info says which, and the
- * privileged domain 0 is the initial domain) with mem_bytes of memory and
- * its first vCPU v (from vcpu_create), ready for vcpu_up().  On failure
- * returns a negative errno with a one-line reason in why (-ENOMEM: not
- * enough free memory).
+ * Build d (from domain_create; privileged or not: start_info says which,
+ * and the privileged domain 0 is the initial domain) with mem_bytes of
+ * memory and its first vCPU v, ready for vcpu_up().  On failure returns a
+ * negative errno with a one-line reason in why (-ENOMEM: not enough free
+ * memory); domain_kill() then gives back what was taken.
  */
 int dom0_build(struct domain *d, struct vcpu *v, const struct dom0_modules *m,
                uint64_t mem_bytes, char *why, size_t why_len);

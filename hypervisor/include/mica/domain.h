@@ -86,6 +86,7 @@ struct domain {
 
     /* Page tables waiting to drop their entries' references (mm/pt.c). */
     mfn_t deval_head;
+    mfn_t relinquish_at;        /* where pt_relinquish() resumes, or INVALID_MFN */
 
     /* Event channels (common/event_channel.c). */
     struct evtchn_domain *evtchn;
@@ -110,13 +111,24 @@ struct domain {
     mfn_t cons_mfn;             /* console ring page (common/console.c), or INVALID_MFN */
     mfn_t start_info_mfn;       /* its start_info page (the builder's) */
     uint32_t cons_port;         /* the ring's port; its other end is Mica */
+    uint32_t store_port;        /* xenstore ring's port (control interface), or 0 */
     bool cons_broken;           /* ring indices insane: reported once */
     struct console_stream con_ring; /* console ring output */
     bool console_quiet;         /* boot config console = "none": output discarded */
     xen_domain_handle_t handle; /* the toolstack's UUID (zero for dom0) */
     unsigned int shutdown_code; /* SCHEDOP_shutdown_code, reported on a crash */
     bool is_stopped;            /* shut down or crashed: its vCPUs are down for good */
+    uint8_t shutdown_reason;    /* SHUTDOWN_*, valid once is_stopped */
+
+    /* Life cycle (common/domain.c). */
+    uint8_t dying;              /* DOMAIN_ALIVE, _DYING, _ZOMBIE */
+    uint8_t kill_stage;         /* how far domain_kill() has come */
+    uint8_t ctl_pause_count;    /* pauses by a controller (a created domain: 1) */
 };
+
+#define DOMAIN_ALIVE  0
+#define DOMAIN_DYING  1         /* domain_kill() under way */
+#define DOMAIN_ZOMBIE 2         /* relinquished; frames others hold keep it */
 
 /* The live vcpu_info of v: in shared_info, or where the guest registered
  * it (arch/x86/pv_traps.c). */
@@ -129,16 +141,42 @@ void runstate_update(struct vcpu *v);
  * (vcpu_is_idle). */
 extern struct vcpu *current;
 bool vcpu_is_idle(const struct vcpu *v);
-/* A new vCPU of d, down (common/domain.c). */
+/* A new vCPU of d, down (common/vcpu.c). */
 struct vcpu *vcpu_create(struct domain *d, unsigned int id);
-void vcpu_destroy(struct vcpu *v);     /* one that never ran */
+/* Free a vCPU that is not on the CPU (never ran, or its domain is dying). */
+void vcpu_destroy(struct vcpu *v);
 
-/* Stop a domain that broke the rules; the hypervisor carries on.  Today
- * there is only dom0, so the machine then powers off. */
+/* Creating and destroying domains (common/domain.c). */
+struct domain_params {
+    bool privileged;
+    unsigned int max_vcpus;     /* 1 .. MAX_VCPUS */
+    uint64_t max_pages;         /* memory limit; Mica's own frames come on top */
+    unsigned int grant_frames;  /* 0: the default */
+    const char *name;
+};
+/* A registered domain with its vCPUs (all down), event channels, grant
+ * table and shared_info; paused once (ctl_pause_count 1) when `paused`.
+ * NULL with *err: -EEXIST (id in use), -ENOSPC, -ENOMEM, -EINVAL. */
+struct domain *domain_create(domid_t id, const struct domain_params *p, bool paused,
+                             int *err);
+/* Tear d down: its vCPUs stop for good, its event channels close (peers'
+ * ends become unbound), its grant mappings and page tables release what
+ * they hold, and every frame it owns goes back to the pool as soon as
+ * nothing else holds it.  -ERESTART: call again (bounded work per call);
+ * 0: done -- d is freed, or a zombie until others give its frames back
+ * (domain_reap()).  Never d == current->domain. */
+long domain_kill(struct domain *d);
+/* Free the zombies whose last frame has come back. */
+void domain_reap(void);
+/* The memory limit as the toolstack sees it (Mica's own frames on top). */
+void domain_set_max_pages(struct domain *d, uint64_t max_pages);
+uint64_t domain_own_frames(const struct domain *d);
+
+/* Stop a domain that broke the rules; the hypervisor carries on (the
+ * machine owner, domain 0, takes the machine down with it). */
 void domain_crash(struct domain *d, const char *why) __noreturn;
 /* VCPUOP_down on a domain's last running vCPU (Linux's halt with events
- * masked: a dead end).  One vCPU and only dom0 today: the machine then
- * powers off, reporting dom0 failed. */
+ * masked: a dead end): handled as a crash. */
 struct cpu_regs;
 void domain_vcpu_down(struct vcpu *v, const struct cpu_regs *r) __noreturn;
 /* SCHEDOP_shutdown: record and act on a domain's request. */
@@ -148,7 +186,10 @@ void domain_shutdown(struct domain *d, unsigned int reason) __noreturn;
 #define MAX_DOMAINS 64
 int domain_register(struct domain *d);
 void domain_unregister(struct domain *d);
+/* A live domain (not dying): what a new request may name. */
 struct domain *domain_by_id(domid_t id);
+/* Any registered domain, dying ones too: for releasing what they hold. */
+struct domain *domain_by_id_any(domid_t id);
 struct domain *domain_in_slot(unsigned int slot);
 
 #endif /* MICA_DOMAIN_H */

@@ -41,7 +41,7 @@ void evtchn_domain_destroy(struct domain *d);
  * bind_ipi and bind_vcpu.  0 or -EINVAL. */
 int evtchn_vcpu_init(struct vcpu *v);
 /* A port of d whose other end is the hypervisor (console rings). */
-long evtchn_alloc_xen_port(struct domain *d);
+long evtchn_alloc_unbound_port(struct domain *d, domid_t remote);
 
 /*
  * Raise port of d on its notify vCPU (the 2-level protocol, see the

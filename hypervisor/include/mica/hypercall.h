@@ -11,6 +11,7 @@
 #include <mica/x86.h>
 
 long do_mmu_update(struct cpu_regs *regs);
+long do_mica_control(struct cpu_regs *regs);     /* common/control.c */
 long do_update_va_mapping(struct cpu_regs *regs);
 long do_mmuext_op(struct cpu_regs *regs);
 long do_xen_version(struct cpu_regs *regs);

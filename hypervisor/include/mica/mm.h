@@ -90,6 +90,7 @@ mfn_t alloc_domain_frame(struct domain *d);
 mfn_t alloc_extent(unsigned int order, unsigned int bits);
 void free_extent(mfn_t mfn, unsigned int order);
 uint64_t mm_free_frames(void);
+uint64_t mm_total_frames(void);         /* RAM the pool may ever hand out */
 
 /* mm/page.c: the frame table and domain page lists. */
 /* Every frame starts as I/O; RAM is the hypervisor's; free RAM is free. */
@@ -116,6 +117,9 @@ void put_page(struct page_info *pg);
 struct pt_ctx {
     struct domain *d;
     long budget;            /* work units left before -ERESTART */
+    /* Owner of the frames new L1 entries map: NULL for d itself, or the
+     * foreign domain a privileged builder maps (mmu_update foreigndom). */
+    const struct domain *pg_owner;
 };
 #define PT_BUDGET 8192
 
@@ -123,6 +127,13 @@ int get_page_type(struct pt_ctx *c, struct page_info *pg, enum pgt type);
 void put_page_type(struct pt_ctx *c, struct page_info *pg);
 /* Finish queued devalidations; -ERESTART when the budget runs out. */
 int pt_drain(struct pt_ctx *c);
+
+/* A dying c->d gives up every pin and parked validation and drains its
+ * queue, so that its tables hold nothing: 0 or -ERESTART (call again). */
+int pt_relinquish(struct pt_ctx *c);
+/* Then it drops the allocation reference of every frame it owns (each is
+ * freed unless something else still holds it). */
+void mm_release_all(struct domain *d);
 
 int pt_pin(struct pt_ctx *c, mfn_t mfn, enum pgt level);
 int pt_unpin(struct pt_ctx *c, mfn_t mfn);

@@ -25,6 +25,12 @@ void log_set_console(bool enabled);
 void printk(enum log_level level, const char *fmt, ...) __printf(2, 3);
 /* Raw console output, no prefix and no level: for register dumps. */
 void console_write(const char *s, size_t len);
+/* The ring of the hypervisor's messages (readconsole): copy up to len
+ * bytes from position *pos on (moved up to the oldest still kept),
+ * advancing it; the position of the oldest byte since the last clear. */
+size_t log_ring_read(uint64_t *pos, char *buf, size_t len);
+uint64_t log_ring_start(void);
+void log_ring_clear(void);
 void console_printf(const char *fmt, ...) __printf(1, 2);
 /* Like printk() but shown at every log level: for fatal reports. */
 void fatal_printk(const char *fmt, ...) __printf(1, 2);

@@ -37,6 +37,7 @@ void vcpu_up(struct vcpu *v);
 void vcpu_down(struct vcpu *v);
 void sched_add_vcpu(struct vcpu *v);
 void sched_remove_vcpu(struct vcpu *v);
+void sched_domain_unpaused(struct domain *d);
 /* The boot CPU becomes the idle loop and runs what is runnable. */
 void sched_start(void) __attribute__((noreturn));
 /* Nothing will ever run again (arch: report and power off). */
@@ -56,6 +57,11 @@ void vcpu_arch_destroy(struct vcpu *v);
 void context_switch(struct vcpu *prev, struct vcpu *next);
 void switch_stack(uint64_t *save_rsp, uint64_t new_rsp);
 long vcpu_initialise(struct vcpu *v, uint64_t arg);
+/* v's context as a vcpu_guest_context, written to the caller at arg. */
+long vcpu_get_context(struct vcpu *v, uint64_t arg);
+/* A dying domain's vCPU lets go of its frames (base pointers, GDT and LDT
+ * frames, vcpu_info). */
+void vcpu_arch_relinquish(struct vcpu *v);
 bool vcpu_stack_contains(uint64_t lo, uint64_t hi);
 extern uint64_t cpu_stack_top;
 

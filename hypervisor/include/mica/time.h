@@ -12,6 +12,7 @@ struct vcpu;
 
 void time_init(void);
 uint64_t system_time_ns(void);      /* ns since Mica booted */
+uint64_t time_tsc_khz(void);
 void time_update_vcpu(struct vcpu *v, struct vcpu_time_info *t);
 void time_set_wallclock(struct shared_info *s);
 void timer_program(uint64_t deadline);  /* system time; 0 = off */
