@@ -13,9 +13,10 @@
  * below 128, so Linux's privcmd passes it through.
  *
  * Calling convention: rdi = pointer to struct mica_ctl_op.  The hypervisor
- * copies the whole op in, checks interface_version (a mismatch fails with
- * -EACCES before anything else is looked at), runs `cmd`, and copies the op
- * back out so that OUT fields reach the caller.  Returns 0 or -XEN_E*.
+ * refuses an unprivileged caller (-EPERM), copies the whole op in, checks
+ * interface_version (a mismatch fails with -EACCES before the op is looked
+ * at), runs `cmd` (-ENOSYS if unknown), and on success copies the op back
+ * out so that OUT fields reach the caller.  Returns 0 or -XEN_E*.
  * Everything Mica-only is named mica_/MICA_; the embedded Xen types
  * (vcpu_guest_context, domid_t, handles) are the ones from abi/xen.h.
  */
