@@ -23,6 +23,7 @@
 #include <abi/io/console.h>
 #include <mica/console.h>
 #include <mica/domain.h>
+#include <mica/errno.h>
 #include <mica/event.h>
 #include <mica/mm.h>
 #include <mica/printk.h>
@@ -166,8 +167,14 @@ int console_attach(struct domain *d)
 
     if (d->cons_mfn == INVALID_MFN)
         return 0;
-    if ((port = evtchn_alloc_unbound_port(d, DOMID_XEN)) < 0)
+    /* Mica writes the ring's indices: the frame must stay d's and never
+     * become a page table meanwhile. */
+    if (mm_hold_writable(d, d->cons_mfn) < 0)
+        return -EINVAL;
+    if ((port = evtchn_alloc_unbound_port(d, DOMID_XEN)) < 0) {
+        mm_drop_writable(d, d->cons_mfn);
         return (int)port;
+    }
     d->cons_port = (uint32_t)port;
     if (d->start_info_mfn != INVALID_MFN) {     /* a boot-time domain */
         struct start_info *si = mm_map_frame(d->start_info_mfn);
@@ -175,6 +182,13 @@ int console_attach(struct domain *d)
         si->console.domU.evtchn = d->cons_port;
     }
     return 0;
+}
+
+void console_detach(struct domain *d)
+{
+    if (d->cons_mfn != INVALID_MFN && d->cons_port)
+        mm_drop_writable(d, d->cons_mfn);
+    d->cons_mfn = INVALID_MFN;
 }
 
 /* Give the consumed bytes back to the guest and tell it there is room. */

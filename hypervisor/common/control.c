@@ -318,7 +318,7 @@ static long store_console(struct domain *d, struct mica_ctl_store_console *s)
 
     if (!d->pause_count || d->is_stopped)
         return -EBUSY;
-    if (d->cons_mfn != INVALID_MFN || d->cons_port || d->store_port)
+    if (d->rings_set || d->cons_mfn != INVALID_MFN)
         return -EEXIST;             /* once per domain */
     if (!owns(d, s->console_mfn) ||
         (s->store_domid != DOMID_INVALID && !owns(d, s->store_mfn)))
@@ -333,7 +333,7 @@ static long store_console(struct domain *d, struct mica_ctl_store_console *s)
     if ((port = ring_port(d, s->console_domid, s->console_mfn, true)) < 0)
         return port;                /* the store port stays: the domain dies anyway */
     s->console_port = (uint32_t)port;
-    d->cons_port = (uint32_t)port;
+    d->rings_set = true;
     return 0;
 }
 
@@ -407,6 +407,8 @@ static long run(struct mica_ctl_op *op, bool *copy_back)
             struct vcpu *v = vcpu_of(d, op->u.vcpucontext.vcpu);
             if (!v || v == current)
                 return -EINVAL;
+            if (!d->pause_count && !d->is_stopped)
+                return -EBUSY;      /* a snapshot of a domain that runs on */
             return vcpu_get_context(v, HVA(op->u.vcpucontext.ctxt));
         } else {
             struct mica_ctl_getvcpuinfo *i = &op->u.getvcpuinfo;

@@ -54,6 +54,8 @@ static int alloc_shared_info(struct domain *d)
         d->max_pages--;
         return -ENOMEM;
     }
+    /* Mica writes event bits and time into it: never a page table. */
+    BUG_ON(mm_hold_writable(d, d->shared_info_mfn));
     struct shared_info *s = mm_map_frame(d->shared_info_mfn);
     for (unsigned int i = 0; i < MAX_VCPUS; i++)
         s->vcpu_info[i].evtchn_upcall_mask = 1;
@@ -124,7 +126,7 @@ static void kill_links(struct domain *d)
         d->is_stopped = true;
         console_domain_stopped(d);
     }
-    d->cons_mfn = INVALID_MFN;          /* the console ring is no longer read */
+    console_detach(d);
     evtchn_domain_destroy(d);
     (void)gnttab_domain_destroy(d);     /* -EBUSY: others map its grants; reaped later */
     for (unsigned int i = 0; i < MAX_VCPUS; i++)
@@ -148,6 +150,8 @@ long domain_kill(struct domain *d)
         d->kill_stage = 2;
         /* fall through */
     case 2:
+        if (d->shared_info_mfn != INVALID_MFN)
+            mm_drop_writable(d, d->shared_info_mfn);
         mm_release_all(d);
         for (unsigned int i = 0; i < MAX_VCPUS; i++)
             if (d->vcpu[i])

@@ -508,6 +508,33 @@ int pt_relinquish(struct pt_ctx *c)
     return pt_drain(c);
 }
 
+/*
+ * A frame of d the hypervisor itself writes into (shared_info, a console
+ * ring it serves): a general reference, so that giving it back cannot free
+ * it, and a writable type reference, so that it can never become a page
+ * table or descriptor page while Mica writes guest-chosen values into it.
+ */
+int mm_hold_writable(struct domain *d, mfn_t mfn)
+{
+    struct pt_ctx c = { d, PT_BUDGET, NULL };
+
+    if (!mfn_valid(mfn) || !get_page(mfn_to_page(mfn), d))
+        return -EINVAL;
+    if (get_page_type(&c, mfn_to_page(mfn), PGT_writable)) {
+        put_page(mfn_to_page(mfn));
+        return -EINVAL;
+    }
+    return 0;
+}
+
+void mm_drop_writable(struct domain *d, mfn_t mfn)
+{
+    struct pt_ctx c = { d, PT_BUDGET, NULL };
+
+    put_page_type(&c, mfn_to_page(mfn));
+    put_page(mfn_to_page(mfn));
+}
+
 /* Store e into a live table while the CPU may set A/D bits in it. */
 static uint64_t commit_entry(uint64_t *slot, uint64_t old, uint64_t e, bool preserve_ad)
 {

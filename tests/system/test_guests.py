@@ -129,6 +129,7 @@ EXPECTED = {
         "l4_hypervisor_slots_refused",
         "l2_superpage_entry_refused",
         "pin_l1_with_writable_self_mapping_refused",
+        "pin_shared_info_as_table_refused",
         "pin_of_pinned_table_refused",
         "unpin_of_unpinned_frame_refused",
         "bad_request_pointers_are_efault",

@@ -14,6 +14,8 @@ size_t console_take_tokens(struct domain *d, size_t want, bool all_or_none);
  * whose other end is Mica, written into its start_info if Mica built it
  * (d->start_info_mfn), else left to the toolstack's builder. */
 int console_attach(struct domain *d);
+/* A dying domain's ring is no longer served (its frame is let go). */
+void console_detach(struct domain *d);
 /* console_io output of d (not rate-limited here), and a note on its
  * console ("[N bytes of output dropped]"). */
 void console_io_write(struct domain *d, const char *s, size_t n);

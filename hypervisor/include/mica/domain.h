@@ -112,6 +112,7 @@ struct domain {
     mfn_t start_info_mfn;       /* its start_info page (the builder's) */
     uint32_t cons_port;         /* the ring's port; its other end is Mica */
     uint32_t store_port;        /* xenstore ring's port (control interface), or 0 */
+    bool rings_set;             /* set_store_console done (once per domain) */
     bool cons_broken;           /* ring indices insane: reported once */
     struct console_stream con_ring; /* console ring output */
     bool console_quiet;         /* boot config console = "none": output discarded */

@@ -128,6 +128,11 @@ void put_page_type(struct pt_ctx *c, struct page_info *pg);
 /* Finish queued devalidations; -ERESTART when the budget runs out. */
 int pt_drain(struct pt_ctx *c);
 
+/* Hold a frame of d that Mica writes into (shared_info, a console ring):
+ * a general and a writable type reference (-EINVAL if it is not d's or is
+ * a page table now); and let it go. */
+int mm_hold_writable(struct domain *d, mfn_t mfn);
+void mm_drop_writable(struct domain *d, mfn_t mfn);
 /* A dying c->d gives up every pin and parked validation and drains its
  * queue, so that its tables hold nothing: 0 or -ERESTART (call again). */
 int pt_relinquish(struct pt_ctx *c);

@@ -433,6 +433,17 @@ static int pin_l1_with_writable_self_mapping_refused(void)
     return KIT_PASS;
 }
 
+/* Mica writes event bits and time into shared_info: were it an L1, the
+ * guest could steer those writes into page-table entries. */
+static int pin_shared_info_as_table_refused(void)
+{
+    uint64_t si = kit_si->shared_info >> 12;
+
+    for (unsigned int cmd = MMUEXT_PIN_L1_TABLE; cmd <= MMUEXT_PIN_L4_TABLE; cmd++)
+        expect_rc(kit_mmuext1(cmd, si), -XEN_EINVAL, "pinning shared_info as a page table");
+    return KIT_PASS;
+}
+
 static int pin_of_pinned_table_refused(void)
 {
     uint64_t t = kit_scratch_fresh(0);
@@ -683,6 +694,7 @@ static const struct kit_test tests[] = {
     { "l2_superpage_entry_refused", l2_superpage_entry_refused, BAD },
     { "pin_l1_with_writable_self_mapping_refused",
       pin_l1_with_writable_self_mapping_refused, BAD },
+    { "pin_shared_info_as_table_refused", pin_shared_info_as_table_refused, BAD },
     { "pin_of_pinned_table_refused", pin_of_pinned_table_refused, BAD },
     { "unpin_of_unpinned_frame_refused", unpin_of_unpinned_frame_refused, BAD },
     { "bad_request_pointers_are_efault", bad_request_pointers_are_efault, BAD },
