@@ -11,7 +11,8 @@
  * The scenario, in table order: the control interface's refusals (version,
  * unknown op, self, missing ids, ids in use, bad vCPU counts, populate at
  * max_pages, setvcpucontext of tables it does not own or that the builder
- * still maps writable, of a running domain), an unprivileged domain that
+ * still maps writable, set/get context of a running domain), a destroyed
+ * domain kept dying while we map its frame, an unprivileged domain that
  * must be refused, four children running at once, 100 children one after
  * another (most run their checks and power off, every tenth spins and is
  * destroyed while it runs, a few crash), four at once again, and finally
@@ -447,6 +448,37 @@ static int populate_stops_at_max_pages(void)
     return r;
 }
 
+/* A frame of a destroyed domain that we still map keeps it listed, dying,
+ * and keeps that frame from the pool; unmapping it lets the domain go. */
+static int destroyed_domain_waits_for_our_mapping(void)
+{
+    struct kit_pv_domain *d = &kids[0];
+    struct mica_ctl_domaininfo info;
+    struct mica_ctl_physinfo before, after;
+    xen_domain_handle_t h;
+    uint64_t done;
+
+    child_handle(44, h);
+    *d = (struct kit_pv_domain){ 0 };
+    expect_ok(kit_pv_create(d, "child44", 16, h, DOMID_INVALID), kit_pv_why);
+    expect_ok(kit_ctl_populate(d->domid, 0, 16, p2m_of[0], &done), "populate 16");
+    expect_eq(done, 16, "nr_done");
+    expect_ok(kit_map_foreign(RING_SLOT, d->domid, p2m_of[0][3], PTE_RO), "map one frame");
+    expect_ok(kit_ctl_physinfo(&before), "physinfo");
+    expect_ok(kit_ctl_simple(MICA_CTL_destroydomain, d->domid), "destroydomain");
+    long rc = kit_ctl_domaininfo(d->domid, &info);
+    long urc = kit_scratch_restore(RING_SLOT);
+    expect_ok(rc, "getdomaininfo while we map its frame");
+    expect_eq(info.domain, d->domid, "still listed");
+    expect_true(info.flags & MICA_DOMINF_dying, "dying");
+    expect_ok(urc, "unmap the frame");
+    expect_rc(kit_ctl_domaininfo(d->domid, &info), -XEN_ESRCH, "gone once unmapped");
+    d->domid = 0;
+    expect_ok(kit_ctl_physinfo(&after), "physinfo");
+    expect_true(after.free_pages > before.free_pages, "its frames came back once unmapped");
+    return KIT_PASS;
+}
+
 /* ---- setvcpucontext -------------------------------------------------------- */
 
 /* setvcpucontext of d with ctrlreg[3] = cr3 must give -EINVAL. */
@@ -512,8 +544,6 @@ static int running_domain_checks(struct kit_pv_domain *d)
     expect_ok(kit_ctl_simple(MICA_CTL_unpausedomain, d->domid), "unpausedomain");
     expect_rc(kit_ctl_vcpucontext(MICA_CTL_setvcpucontext, d->domid, 0, &ctx), -XEN_EBUSY,
               "setvcpucontext of a running domain");
-    expect_rc(kit_ctl_vcpucontext(MICA_CTL_getvcpucontext, d->domid, 0, &ctx), -XEN_EBUSY,
-              "getvcpucontext of a running domain");
     expect_ok(wait_ring_line(0), "the child's line on its console ring");
     expect_ok(kit_ctl_simple(MICA_CTL_pausedomain, d->domid), "pausedomain");
     expect_ok(kit_ctl_domaininfo(d->domid, &info), "getdomaininfo");
@@ -540,6 +570,26 @@ static int setvcpucontext_refuses_what_is_not_a_fresh_l4(void)
         r = destroy_and_check_gone(d->domid, DOMID_INVALID);
         d->domid = 0;
     }
+    destroy_leftovers();
+    return r;
+}
+
+/* The header: "Set or read one vCPU's whole context (the domain must be
+ * paused, -EBUSY otherwise)". */
+static int getvcpucontext_of_a_running_domain_refused(void)
+{
+    int r = KIT_PASS;
+    long rc;
+
+    if (build_child(0, 301, "spin", NULL))
+        r = kit_fail("%s", kit_pv_why);
+    else if ((rc = kit_ctl_simple(MICA_CTL_unpausedomain, kids[0].domid)) ||
+             (rc = wait_ring_line(0)))
+        r = kit_fail("start the child: %s", kit_errno_name(rc));
+    else if ((rc = kit_ctl_vcpucontext(MICA_CTL_getvcpucontext, kids[0].domid, 0, &ctx)) !=
+             -XEN_EBUSY)
+        r = kit_fail("getvcpucontext of a running domain: got %ld (%s), want EBUSY", rc,
+                     kit_errno_name(rc));
     destroy_leftovers();
     return r;
 }
@@ -809,8 +859,12 @@ static const struct kit_test tests[] = {
     { "createdomain_of_an_id_in_use_refused", createdomain_of_an_id_in_use_refused,
       KIT_HOSTILE },
     { "populate_stops_at_max_pages", populate_stops_at_max_pages, KIT_MM },
+    { "destroyed_domain_waits_for_our_mapping", destroyed_domain_waits_for_our_mapping,
+      KIT_MM },
     { "setvcpucontext_refuses_what_is_not_a_fresh_l4",
       setvcpucontext_refuses_what_is_not_a_fresh_l4, KIT_MM | KIT_HOSTILE },
+    { "getvcpucontext_of_a_running_domain_refused", getvcpucontext_of_a_running_domain_refused,
+      KIT_MM | KIT_HOSTILE },
     { "unprivileged_domain_is_refused", unprivileged_domain_is_refused, KIT_MM | KIT_HOSTILE },
     { "four_children_run_at_once", four_children_run_at_once, KIT_MM },
     { "hundred_children_come_and_go", hundred_children_come_and_go, KIT_MM },
