@@ -73,6 +73,9 @@ static long createdomain(struct mica_ctl_op *op)
     if (id == 0 || id >= DOMID_FIRST_RESERVED)
         return -EINVAL;
     c->name[MICA_NAME_LEN - 1] = 0;
+    for (const char *n = c->name; *n; n++)
+        if (*n < 0x20 || *n > 0x7e)
+            return -EINVAL;         /* it goes to the log and the console prefix */
     struct domain_params p = {
         .privileged = c->flags & MICA_CDF_privileged, .max_vcpus = c->max_vcpus,
         .max_pages = c->max_pages, .name = c->name,

@@ -79,7 +79,8 @@ struct mica_ctl_createdomain {
     uint32_t max_vcpus;         /* IN: 1 .. 32 */
     uint64_t max_pages;         /* IN: memory limit in 4 KiB pages */
     xen_domain_handle_t handle; /* IN: UUID, reported back by getdomaininfo */
-    char name[MICA_NAME_LEN];   /* IN: NUL-terminated; console prefix, getdomaininfo */
+    char name[MICA_NAME_LEN];   /* IN: printable ASCII, NUL-terminated (the last
+                                 * byte is forced to 0); "" = "d<id>" */
 };
 _Static_assert(sizeof(struct mica_ctl_createdomain) == 64, "mica_ctl_createdomain");
 
