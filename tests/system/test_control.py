@@ -8,9 +8,12 @@ What a user would read on the serial line: every builder check passes,
 each child's line arrives on its Mica-served console ring ("[childN] ..."),
 each child that runs to the end passes its own checks, 100 children came
 and went (86 powered off, 10 destroyed while running, 4 crashed), four ran
-at once (twice), an unprivileged domain was refused, the free pages at the
-end are those after the first round (Mica's heap keeps a few frames for its
-own structures once), and the machine powers off cleanly.
+at once (twice), an unprivileged domain was refused, a destroyed child
+leaves our end of its event channel unbound, our grant to it idle and our
+frame ours alone, and its grant to us mapped until we unmap it (free pages
+back to the frame each time), the free pages at the end are those after the
+first round (Mica's heap keeps a few frames for its own structures once),
+and the machine powers off cleanly.
 """
 import os
 import re
@@ -33,6 +36,9 @@ BUILDER_TESTS = [
     "setvcpucontext_refuses_what_is_not_a_fresh_l4",
     "getvcpucontext_of_a_running_domain_refused",
     "unprivileged_domain_is_refused",
+    "dying_peer_leaves_our_port_unbound",
+    "dying_grantee_gives_our_frame_back",
+    "dying_granter_waits_for_our_mapping",
     "four_children_run_at_once",
     "hundred_children_come_and_go",
     "four_more_children_run_at_once",
@@ -77,6 +83,14 @@ def test_builder_creates_runs_and_destroys_children(tmp_path):
                          text, re.M), f"child {i}"
     for i in list(range(100, 108)) + [200, 300, 301]:
         assert re.search(rf"^\[child{i}\] child {i} ", text, re.M), f"child {i}"
+    # The children whose death the builder watches from the other end.
+    for i, mode in [(400, "evtpeer"), (401, "grantee"), (402, "granter")]:
+        assert re.search(rf"^\[child{i}\] child {i} \({mode}\): up as d\d+ ", text, re.M), \
+            f"child {i}"
+    assert re.search(r"^\(d\d+\) kit: note: mapped d0's grant 8 writable and filled it$",
+                     text, re.M), text
+    assert re.search(r"^\(d\d+\) kit: note: granted d0 frame 0x[0-9a-f]+ as ref 8$",
+                     text, re.M), text
     # The children that run to the end pass their own checks (the probe too).
     finished = re.findall(r"^\(d\d+\) kit: 6 passed, 0 failed, 0 skipped$", text, re.M)
     assert len(finished) == modes.count("exit") + 1, text

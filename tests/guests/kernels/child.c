@@ -8,21 +8,38 @@
  * agree, fresh pages read as zero, all of them readable, the free ones
  * writable), and a console ring that Mica serves onto the serial line.
  *
- * Command line, from the builder: "<mode> child.n=<N> child.id=<domid>
- * child.pages=<nr_pages>".  The last test does what the mode says:
+ * Command line, from the builder: "<mode> [child.port=<P> child.ref=<R>]
+ * child.n=<N> child.id=<domid> child.pages=<nr_pages>".  The last test does
+ * what the mode says:
  *
- *   exit   nothing more: the runner powers off when every check passed and
- *          crashes otherwise, so the builder reads the verdict from the
- *          shutdown reason;
- *   spin   loops for ever; the builder destroys it while it runs;
- *   crash  SCHEDOP_shutdown(crash);
- *   probe  calls the control hypercall, which must refuse an unprivileged
- *          domain with -EPERM (power off if it did, crash if not).
+ *   exit     nothing more: the runner powers off when every check passed and
+ *            crashes otherwise, so the builder reads the verdict from the
+ *            shutdown reason;
+ *   spin     loops for ever; the builder destroys it while it runs;
+ *   crash    SCHEDOP_shutdown(crash);
+ *   probe    calls the control hypercall, which must refuse an unprivileged
+ *            domain with -EPERM (power off if it did, crash if not);
+ *
+ * and, for the builder's checks of what a dying domain leaves behind, three
+ * modes that bind port P of the builder (allocated unbound for us), do
+ * their part, notify the builder on that channel once and spin until it
+ * destroys them:
+ *
+ *   evtpeer  nothing more: the channel is the point;
+ *   grantee  maps the builder's grant R writable and fills the page with
+ *            our words (below);
+ *   granter  grants the builder a page of ours (link_page), filled with our
+ *            words, as entry R of our own grant table.
+ *
+ * Word i of such a page is LINK_WORD(N, i); builder.c checks the same.  A
+ * failure in these modes ends the child (crash) before it notifies, and the
+ * builder sees the shutdown instead of the event.
  *
  * The handle the builder gives child N: the bytes of "mica-child-N",
  * zero-padded to 16.
  */
 #include <abi/event_channel.h>
+#include <abi/grant_table.h>
 #include <abi/io/console.h>
 #include "clock.h"
 #include "control.h"
@@ -32,13 +49,25 @@
 #include "memory.h"
 
 #define M2P ((const volatile uint64_t *)MACH2PHYS_VIRT_START)
+#define BUILDER_ID 0                /* the privileged domain 0 that built us */
+#define GT_SLOT    1                /* scratch slots: our grant frame, */
+#define LINK_SLOT  2                /* the builder's grant, mapped (grantee) */
+#define LINK_WORD(n, i) (0x6c696e6b00000000UL | (uint64_t)(n) << 16 | (i))
 
+/* The page we grant (granter): our whole region is mapped, so no frame is
+ * free to take; this one is ours, in the bss. */
+static volatile uint64_t link_page[PAGE_SIZE / 8] __attribute__((aligned(PAGE_SIZE)));
 static char mode[16];
-static unsigned long child_n, child_id, child_pages;
+static unsigned long child_n, child_id, child_pages, child_port, child_ref;
 
 static long evtchn_op(unsigned int cmd, void *arg)
 {
     return _hypercall2(__HYPERVISOR_event_channel_op, cmd, KIT_UL(arg));
+}
+
+static long grant_op(unsigned int cmd, void *arg, unsigned int count)
+{
+    return _hypercall3(__HYPERVISOR_grant_table_op, cmd, KIT_UL(arg), count);
 }
 
 /* The number after key= on the command line, or ~0UL. */
@@ -69,6 +98,8 @@ static int start_info_is_the_builders(void)
     child_n = cmd_number(cmd, "child.n=");
     child_id = cmd_number(cmd, "child.id=");
     child_pages = cmd_number(cmd, "child.pages=");
+    child_port = cmd_number(cmd, "child.port=");
+    child_ref = cmd_number(cmd, "child.ref=");
     expect_true(child_n != ~0UL && child_id != ~0UL && child_pages != ~0UL,
                 "child.n=, child.id= and child.pages= on the command line");
     expect_eq(memcmp(si->magic, "xen-3.0-x86_64", 15), 0, "start_info magic");
@@ -217,8 +248,100 @@ static int control_refuses_us(void)
     return KIT_PASS;
 }
 
+static void spin_until_destroyed(void) __noreturn;
+static void spin_until_destroyed(void)
+{
+    kit_printf("kit: note: spinning until the builder destroys us\n");
+    kit_console_flush();
+    for (volatile uint64_t spins = 0;; spins++)
+        __asm__ volatile("pause");
+}
+
+/* ---- the modes that link us to the builder --------------------------------- */
+
+/* Bind the builder's port child.port=; our end in *port. */
+static int bind_the_builders_port(evtchn_port_t *port)
+{
+    struct evtchn_bind_interdomain b = { .remote_dom = BUILDER_ID,
+                                         .remote_port = (evtchn_port_t)child_port };
+
+    expect_true(child_port != ~0UL && child_ref < PAGE_SIZE / sizeof(struct grant_entry_v1),
+                "child.port= and child.ref= (in our first grant frame) on the command line");
+    expect_ok(evtchn_op(EVTCHNOP_bind_interdomain, &b), "bind_interdomain to the builder");
+    struct evtchn_status st = { .dom = DOMID_SELF, .port = b.local_port };
+    expect_ok(evtchn_op(EVTCHNOP_status, &st), "status of our end");
+    expect_eq(st.status, EVTCHNSTAT_interdomain, "our end is interdomain");
+    expect_eq(st.u.interdomain.dom, BUILDER_ID, "towards the builder");
+    expect_eq(st.u.interdomain.port, child_port, "its port");
+    *port = b.local_port;
+    return KIT_PASS;
+}
+
+/* Notify the builder once, then wait for it to destroy us. */
+static int notify_and_spin(evtchn_port_t port)
+{
+    struct evtchn_send s = { .port = port };
+
+    expect_ok(evtchn_op(EVTCHNOP_send, &s), "notify the builder");
+    spin_until_destroyed();
+}
+
+static void fill_link_page(volatile uint64_t *p)
+{
+    for (unsigned int i = 0; i < PAGE_SIZE / 8; i++)
+        p[i] = LINK_WORD(child_n, i);
+}
+
+static int map_the_builders_grant(evtchn_port_t port)
+{
+    struct gnttab_map_grant_ref m = {
+        .host_addr = kit_scratch_va(LINK_SLOT), .flags = GNTMAP_host_map,
+        .ref = (grant_ref_t)child_ref, .dom = BUILDER_ID, .status = 99,
+    };
+
+    expect_ok(grant_op(GNTTABOP_map_grant_ref, &m, 1), "map_grant_ref");
+    expect_eq(m.status, GNTST_okay, "map status: the builder's grant, writable");
+    fill_link_page((volatile uint64_t *)kit_scratch_va(LINK_SLOT));
+    kit_printf("kit: note: mapped d%u's grant %lu writable and filled it\n", BUILDER_ID,
+               child_ref);
+    return notify_and_spin(port);
+}
+
+static int grant_the_builder_a_page(evtchn_port_t port)
+{
+    uint64_t frames[1];
+    struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 1, .status = 99 };
+
+    set_xen_guest_handle(st.frame_list, frames);
+    expect_ok(grant_op(GNTTABOP_setup_table, &st, 1), "setup_table");
+    expect_eq(st.status, GNTST_okay, "setup_table status");
+    expect_ok(kit_scratch_map(GT_SLOT, frames[0], PTE_RW), "map our grant frame");
+    uint64_t mfn = virt_to_mfn(link_page);
+    fill_link_page(link_page);
+    /* Frame and domid first, then the flags that make the entry valid. */
+    volatile struct grant_entry_v1 *e = (volatile struct grant_entry_v1 *)
+                                            kit_scratch_va(GT_SLOT) + child_ref;
+    e->domid = BUILDER_ID;
+    e->frame = (uint32_t)mfn;
+    __atomic_store_n(&e->flags, GTF_permit_access, __ATOMIC_SEQ_CST);
+    kit_printf("kit: note: granted d%u frame %#lx as ref %lu\n", BUILDER_ID, mfn, child_ref);
+    return notify_and_spin(port);
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(evtchn_port_t port);
+} linked_modes[] = {
+    { "evtpeer", notify_and_spin },
+    { "grantee", map_the_builders_grant },
+    { "granter", grant_the_builder_a_page },
+};
+
 static int mode_is_carried_out(void)
 {
+    evtchn_port_t port = 0;
+    int r;
+
     if (!strncmp(mode, "exit", 5))
         return KIT_PASS;
     if (!strncmp(mode, "probe", 6))
@@ -227,12 +350,14 @@ static int mode_is_carried_out(void)
         kit_printf("kit: note: crashing on purpose\n");
         kit_shutdown(SHUTDOWN_crash);
     }
-    if (!strncmp(mode, "spin", 5)) {
-        kit_printf("kit: note: spinning until the builder destroys us\n");
-        kit_console_flush();
-        for (volatile uint64_t spins = 0;; spins++)
-            __asm__ volatile("pause");
-    }
+    if (!strncmp(mode, "spin", 5))
+        spin_until_destroyed();
+    for (unsigned int i = 0; i < ARRAY_SIZE(linked_modes); i++)
+        if (!strncmp(mode, linked_modes[i].name, 8)) {
+            if ((r = bind_the_builders_port(&port)) != KIT_PASS)
+                return r;
+            return linked_modes[i].fn(port);
+        }
     return kit_fail("unknown mode '%s'", mode);
 }
 
