@@ -118,13 +118,23 @@ static void account(struct vcpu *v, uint64_t now)
 {
     if (vcpu_is_idle(v) || now <= v->ran_since)
         return;
-    uint64_t ran = now - v->ran_since;
+    uint64_t ran = now - v->ran_since, since = v->ran_since;
     v->vtime += ran * SCHED_DEFAULT_WEIGHT / weight_of(v);
     v->ran_since = now;
     if (v->domain->sched_cap) {
+        /* Only the part in the current period counts against its cap. */
         cap_roll(v->domain, now);
-        v->domain->cap_used += ran;
+        v->domain->cap_used += now - MAX(since, v->domain->cap_period);
     }
+}
+
+/* How long a capped domain may still run in this period (it can run). */
+static uint64_t cap_left(struct domain *d, uint64_t now)
+{
+    uint64_t budget = d->sched_cap * (SCHED_CAP_PERIOD_NS / 100);
+
+    cap_roll(d, now);
+    return d->cap_used < budget ? budget - d->cap_used : 0;
 }
 
 static bool can_run(struct vcpu *v, uint64_t now)
@@ -187,6 +197,10 @@ void schedule(void)
     if (!vcpu_is_idle(next) && next->vtime > c->vclock)
         c->vclock = next->vtime;
     c->slice_end = now + sched_slice_ns;
+    /* A capped domain's slice ends when its budget does, not a whole
+     * slice later (or a cap of 25 % would run three 10 ms slices: 30 %). */
+    if (!vcpu_is_idle(next) && next->domain->sched_cap)
+        c->slice_end = MIN(c->slice_end, now + cap_left(next->domain, now));
     if (prev->state == VCPU_RUNNING && prev != next)
         prev->state = VCPU_RUNNABLE;
     if (prev != next) {

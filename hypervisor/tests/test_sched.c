@@ -8,7 +8,8 @@
  *
  * Tolerances: proportional shares within 5 % of the ideal over 3 s of
  * simulated time (300 slices of 10 ms); a cap within 2 % of its
- * percentage.
+ * percentage.  One test instead lets time jump from timer to timer, as on
+ * the real machine, where only the programmed timer interrupts.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -94,6 +95,26 @@ static void run_ms(unsigned int ms, int blocker)
             ran[i] += 1000000;
         if (i >= 0 && i == blocker && (now_ns / 1000000) % 10 == 5)
             vcpu_block(current, now_ns + 5000000);      /* sleeps 5 ms */
+        sched_tick();
+        while (cpu0.need_resched)
+            schedule();
+    }
+}
+
+/* Run for `ms` as the real machine does: time jumps to the timer the
+ * scheduler programmed (the only interrupt), not in 1 ms steps -- so a
+ * policy that forgets to program a deadline shows here. */
+static void run_by_timer(unsigned int ms)
+{
+    uint64_t end = now_ns + (uint64_t)ms * 1000000;
+
+    while (now_ns < end) {
+        /* A deadline already passed fires at once, as the APIC does. */
+        uint64_t next = !timer_at ? end : MIN(MAX(timer_at, now_ns), end);
+        int i = idx(current);
+        if (i >= 0)
+            ran[i] += next - now_ns;
+        now_ns = next;
         sched_tick();
         while (cpu0.need_resched)
             schedule();
@@ -208,6 +229,30 @@ static void a_cap_gives_the_rest_to_others(void **state)
     assert_true(ran[0] + ran[1] == 3000000000ULL);
 }
 
+/* Caps with time driven by the programmed timer only: each share within
+ * 2 points over 5 s, for 40 start phases each (before the slice was cut
+ * at the budget's end, cap N ran N + 5 to N + 10 %: whole 10 ms slices). */
+static void caps_hold_when_only_the_timer_ticks(void **state)
+{
+    static const unsigned int caps[] = { 5, 15, 25, 35, 45 };
+
+    for (unsigned int k = 0; k < ARRAY_SIZE(caps); k++) {
+        for (unsigned int phase = 0; phase < 40; phase++) {
+            setup(state);
+            add(0, 256, caps[k]);
+            add(1, 256, 0);
+            start();
+            now_ns += phase * 2500000ULL;   /* a different place in the period */
+            memset(ran, 0, sizeof(ran));
+            run_by_timer(5000);     /* 50 periods: the partial ones at the ends weigh little */
+            double share = (double)ran[0] / 5e9;
+            if (share < caps[k] / 100.0 - 0.02 || share > caps[k] / 100.0 + 0.02)
+                fail_msg("cap %u, phase %u: share %.3f", caps[k], phase, share);
+            assert_int_equal(ran[0] + ran[1], 5000000000ULL);
+        }
+    }
+}
+
 static void timers_fire_for_blocked_vcpus(void **state)
 {
     (void)state;
@@ -277,6 +322,7 @@ int main(void)
         cmocka_unit_test_setup(a_half_idle_vcpu_gets_what_it_asks_and_no_more, setup),
         cmocka_unit_test_setup(a_cap_holds_even_on_an_idle_cpu, setup),
         cmocka_unit_test_setup(a_cap_gives_the_rest_to_others, setup),
+        cmocka_unit_test_setup(caps_hold_when_only_the_timer_ticks, setup),
         cmocka_unit_test_setup(timers_fire_for_blocked_vcpus, setup),
         cmocka_unit_test_setup(a_down_vcpu_never_runs, setup),
         cmocka_unit_test_setup(yield_lets_the_other_run_first, setup),

@@ -27,7 +27,7 @@ Tolerances, each with its reason (figures: 16 boots, docs/scheduler.md):
   2 s; the rest is room for about 130 ms of host stall at the end.
   Measured 1.991-2.009.  Together they ran >= 98 % of the span: the CPU
   does not idle while both are runnable (measured 99.9-100 %).
-- cap 25: 15 % <= capped share <= 25 % + CAP_TOLERANCE (why: below);
+- cap 25: capped share 25 % +- CAP_TOLERANCE (why: below);
   together >= 98 % of the span (what the cap holds back goes to the other
   domain).
 - a blocked domain: < 2 % of the window (60 wake-ups of some 60-100 us
@@ -45,13 +45,13 @@ START_MS = 1500             # T0; the domains are up ~70-250 ms after Mica boots
 WINDOW_MS = 6000
 WINDOW_NS = WINDOW_MS * 1000000
 
-# Mica charges a capped domain at timer interrupts, and with nothing else
-# due the next one is the end of the running slice (10 ms): "a cap
-# overshoots by at most one tick" (docs/scheduler.md), i.e. one slice per
-# 100 ms period, 10 points of the percentage.  Measured with cap 25:
-# 30.1-32.7 %, because the budget is used in whole slices (25 ms of budget
-# are three 10 ms slices) plus host stalls charged to the capped domain.
-CAP_TOLERANCE = 0.10
+# A capped domain's slice ends when its budget does (scheduler.c), so the
+# cap itself is exact to the timer's precision; what remains is host stalls
+# charged to the capped domain, which are never paid back (each 100 ms
+# period starts afresh): 5 points over the 6 s window is room for 300 ms of
+# them.  Measured with cap 25: 25.1 %.  (Before the slice was cut at the
+# budget's end, the budget ran in whole 10 ms slices: 30.1-32.7 %.)
+CAP_TOLERANCE = 0.05
 
 
 def domain(mode, **props):
@@ -115,7 +115,7 @@ def test_a_cap_holds_next_to_an_uncapped_domain(tmp_path):
     capped, free = got[0]["running_ns"], got[1]["running_ns"]
     share = capped / span
     print(f"sched-cap: capped share {share:.2%}, together {(capped + free) / span:.2%} of the span")
-    assert 0.15 <= share <= 0.25 + CAP_TOLERANCE, got
+    assert 0.25 - CAP_TOLERANCE <= share <= 0.25 + CAP_TOLERANCE, got
     assert capped + free >= 0.98 * span, got
 
 
