@@ -25,21 +25,9 @@
 
 static uint64_t samples[N];
 
-static void sort(uint64_t *a, unsigned int n)
-{
-    /* Shell sort: n is small and this runs once per measure. */
-    for (unsigned int gap = n / 2; gap; gap /= 2)
-        for (unsigned int i = gap; i < n; i++)
-            for (unsigned int j = i; j >= gap && a[j - gap] > a[j]; j -= gap) {
-                uint64_t t = a[j];
-                a[j] = a[j - gap];
-                a[j - gap] = t;
-            }
-}
-
 static void report(const char *name)
 {
-    sort(samples, N);
+    kit_sort_u64(samples, N);
     kit_printf("kit: bench %s.median %lu tsc-ticks\n", name, samples[N / 2]);
     kit_printf("kit: bench %s.min %lu tsc-ticks\n", name, samples[0]);
 }

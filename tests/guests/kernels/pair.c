@@ -112,16 +112,6 @@ static int connect(void)
     return kit_fail("no port of domain %u accepted the binding", peer);
 }
 
-static void sort(uint64_t *a, unsigned int n)
-{
-    for (unsigned int i = 1; i < n; i++)
-        for (unsigned int j = i; j > 0 && a[j - 1] > a[j]; j--) {
-            uint64_t t = a[j];
-            a[j] = a[j - 1];
-            a[j - 1] = t;
-        }
-}
-
 static int ping_pong_over_an_interdomain_channel(void)
 {
     int r = connect();
@@ -141,7 +131,7 @@ static int ping_pong_over_an_interdomain_channel(void)
         }
     }
     if (!server) {
-        sort(samples, ROUNDS);
+        kit_sort_u64(samples, ROUNDS);
         kit_printf("kit: bench interdomain_round_trip.median %lu tsc-ticks\n",
                    samples[ROUNDS / 2]);
     }
@@ -221,7 +211,7 @@ static int use_grants(void)
         samples[i] = kit_rdtsc() - t0;
         expect_true(m.status == GNTST_okay && u.status == GNTST_okay, "map and unmap");
     }
-    sort(samples, ROUNDS);
+    kit_sort_u64(samples, ROUNDS);
     kit_printf("kit: bench grant_map_unmap.median %lu tsc-ticks\n", samples[ROUNDS / 2]);
     expect_ok(kit_scratch_restore(RO_SLOT), "restore the slot");
 
@@ -244,7 +234,7 @@ static int use_grants(void)
         samples[i] = kit_rdtsc() - t0;
         expect_eq(c.status, GNTST_okay, "copy status");
     }
-    sort(samples, ROUNDS);
+    kit_sort_u64(samples, ROUNDS);
     kit_printf("kit: bench grant_copy_4k.median %lu tsc-ticks\n", samples[ROUNDS / 2]);
     struct gnttab_copy bad = {
         .source = { .u.gmfn = src, .domid = DOMID_SELF },
@@ -279,7 +269,7 @@ static int yield_between_domains(void)
         samples[i] = kit_rdtsc() - t0;
     }
     if (!server) {
-        sort(samples, ROUNDS);
+        kit_sort_u64(samples, ROUNDS);
         kit_printf("kit: bench yield_to_the_other_domain_and_back.median %lu tsc-ticks\n",
                    samples[ROUNDS / 2]);
     }

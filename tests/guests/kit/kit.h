@@ -118,6 +118,7 @@ int memcmp(const void *a, const void *b, size_t n);
 size_t strnlen(const char *s, size_t max);
 int strncmp(const char *a, const char *b, size_t n);
 const char *kit_strstr(const char *hay, const char *needle);
+void kit_sort_u64(uint64_t *a, unsigned int n);     /* ascending, in place (for medians) */
 
 /* The TSC, serialised against the code around it. */
 static inline uint64_t kit_rdtsc(void)

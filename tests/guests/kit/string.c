@@ -61,3 +61,15 @@ const char *kit_strstr(const char *hay, const char *needle)
             return hay;
     return n ? NULL : hay;
 }
+
+void kit_sort_u64(uint64_t *a, unsigned int n)
+{
+    /* Shell sort: a few thousand samples at most, sorted once per median. */
+    for (unsigned int gap = n / 2; gap; gap /= 2)
+        for (unsigned int i = gap; i < n; i++)
+            for (unsigned int j = i; j >= gap && a[j - gap] > a[j]; j -= gap) {
+                uint64_t t = a[j];
+                a[j] = a[j - gap];
+                a[j - gap] = t;
+            }
+}
