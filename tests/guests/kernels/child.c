@@ -31,7 +31,7 @@
  *   granter  grants the builder a page of ours (link_page), filled with our
  *            words, as entry R of our own grant table.
  *
- * Word i of such a page is LINK_WORD(N, i); builder.c checks the same.  A
+ * Word i of such a page is LINK_WORD(N, i); builder_links.c checks the same.  A
  * failure in these modes ends the child (crash) before it notifies, and the
  * builder sees the shutdown instead of the event.
  *
