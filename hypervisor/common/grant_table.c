@@ -153,12 +153,8 @@ static void clear_flags(const struct grant_table *gt, grant_ref_t ref, uint16_t 
 
 static void drop_frame(struct domain *d, mfn_t mfn)
 {
-    struct page_info *pg = mfn_to_page(mfn);
-    struct pt_ctx c = { d, PT_BUDGET, NULL };
-
-    put_page_type(&c, pg);
     (void)release_page(d, mfn);     /* -EINVAL: the guest gave it back already */
-    put_page(pg);
+    mm_drop_writable(d, mfn);       /* the table's hold: the frame goes */
     d->max_pages--;
 }
 
@@ -167,7 +163,6 @@ static int grow_one(struct domain *d, struct grant_table *gt)
 {
     unsigned int i = gt->nr_frames;
     struct active_grant *act[ACT_PER_FRAME];
-    struct pt_ctx c = { d, PT_BUDGET, NULL };
     unsigned int a;
 
     for (a = 0; a < ACT_PER_FRAME; a++)
@@ -177,10 +172,8 @@ static int grow_one(struct domain *d, struct grant_table *gt)
     mfn_t mfn = alloc_domain_frame(d);
     if (mfn == INVALID_MFN)
         goto fail_frame;
-    struct page_info *pg = mfn_to_page(mfn);
-    /* A fresh frame of d: both references cannot fail. */
-    BUG_ON(!get_page(pg, d));
-    BUG_ON(get_page_type(&c, pg, PGT_writable) != 0);
+    /* A fresh frame of d: the table's hold cannot fail. */
+    BUG_ON(mm_hold_writable(d, mfn));
     gt->frame[i] = mfn;
     for (a = 0; a < ACT_PER_FRAME; a++)
         gt->act[i * ACT_PER_FRAME + a] = act[a];
