@@ -278,16 +278,8 @@ void destroy_leftovers(void)
 
 static int child_image_parses_with_its_xen_notes(void)
 {
-    const char *cmd = (const char *)kit_si->cmd_line;
-    const char *p = kit_strstr(cmd, "builder.children=");
-
-    if (p) {
-        nr_children = 0;
-        for (p += 17; *p >= '0' && *p <= '9'; p++)
-            nr_children = nr_children * 10 + (unsigned int)(*p - '0');
-        if (nr_children > MAX_CHILDREN)
-            nr_children = MAX_CHILDREN;
-    }
+    uint64_t n = kit_cmdline_number("builder.children=", MAX_CHILDREN);
+    nr_children = n < MAX_CHILDREN ? (unsigned int)n : MAX_CHILDREN;
     expect_ok(kit_pv_parse(child_image, (size_t)(child_image_end - child_image), &child),
               kit_pv_why);
     expect_eq(child.virt_base, VIRT_BASE, "VIRT_BASE note");

@@ -42,18 +42,6 @@ static uint64_t next(void)
     return state * 0x2545f4914f6cdd1dULL;
 }
 
-static uint64_t cmdline_number(const char *key, uint64_t dflt)
-{
-    const char *p = kit_strstr((const char *)kit_si->cmd_line, key);
-    uint64_t v = 0;
-
-    if (!p)
-        return dflt;
-    for (p += strnlen(key, 64); *p >= '0' && *p <= '9'; p++)
-        v = v * 10 + (uint64_t)(*p - '0');
-    return v;
-}
-
 static uint64_t arg(void)
 {
     switch (next() % 8) {
@@ -187,12 +175,12 @@ static int control_still_works(void)
 
 static int random_hypercalls_leave_the_hypervisor_standing(void)
 {
-    uint64_t seed = cmdline_number("chaos.seed=", 20261122);
-    uint64_t count = cmdline_number("chaos.count=", 20000);
+    uint64_t seed = kit_cmdline_number("chaos.seed=", 20261122);
+    uint64_t count = kit_cmdline_number("chaos.count=", 20000);
     uint64_t done = 0, refused = 0;
 
     state = seed ? seed : 1;
-    control_mode = cmdline_number("chaos.control=", 0) != 0;
+    control_mode = kit_cmdline_number("chaos.control=", 0) != 0;
     kit_printf("kit: note: chaos seed %lu, %lu calls%s\n", seed, count,
                control_mode ? ", control interface too" : "");
     kit_console_flush();

@@ -70,22 +70,6 @@ static long grant_op(unsigned int cmd, void *arg, unsigned int count)
     return _hypercall3(__HYPERVISOR_grant_table_op, cmd, KIT_UL(arg), count);
 }
 
-/* The number after key= on the command line, or ~0UL. */
-static unsigned long cmd_number(const char *cmd, const char *key)
-{
-    const char *p = kit_strstr(cmd, key);
-    unsigned long v = 0;
-
-    if (!p)
-        return ~0UL;
-    p += strnlen(key, 32);
-    if (*p < '0' || *p > '9')
-        return ~0UL;
-    for (; *p >= '0' && *p <= '9'; p++)
-        v = v * 10 + (unsigned long)(*p - '0');
-    return v;
-}
-
 static int start_info_is_the_builders(void)
 {
     const struct start_info *si = kit_si;
@@ -95,11 +79,11 @@ static int start_info_is_the_builders(void)
     for (i = 0; i < sizeof(mode) - 1 && cmd[i] && cmd[i] != ' '; i++)
         mode[i] = cmd[i];
     mode[i] = '\0';
-    child_n = cmd_number(cmd, "child.n=");
-    child_id = cmd_number(cmd, "child.id=");
-    child_pages = cmd_number(cmd, "child.pages=");
-    child_port = cmd_number(cmd, "child.port=");
-    child_ref = cmd_number(cmd, "child.ref=");
+    child_n = kit_cmdline_number("child.n=", ~0UL);
+    child_id = kit_cmdline_number("child.id=", ~0UL);
+    child_pages = kit_cmdline_number("child.pages=", ~0UL);
+    child_port = kit_cmdline_number("child.port=", ~0UL);
+    child_ref = kit_cmdline_number("child.ref=", ~0UL);
     expect_true(child_n != ~0UL && child_id != ~0UL && child_pages != ~0UL,
                 "child.n=, child.id= and child.pages= on the command line");
     expect_eq(memcmp(si->magic, "xen-3.0-x86_64", 15), 0, "start_info magic");

@@ -53,14 +53,8 @@ static long grant_op(unsigned int cmd, void *arg, unsigned int count)
 
 static void parse_cmdline(void)
 {
-    const char *c = (const char *)kit_si->cmd_line;
-    const char *p = kit_strstr(c, "pair.peer=");
-
-    server = kit_strstr(c, "pair.server") != NULL;
-    peer = 0;
-    if (p)
-        for (p += 10; *p >= '0' && *p <= '9'; p++)
-            peer = (domid_t)(peer * 10 + (domid_t)(*p - '0'));
+    server = kit_strstr((const char *)kit_si->cmd_line, "pair.server") != NULL;
+    peer = (domid_t)kit_cmdline_number("pair.peer=", 0);
 }
 
 static void notify(void)

@@ -43,19 +43,6 @@ static long evtchn_op(unsigned int cmd, void *arg)
     return _hypercall2(__HYPERVISOR_event_channel_op, cmd, KIT_UL(arg));
 }
 
-/* The number after key= on the command line, or `dflt` without one. */
-static uint64_t option(const char *key, uint64_t dflt)
-{
-    const char *p = kit_strstr((const char *)kit_si->cmd_line, key);
-    uint64_t v = 0;
-
-    if (!p)
-        return dflt;
-    for (p += strnlen(key, 32); *p >= '0' && *p <= '9'; p++)
-        v = v * 10 + (uint64_t)(*p - '0');
-    return v;
-}
-
 static long runstate(struct vcpu_runstate_info *ri)
 {
     return _hypercall3(__HYPERVISOR_vcpu_op, VCPUOP_get_runstate_info, 0, KIT_UL(ri));
@@ -110,8 +97,8 @@ static int mode(void)
 static int cpu_time_over_a_common_window(void)
 {
     int block = mode();
-    uint64_t t0 = option("spinner.start_ms=", 3000) * NS_PER_MS;
-    uint64_t t1 = t0 + option("spinner.window_ms=", 6000) * NS_PER_MS;
+    uint64_t t0 = kit_cmdline_number("spinner.start_ms=", 3000) * NS_PER_MS;
+    uint64_t t1 = t0 + kit_cmdline_number("spinner.window_ms=", 6000) * NS_PER_MS;
     struct evtchn_bind_virq bv = { .virq = VIRQ_TIMER, .vcpu = 0 };
     struct vcpu_runstate_info r0, r1;
     uint64_t loops = 0;

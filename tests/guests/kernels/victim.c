@@ -24,21 +24,9 @@ static uint64_t sum(const uint64_t *p, size_t n)
     return s;
 }
 
-static uint64_t rounds_wanted(void)
-{
-    const char *p = kit_strstr((const char *)kit_si->cmd_line, "victim.rounds=");
-    uint64_t v = 0;
-
-    if (!p)
-        return 300;
-    for (p += 14; *p >= '0' && *p <= '9'; p++)
-        v = v * 10 + (uint64_t)(*p - '0');
-    return v;
-}
-
 static int memory_is_unchanged_next_to_a_hostile_domain(void)
 {
-    uint64_t rounds = rounds_wanted();
+    uint64_t rounds = kit_cmdline_number("victim.rounds=", 300);
 
     for (size_t i = 0; i < WORDS; i++)
         area[i] = i * 0x9e3779b97f4a7c15ULL;

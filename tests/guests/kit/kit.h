@@ -61,6 +61,9 @@ extern const unsigned int kit_nr_tests;
 
 /* What the builder handed us (runner.c, entry.asm). */
 extern const struct start_info *kit_si;
+/* The decimal number after `key` (e.g. "chaos.seed=") on the command line;
+ * dflt when the key is absent or no digit follows it. */
+uint64_t kit_cmdline_number(const char *key, uint64_t dflt);
 extern uint64_t kit_entry_rsp, kit_entry_rsi;
 extern uint16_t kit_entry_cs, kit_entry_ss;
 extern char _image_start[], _image_end[], _bss_start[], _bss_end[];

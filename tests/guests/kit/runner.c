@@ -13,6 +13,21 @@
 
 const struct start_info *kit_si;
 
+uint64_t kit_cmdline_number(const char *key, uint64_t dflt)
+{
+    const char *p = kit_strstr((const char *)kit_si->cmd_line, key);
+    uint64_t v = 0;
+
+    if (!p)
+        return dflt;
+    p += strnlen(key, 64);
+    if (*p < '0' || *p > '9')
+        return dflt;
+    for (; *p >= '0' && *p <= '9'; p++)
+        v = v * 10 + (uint64_t)(*p - '0');
+    return v;
+}
+
 static char reason[256];
 static char mem_why[160];
 static int mem_rc;
