@@ -21,6 +21,7 @@
  * Xen; the Ctrl-As themselves are never delivered.
  */
 #include <abi/io/console.h>
+#include <mica/byte_ring.h>
 #include <mica/console.h>
 #include <mica/domain.h>
 #include <mica/errno.h>
@@ -38,9 +39,8 @@ static domid_t focus = DOMID_XEN;       /* who gets serial input */
 static unsigned int switch_run;         /* consecutive Ctrl-As */
 
 /* Input waiting for the privileged domain's CONSOLEIO_read. */
-#define DOM0_IN 1024
-static char dom0_in[DOM0_IN];
-static unsigned int dom0_in_head, dom0_in_tail;     /* free-running */
+static char dom0_in_buf[1024];
+static struct byte_ring dom0_in = BYTE_RING(dom0_in_buf);
 
 /*
  * Rate limit for unprivileged domains' output (console_io and rings): a
@@ -69,7 +69,7 @@ size_t console_take_tokens(struct domain *d, size_t want, bool all_or_none)
 static bool has_console(const struct domain *d)
 {
     return !d->is_stopped &&
-           ((d->domain_id == 0 && d->is_privileged) || d->cons_mfn != INVALID_MFN);
+           (domain_is_machine_owner(d) || d->cons_mfn != INVALID_MFN);
 }
 
 /* ---- output: one stream per source (console_io, the ring) ----------------- */
@@ -267,8 +267,7 @@ static void deliver(char c)
     if (!d) {
         return;                 /* Mica's own console takes no input */
     } else if (d->cons_mfn == INVALID_MFN) {
-        if (dom0_in_head - dom0_in_tail < DOM0_IN)
-            dom0_in[dom0_in_head++ % DOM0_IN] = c;
+        byte_ring_put(&dom0_in, c);
     } else {
         struct xencons_interface *r = mm_map_frame(d->cons_mfn);
         XENCONS_RING_IDX prod = r->in_prod;
@@ -362,16 +361,10 @@ void console_rx(void)
 
 size_t console_read(char *buf, size_t len)
 {
-    size_t n = 0;
-
-    while (n < len && dom0_in_tail + n != dom0_in_head) {
-        buf[n] = dom0_in[(dom0_in_tail + n) % DOM0_IN];
-        n++;
-    }
-    return n;
+    return byte_ring_peek(&dom0_in, buf, len);
 }
 
 void console_read_done(size_t n)
 {
-    dom0_in_tail += (unsigned int)n;
+    byte_ring_consume(&dom0_in, n);
 }

@@ -99,7 +99,7 @@ static long destroydomain(domid_t id)
 
     if (!d)
         return -ESRCH;
-    if (d == current->domain || (id == 0 && d->is_privileged))
+    if (d == current->domain || domain_is_machine_owner(d))
         return -EINVAL;
     if (d->dying == DOMAIN_ALIVE)
         pr_info("d%u '%s' destroyed by d%u", id, d->name, current->domain->domain_id);
@@ -113,7 +113,7 @@ static long pausedomain(domid_t id, bool pause)
 
     if (!d)
         return rc;
-    if (id == 0 && d->is_privileged)
+    if (domain_is_machine_owner(d))
         return -EINVAL;
     if (pause) {
         if (d->ctl_pause_count == UINT8_MAX)
@@ -377,7 +377,34 @@ static long readconsole(struct mica_ctl_readconsole *r)
     return 0;
 }
 
-static long run(struct mica_ctl_op *op, bool *copy_back)
+/* Reading a vCPU's context or state is allowed on the caller's domain too
+ * (not on the calling vCPU's context: its registers are live). */
+static long getvcpucontext(struct domain *d, struct mica_ctl_vcpucontext *c)
+{
+    struct vcpu *v = vcpu_of(d, c->vcpu);
+
+    if (!v || v == current)
+        return -EINVAL;
+    if (!d->pause_count && !d->is_stopped)
+        return -EBUSY;              /* a snapshot of a domain that runs on */
+    return vcpu_get_context(v, HVA(c->ctxt));
+}
+
+static long getvcpuinfo(struct domain *d, struct mica_ctl_getvcpuinfo *i)
+{
+    struct vcpu *v = vcpu_of(d, i->vcpu);
+
+    if (!v)
+        return -EINVAL;
+    i->online = v->state != VCPU_DOWN;
+    i->blocked = v->state == VCPU_BLOCKED;
+    i->running = v->state == VCPU_RUNNING;
+    i->cpu_time = vcpu_cpu_time(v);
+    i->cpu = 0;
+    return 0;
+}
+
+static long run(struct mica_ctl_op *op)
 {
     struct domain *d;
     long rc = 0;
@@ -386,11 +413,9 @@ static long run(struct mica_ctl_op *op, bool *copy_back)
     case MICA_CTL_createdomain:
         return createdomain(op);
     case MICA_CTL_destroydomain:
-        *copy_back = false;
         return destroydomain(op->domain);
     case MICA_CTL_pausedomain:
     case MICA_CTL_unpausedomain:
-        *copy_back = false;
         return pausedomain(op->domain, op->cmd == MICA_CTL_pausedomain);
     case MICA_CTL_getdomaininfo:
         return getdomaininfo(op);
@@ -402,29 +427,9 @@ static long run(struct mica_ctl_op *op, bool *copy_back)
     case MICA_CTL_readconsole:
         return readconsole(&op->u.readconsole);
     case MICA_CTL_getvcpucontext:
+        return (d = domain_by_id(op->domain)) ? getvcpucontext(d, &op->u.vcpucontext) : -ESRCH;
     case MICA_CTL_getvcpuinfo:
-        /* Reading is allowed on the caller too. */
-        if (!(d = domain_by_id(op->domain)))
-            return -ESRCH;
-        if (op->cmd == MICA_CTL_getvcpucontext) {
-            struct vcpu *v = vcpu_of(d, op->u.vcpucontext.vcpu);
-            if (!v || v == current)
-                return -EINVAL;
-            if (!d->pause_count && !d->is_stopped)
-                return -EBUSY;      /* a snapshot of a domain that runs on */
-            return vcpu_get_context(v, HVA(op->u.vcpucontext.ctxt));
-        } else {
-            struct mica_ctl_getvcpuinfo *i = &op->u.getvcpuinfo;
-            struct vcpu *v = vcpu_of(d, i->vcpu);
-            if (!v)
-                return -EINVAL;
-            i->online = v->state != VCPU_DOWN;
-            i->blocked = v->state == VCPU_BLOCKED;
-            i->running = v->state == VCPU_RUNNING;
-            i->cpu_time = vcpu_cpu_time(v);
-            i->cpu = 0;
-            return 0;
-        }
+        return (d = domain_by_id(op->domain)) ? getvcpuinfo(d, &op->u.getvcpuinfo) : -ESRCH;
     default:
         break;
     }
@@ -455,10 +460,19 @@ static long run(struct mica_ctl_op *op, bool *copy_back)
     }
 }
 
+/* The ops with OUT fields, copied back on success (populate_physmap also on
+ * failure and for its continuation: nr_done says how far it got). */
+static bool copies_back(uint32_t cmd, long rc)
+{
+    if (cmd == MICA_CTL_destroydomain || cmd == MICA_CTL_pausedomain ||
+        cmd == MICA_CTL_unpausedomain)
+        return false;
+    return rc == 0 || cmd == MICA_CTL_populate_physmap;
+}
+
 long do_mica_control(struct cpu_regs *regs)
 {
     struct mica_ctl_op op;
-    bool copy_back = true;
 
     if (!current->domain->is_privileged)
         return -EPERM;
@@ -467,9 +481,8 @@ long do_mica_control(struct cpu_regs *regs)
     if (op.interface_version != MICA_CTL_INTERFACE_VERSION)
         return -EACCES;
     domain_reap();
-    long rc = run(&op, &copy_back);
-    if (copy_back && (rc == 0 || op.cmd == MICA_CTL_populate_physmap) &&
-        copy_to_guest(regs->rdi, &op, sizeof(op)))
+    long rc = run(&op);
+    if (copies_back(op.cmd, rc) && copy_to_guest(regs->rdi, &op, sizeof(op)))
         return -EFAULT;
     return rc;
 }

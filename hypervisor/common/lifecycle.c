@@ -63,12 +63,10 @@ static int alloc_shared_info(struct domain *d)
     return 0;
 }
 
-/* Run domain_kill to the end (creation failures: nothing else runs). */
-static void kill_now(struct domain *d)
+void domain_kill_now(struct domain *d)
 {
     while (domain_kill(d) == -ERESTART)
         ;
-    domain_reap();
 }
 
 struct domain *domain_create(domid_t id, const struct domain_params *p, bool paused,
@@ -110,7 +108,7 @@ struct domain *domain_create(domid_t id, const struct domain_params *p, bool pau
     return d;
 
 fail:
-    kill_now(d);
+    domain_kill_now(d);
     return NULL;
 }
 

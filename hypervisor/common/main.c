@@ -188,8 +188,7 @@ static struct domain *build_domain(const struct domain_spec *s, char *why, size_
     d->sched_weight = s->weight;
     d->sched_cap = s->cap;
     if ((*err = dom0_build(d, d->vcpu0, &m, s->mem_bytes, why, why_len)) < 0) {
-        while (domain_kill(d) == -ERESTART)
-            ;
+        domain_kill_now(d);
         return NULL;
     }
     if (s->max_bytes > s->mem_bytes)

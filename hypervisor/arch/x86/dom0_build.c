@@ -221,7 +221,7 @@ int dom0_build(struct domain *d, struct vcpu *v, const struct dom0_modules *m,
     d->start_info_mfn = pfn_to_mfn(l.start_info);
     /* Domains other than the initial one get a console ring (common/
      * console.c attaches its port once the domain has event channels). */
-    d->cons_mfn = d->is_privileged && d->domain_id == 0 ? INVALID_MFN : pfn_to_mfn(l.console);
+    d->cons_mfn = domain_is_machine_owner(d) ? INVALID_MFN : pfn_to_mfn(l.console);
     build_tables(&l);
 
     /* Pin the L4 (validating everything) and make it the base pointer. */

@@ -66,16 +66,11 @@ static void stop_domain(struct domain *d, unsigned int reason)
     bug(__FILE__, __LINE__, "a stopped domain ran again");
 }
 
-static bool is_machine_owner(const struct domain *d)
-{
-    return d->domain_id == 0 && d->is_privileged;
-}
-
 void domain_shutdown(struct domain *d, unsigned int reason)
 {
     pr_info("domain %u shut down: %s (reason %u)", d->domain_id,
             reason <= SHUTDOWN_MAX ? shutdown_names[reason] : "?", reason);
-    if (!is_machine_owner(d)) {
+    if (!domain_is_machine_owner(d)) {
         if (reason != SHUTDOWN_poweroff)
             some_domain_failed = true;
         stop_domain(d, reason);
@@ -94,7 +89,7 @@ void domain_shutdown(struct domain *d, unsigned int reason)
 static void domain_failed(struct domain *d) __noreturn;
 static void domain_failed(struct domain *d)
 {
-    if (!is_machine_owner(d)) {
+    if (!domain_is_machine_owner(d)) {
         some_domain_failed = true;
         stop_domain(d, SHUTDOWN_crash);
     }

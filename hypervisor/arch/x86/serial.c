@@ -3,6 +3,7 @@
  * COM1 (16550 UART at 0x3f8) at 115200 8N1, polled.  Polling keeps the
  * console usable from exception and panic paths with interrupts off.
  */
+#include <mica/byte_ring.h>
 #include <mica/serial.h>
 #include <mica/x86.h>
 
@@ -41,9 +42,8 @@ void serial_write(const char *s, size_t len)
 /* Input: bytes the UART has received, for the privileged domain's
  * CONSOLEIO_read.  Filled by the receive interrupt (IRQ 4); a full ring
  * drops the newest bytes. */
-#define RX_RING 512
-static char rx_ring[RX_RING];
-static unsigned int rx_head, rx_tail;       /* free-running */
+static char rx_buf[512];
+static struct byte_ring rx = BYTE_RING(rx_buf);
 
 void serial_enable_rx_irq(void)
 {
@@ -57,9 +57,7 @@ unsigned int serial_rx_interrupt(void)
     unsigned int n = 0;
 
     while (inb(COM1 + LSR) & 0x01) {
-        char c = (char)inb(COM1 + RBR);
-        if (rx_head - rx_tail < RX_RING)
-            rx_ring[rx_head++ % RX_RING] = c;
+        byte_ring_put(&rx, (char)inb(COM1 + RBR));
         n++;
     }
     return n;
@@ -69,16 +67,10 @@ unsigned int serial_rx_interrupt(void)
  * takes them once the caller has delivered them. */
 size_t serial_peek(char *buf, size_t len)
 {
-    size_t n = 0;
-
-    while (n < len && rx_tail + n != rx_head) {
-        buf[n] = rx_ring[(rx_tail + n) % RX_RING];
-        n++;
-    }
-    return n;
+    return byte_ring_peek(&rx, buf, len);
 }
 
 void serial_consume(size_t n)
 {
-    rx_tail += (unsigned int)n;
+    byte_ring_consume(&rx, n);
 }

@@ -167,6 +167,9 @@ struct domain *domain_create(domid_t id, const struct domain_params *p, bool pau
  * 0: done -- d is freed, or a zombie until others give its frames back
  * (domain_reap()).  Never d == current->domain. */
 long domain_kill(struct domain *d);
+/* domain_kill to the end at once (a domain that never ran: boot, failed
+ * creation). */
+void domain_kill_now(struct domain *d);
 /* Free the zombies whose last frame has come back. */
 void domain_reap(void);
 /* The memory limit as the toolstack sees it (Mica's own frames on top). */
@@ -182,6 +185,13 @@ struct cpu_regs;
 void domain_vcpu_down(struct vcpu *v, const struct cpu_regs *r) __noreturn;
 /* SCHEDOP_shutdown: record and act on a domain's request. */
 void domain_shutdown(struct domain *d, unsigned int reason) __noreturn;
+
+/* The privileged domain 0: Xen's initial domain, the machine's owner (its
+ * shutdown is the machine's; nobody pauses or destroys it). */
+static inline bool domain_is_machine_owner(const struct domain *d)
+{
+    return d->domain_id == 0 && d->is_privileged;
+}
 
 /* The registry of live domains (common/domain.c). */
 #define MAX_DOMAINS 64
