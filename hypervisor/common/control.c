@@ -15,7 +15,6 @@
 #include <mica/domain.h>
 #include <mica/errno.h>
 #include <mica/event.h>
-#include <mica/grant.h>
 #include <mica/guest_access.h>
 #include <mica/hypercall.h>
 #include <mica/mm.h>
