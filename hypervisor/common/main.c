@@ -356,6 +356,7 @@ void start_mica(uint32_t magic, uint32_t info_pa)
     for (unsigned int i = 0; i < LDT_WINDOW_PAGES; i++)
         paging_remap_image_page(ldt_window_page(i), PADDR_UNMAPPED);
     syscall_init();
+    fpu_init();
     time_init();
     power_init(&boot_info);
 

@@ -18,11 +18,6 @@
 
 #define MMU_UPDATE_PREEMPTED 0x80000000U
 
-static void flush_tlb_local(void)
-{
-    write_cr3(read_cr3());
-}
-
 static void flush_one(uint64_t va)
 {
     __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
@@ -146,13 +141,17 @@ long do_mmu_update(struct cpu_regs *regs)
 _Static_assert(sizeof(struct mmu_update) <= 24 && sizeof(struct mmuext_op) <= 24,
                "run_batch's request buffer");
 
-/* Switch the kernel base pointer: take the new L4 first (it may need
- * validating, which may be continued), then drop the old. */
+/* Switch a base pointer: take the new L4 first (it may need validating,
+ * which may be continued), then drop the old.  mfn is a validated L4 of
+ * c->d or, where the caller allows it, INVALID_MFN for none: never loaded
+ * into CR3 (a guest's ~0 is INVALID_MFN too, so only Mica may pass it).
+ * The old tables' user translations are global: any change flushes them,
+ * whether or not the new tables are loaded now (mm/tlb.c). */
 static long new_baseptr(struct pt_ctx *c, mfn_t *slot, mfn_t mfn, bool load)
 {
     if (mfn == *slot) {
         if (load)
-            flush_tlb_local();
+            tlb_flush_all();
         return 0;
     }
     if (mfn != INVALID_MFN) {
@@ -168,6 +167,7 @@ static long new_baseptr(struct pt_ctx *c, mfn_t *slot, mfn_t mfn, bool load)
     *slot = mfn;
     if (load)
         write_cr3(mfn << PAGE_SHIFT);
+    tlb_flush_all();
     if (old != INVALID_MFN) {
         put_page_type(c, mfn_to_page(old));
         put_page(mfn_to_page(old));
@@ -229,9 +229,15 @@ static long mmuext_one(struct pt_ctx *c, const void *p)
     case MMUEXT_UNPIN_TABLE:
         return pt_unpin(c, op->arg1.mfn);
     case MMUEXT_NEW_BASEPTR:
+        /* A running vCPU always has kernel tables: no "none" here. */
+        if (!mfn_valid(op->arg1.mfn))
+            return -EINVAL;
         pv_ldt_drop(c, v);              /* re-made from the new tables on use */
         return new_baseptr(c, &v->guest_table, op->arg1.mfn, v->kernel_mode);
     case MMUEXT_NEW_USER_BASEPTR:
+        /* 0 is none; any other frame must be a table of the guest's. */
+        if (op->arg1.mfn && !mfn_valid(op->arg1.mfn))
+            return -EINVAL;
         return new_baseptr(c, &v->guest_table_user,
                            op->arg1.mfn ? op->arg1.mfn : INVALID_MFN, !v->kernel_mode);
     case MMUEXT_TLB_FLUSH_MULTI:
@@ -248,7 +254,7 @@ static long mmuext_one(struct pt_ctx *c, const void *p)
             op->cmd == MMUEXT_INVLPG_ALL)
             flush_one(op->arg1.linear_addr);
         else
-            flush_tlb_local();
+            tlb_flush_all();
         return 0;
     case MMUEXT_SET_LDT:
         return pv_set_ldt(c, v, op->arg1.linear_addr, op->arg2.nr_ents);
@@ -302,7 +308,7 @@ long do_update_va_mapping(struct cpu_regs *regs)
         rc = -EFAULT;           /* a vcpumask pointer that cannot be read */
     if (rc == 0) {
         if ((flags & UVMF_FLUSHTYPE_MASK) == UVMF_TLB_FLUSH)
-            flush_tlb_local();
+            tlb_flush_all();
         else if ((flags & UVMF_FLUSHTYPE_MASK) == UVMF_INVLPG)
             flush_one(va);
     }

@@ -188,6 +188,7 @@ static void free_domain_page(struct page_info *pg, struct domain *d)
     pg->owner = OWNER_FREE;
     pg->flags = 0;
     pg->type = PGT_none;
+    tlb_stamp(pg);          /* d's TLB entries may still map it (mm/tlb.c) */
     mm_free_frame(mfn);
 }
 

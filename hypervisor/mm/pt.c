@@ -49,6 +49,15 @@
  *     observes a table that is neither live nor devalidated.  A queued page
  *     that is needed again meanwhile is either taken back as it is (same
  *     type, untouched) or devalidated on the spot (at most 512 entries).
+ *     A queue belongs to the frames' owner, whoever queues or unqueues: a
+ *     privileged builder's foreign mapping or a grant mapping may meet
+ *     another domain's queued frame.  (A few paths -- VCPUOP_initialise, a
+ *     context switch dropping LDT pages -- leave what they queued for the
+ *     owner's next memory hypercall; the rules above hold meanwhile.)
+ *
+ *  6. A translation may outlive its entry in the TLB.  A frame leaving the
+ *     writable type, or freed, is stamped, and flushed out of every TLB
+ *     before it takes another type or owner (mm/tlb.c).
  *
  * Callers: everything here runs under the owning domain's memory lock (one
  * CPU today; the lock arrives with SMP).  Callers of get_page_type() hold a
@@ -87,6 +96,18 @@ static uint64_t *table_of(const struct page_info *pg)
 }
 
 /* ---- the devalidation queue -------------------------------------------- */
+
+/* A table waits on its owner's queue, whoever dropped its last type
+ * reference: a privileged builder's foreign mapping (mmu_update with
+ * foreigndom) or a grant mapping may meet another domain's queued frame,
+ * and must unlink it from that domain's queue, not its own. */
+static struct domain *queue_of(struct pt_ctx *c, const struct page_info *pg)
+{
+    struct domain *d = pg->owner == c->d->domain_id ? c->d : domain_by_id_any(pg->owner);
+
+    BUG_ON(!d);                     /* a queued frame's owner is registered */
+    return d;
+}
 
 static void queue_add(struct domain *d, struct page_info *pg)
 {
@@ -147,12 +168,17 @@ int pt_check_l1e(const struct domain *d, uint64_t *e)
 }
 
 /* The references of a present L1 entry of c->d's tables mapping a frame of
- * owner (c->d itself, or the granter for a grant mapping). */
+ * owner (c->d itself, the foreign domain a builder maps, or the granter for
+ * a grant mapping). */
 static int get_l1e_refs(struct pt_ctx *c, uint64_t e, const struct domain *owner)
 {
-    /* I/O frames (in a RAM hole, or beyond RAM) are not counted. */
+    /* I/O frames (in a RAM hole, or beyond RAM) are not counted; they are
+     * mapped under the rights of the domain whose frames are being mapped
+     * (as Xen checks pg_owner's): a privileged caller mapping "another
+     * domain's" frames gets only that domain's RAM. */
     if (!mfn_valid(pte_mfn(e)) || mfn_to_page(pte_mfn(e))->owner == DOMID_IO)
-        return c->d->is_privileged && io_frame_ok(pte_mfn(e)) ? 0 : -EINVAL;
+        return c->d->is_privileged && owner->is_privileged && io_frame_ok(pte_mfn(e))
+               ? 0 : -EINVAL;
     struct page_info *pg = mfn_to_page(pte_mfn(e));
 
     if (!get_page(pg, owner))
@@ -198,7 +224,7 @@ static void release_entries(struct pt_ctx *c, struct page_info *pg, unsigned int
 /* A queued table drops its entries' references now (bounded: one table). */
 static void devalidate_now(struct pt_ctx *c, struct page_info *pg)
 {
-    queue_del(c->d, pg);
+    queue_del(queue_of(c, pg), pg);
     pg->flags &= (uint8_t)~PGF_validated;
     release_entries(c, pg, pg->nr_done);
     pg->nr_done = 0;
@@ -217,7 +243,7 @@ static int type_ref(struct pt_ctx *c, struct page_info *pg, enum pgt type)
     if (pg->type_count == 0) {
         if (pg->flags & PGF_queued) {
             if (pg->type == type && (pg->flags & PGF_validated)) {
-                queue_del(c->d, pg);        /* still whole: take it back */
+                queue_del(queue_of(c, pg), pg); /* still whole: take it back */
                 pg->type_count = 1;
                 put_page(pg);
                 return 0;
@@ -225,6 +251,10 @@ static int type_ref(struct pt_ctx *c, struct page_info *pg, enum pgt type)
             c->budget -= pg->nr_done;
             devalidate_now(c, pg);
         }
+        /* A frame that was writable may still be, through the TLB: that
+         * must end before it becomes anything else (mm/tlb.c rule 1). */
+        if (type != PGT_writable)
+            tlb_flush_stale(pg);
         /* A descriptor page must hold only descriptors a guest may have
          * (mica/desc_check.h); checked (and fixed up) as it takes the type. */
         if (type == PGT_seg_desc && desc_page_check(table_of(pg)) < 0)
@@ -252,8 +282,12 @@ static int type_ref(struct pt_ctx *c, struct page_info *pg, enum pgt type)
 void put_page_type(struct pt_ctx *c, struct page_info *pg)
 {
     BUG_ON(pg->type_count == 0);
-    if (--pg->type_count == 0 && is_pt(pg->type) && (pg->flags & PGF_validated))
-        queue_add(c->d, pg);
+    if (--pg->type_count)
+        return;
+    if (pg->type == PGT_writable)
+        tlb_stamp(pg);              /* its last writable mapping went */
+    else if (is_pt(pg->type) && (pg->flags & PGF_validated))
+        queue_add(queue_of(c, pg), pg);
 }
 
 /* Take the references of a present entry.  Returns 0 (done), 1 (*child taken
@@ -569,7 +603,7 @@ static int mod_entry(struct pt_ctx *c, struct page_info *table, unsigned int i,
             !((old ^ e) & ~(FASTPATH_BITS | PADDR_MASK))) {
             commit_entry(slot, old, e, preserve_ad);
             if (level > 1)
-                mm_flush_guest_tlbs(c->d);
+                tlb_flush_all();
             return 0;
         }
         /* New references first, so replacing X by X never frees X. */
@@ -589,7 +623,7 @@ static int mod_entry(struct pt_ctx *c, struct page_info *table, unsigned int i,
     old = commit_entry(slot, old, e, preserve_ad);
     put_entry_refs(c, level, i, old);
     if (level > 1)
-        mm_flush_guest_tlbs(c->d);
+        tlb_flush_all();
     return 0;
 }
 
@@ -667,7 +701,7 @@ int pt_map_grant(struct pt_ctx *c, uint64_t pte_maddr, uint64_t e,
     if (rc == 0) {
         uint64_t *slot = &table_of(t)[i];
         put_entry_refs(c, 1, i, commit_entry(slot, *slot, e, false));
-        mm_flush_guest_tlbs(c->d);
+        tlb_flush_all();
     }
     put_page(t);
     return rc;
@@ -685,7 +719,7 @@ int pt_unmap_grant(struct pt_ctx *c, uint64_t pte_maddr, mfn_t mfn, bool write)
     uint64_t old = *slot;
     if ((old & _PAGE_PRESENT) && pte_mfn(old) == mfn && !(old & _PAGE_RW) == !write) {
         put_entry_refs(c, 1, i, commit_entry(slot, old, 0, false));
-        mm_flush_guest_tlbs(c->d);
+        tlb_flush_all();
         rc = 0;
     }
     put_page(t);

@@ -38,9 +38,8 @@ void *mm_map_frame(mfn_t mfn)
     return H->mem[mfn];
 }
 
-void mm_flush_guest_tlbs(struct domain *d)
+void arch_flush_tlb_all(void)
 {
-    (void)d;
     H->flushes++;
 }
 

@@ -56,9 +56,8 @@ uint64_t paging_nx_bit(void)
     return _PAGE_NX;
 }
 
-void mm_flush_guest_tlbs(struct domain *d)
+void arch_flush_tlb_all(void)
 {
-    (void)d;
 }
 
 void mm_free_frame(mfn_t mfn)

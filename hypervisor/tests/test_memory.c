@@ -87,9 +87,8 @@ mfn_t mm_virt_to_mfn(const void *va)
     return (mfn_t)(((const uint8_t *)va - mem[0]) / PAGE_SIZE);
 }
 
-void mm_flush_guest_tlbs(struct domain *d)
+void arch_flush_tlb_all(void)
 {
-    (void)d;
 }
 
 uint64_t paging_nx_bit(void)

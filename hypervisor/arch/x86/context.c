@@ -56,6 +56,30 @@ bool vcpu_stack_contains(uint64_t lo, uint64_t hi)
 
 void vcpu_first_run(struct vcpu *v) __noreturn;
 
+/* The FPU state of a freshly reset CPU, as an FXSAVE image. */
+static void fpu_reset(uint8_t *fpu)
+{
+    memset(fpu, 0, 512);
+    fpu[0] = 0x7f, fpu[1] = 0x03;                       /* FCW: all masked */
+    *(uint32_t *)&fpu[24] = 0x1f80;                     /* MXCSR */
+}
+
+/* The MXCSR bits this CPU accepts (FXSAVE's MXCSR_MASK; 0 there means the
+ * architectural default, 0xffbf).  A guest image with any other bit set
+ * would make FXRSTOR fault (SDM 10.5.1.2). */
+static uint32_t mxcsr_mask;
+
+void fpu_init(void)
+{
+    uint8_t img[512] __aligned(16);
+
+    memset(img, 0, sizeof(img));
+    __asm__ volatile("fxsave64 %0" : "=m"(img));
+    mxcsr_mask = *(uint32_t *)&img[28];
+    if (!mxcsr_mask)
+        mxcsr_mask = 0xffbf;
+}
+
 /* Give v a stack whose first switch_stack enters vcpu_first_run(v), and
  * the FPU state of a freshly reset CPU. */
 int vcpu_arch_init(struct vcpu *v)
@@ -76,14 +100,13 @@ int vcpu_arch_init(struct vcpu *v)
     sp[3] = (uint64_t)v;                /* r12, popped fourth */
     sp[6] = (uint64_t)vcpu_stack_entry;
     v->hv_rsp = (uint64_t)sp;
-    memset(v->fpu, 0, sizeof(v->fpu));
-    v->fpu[0] = 0x7f, v->fpu[1] = 0x03;                 /* FCW: all masked */
-    *(uint32_t *)&v->fpu[24] = 0x1f80;                  /* MXCSR */
+    fpu_reset(v->fpu);
     return 0;
 }
 
 void vcpu_arch_destroy(struct vcpu *v)
 {
+    pv_ldt_forget(v);
     if (v->stack)
         stack_used[((uint8_t (*)[VCPU_STACK_SIZE])v->stack) - vcpu_stacks] = false;
     v->stack = NULL;
@@ -124,18 +147,29 @@ void load_data_sel(unsigned int which, uint16_t sel);
 
 static void load_guest(struct vcpu *v)
 {
-    /* Kernel tables first: the time and runstate areas are kernel VAs. */
+    /* Kernel tables first: the time and runstate areas are kernel VAs.
+     * Whoever ran before left its global user translations: they go. */
     write_cr3(v->guest_table << PAGE_SHIFT);
+    tlb_flush_all();
     for (unsigned int i = 0; i < FIRST_RESERVED_GDT_ENTRY / DESC_PER_PAGE; i++)
         paging_remap_image_page(gdt_guest_page(i), i < v->gdt_nr
                                     ? v->gdt_frames[i] << PAGE_SHIFT : ~(paddr_t)0);
-    ldt_load(v->ldt_ents);
+    pv_ldt_load(v);
     for (unsigned int i = 0; i < 4; i++)
         load_data_sel(i, v->sel[i]);    /* a refused selector loads as null */
-    wrmsr(MSR_FS_BASE, v->fs_base);
-    wrmsr(MSR_GS_BASE, v->gs_base);
-    wrmsr(MSR_SHADOW_GS_BASE, v->gs_shadow);
-    __asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t (*)[512])v->fpu));
+    /* Checked when they were set; should the CPU refuse one all the same,
+     * a clean value goes in and the domain is crashed before it runs. */
+    if (wrmsr_safe(MSR_FS_BASE, v->fs_base) | wrmsr_safe(MSR_GS_BASE, v->gs_base) |
+        wrmsr_safe(MSR_SHADOW_GS_BASE, v->gs_shadow)) {
+        v->fs_base = v->gs_base = v->gs_shadow = 0;
+        wrmsr(MSR_FS_BASE, 0), wrmsr(MSR_GS_BASE, 0), wrmsr(MSR_SHADOW_GS_BASE, 0);
+        v->load_failed = "a segment base the CPU refused";
+    }
+    if (fxrstor_safe(v->fpu)) {
+        fpu_reset(v->fpu);
+        __asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t (*)[512])v->fpu));
+        v->load_failed = "an FPU image the CPU refused";
+    }
     if (v->fpu_ts)
         write_cr0(read_cr0() | X86_CR0_TS);
     cpu_stack_top = stack_top(v);
@@ -207,9 +241,19 @@ long vcpu_initialise(struct vcpu *v, uint64_t arg)
         goto out;
     rc = -EINVAL;
     if (!(h.flags & VGCF_in_kernel) || !guest_range_ok(h.user_regs.rip, 1) ||
+        !is_canonical(h.user_regs.rsp) || !is_canonical(t.kernel_sp) ||
         t.ldt_ents > LDT_WINDOW_PAGES * DESC_PER_PAGE || (t.ldt_base & (PAGE_SIZE - 1)) ||
         (t.ldt_ents && !guest_range_ok(t.ldt_base, t.ldt_ents * 8)) ||
         t.gdt_ents > FIRST_RESERVED_GDT_ENTRY)
+        goto out;
+    /* Everything ring 0 will load for it: bases (wrmsr), callbacks (a
+     * guest code address or none) and the FPU image (FXRSTOR). */
+    if (!is_canonical(t.fs_base) || !is_canonical(t.gs_base_kernel) ||
+        !is_canonical(t.gs_base_user) ||
+        (t.event_callback_eip && !guest_range_ok(t.event_callback_eip, 1)) ||
+        (t.failsafe_callback_eip && !guest_range_ok(t.failsafe_callback_eip, 1)) ||
+        (t.syscall_callback_eip && !guest_range_ok(t.syscall_callback_eip, 1)) ||
+        ((h.flags & VGCF_i387_valid) && (*(uint32_t *)&h.fpu[24] & ~mxcsr_mask)))
         goto out;
     for (unsigned int i = 0; i < 256; i++)
         if (traps[i].address && !guest_range_ok(traps[i].address, 1))

@@ -8,16 +8,12 @@
  */
 #include <mica/errno.h>
 #include <mica/guest_access.h>
+#include <mica/x86.h>
 
 #define HOLE_START 0xffff800000000000UL
 #define HOLE_END   0xffff880000000000UL
 
 size_t copy_guest_raw(void *dst, const void *src, size_t n);
-
-static bool canonical(uint64_t va)
-{
-    return ((int64_t)va >> 47) == 0 || ((int64_t)va >> 47) == -1;
-}
 
 bool guest_range_ok(uint64_t va, size_t len)
 {
@@ -25,7 +21,7 @@ bool guest_range_ok(uint64_t va, size_t len)
 
     if (len == 0)
         return true;
-    if (last < va || !canonical(va) || !canonical(last))
+    if (last < va || !is_canonical(va) || !is_canonical(last))
         return false;
     /* Both ends canonical and no wrap: a range running from the lower half
      * into the upper one necessarily covers HOLE_START, so this also

@@ -82,63 +82,58 @@ guest_iret_insn:
         iretq
 
 ; size_t copy_guest_raw(void *dst, const void *src, size_t n): returns the
-; number of bytes NOT copied.  A fault on the copy instruction (the guest
-; gave a bad or read-only address) resumes at copy_guest_fault, which the
-; exception handler knows.
-global copy_guest_raw, copy_guest_insn, copy_guest_fault
+; number of bytes NOT copied.  A fault on the copy (the guest gave a bad or
+; read-only address) resumes at .fault (the exception table), with RCX the
+; bytes left.
+global copy_guest_raw
 copy_guest_raw:
         mov     rcx, rdx
-copy_guest_insn:
-        rep movsb
+.copy:  rep movsb
         xor     eax, eax
         ret
-copy_guest_fault:
-        mov     rax, rcx                ; bytes left
+.fault: mov     rax, rcx                ; bytes left
         ret
+        EX_TABLE copy_guest_raw.copy, copy_guest_raw.fault
 
 ; void load_user_gs_sel(uint16_t sel): load the guest user-mode %gs from a
 ; selector, as SEGBASE_GS_USER_SEL asks: with the user GS base active
-; (swapgs), load %gs, swap back.  A selector the CPU refuses faults on
-; load_gs_insn; the exception handler resumes at load_gs_fault, which
+; (swapgs), load %gs, swap back.  A selector the CPU refuses (#GP, #NP, or
+; a #PF on an LDT page that cannot be mapped) resumes at .fault, which
 ; loads the null selector instead (Xen returns no error either).
-global load_user_gs_sel, load_gs_insn, load_gs_fault
+global load_user_gs_sel
 load_user_gs_sel:
         swapgs
-load_gs_insn:
-        mov     gs, di
-load_gs_done:
-        swapgs
+.load:  mov     gs, di
+.done:  swapgs
         ret
-load_gs_fault:
-        xor     eax, eax
+.fault: xor     eax, eax
         mov     gs, ax
-        jmp     load_gs_done
+        jmp     .done
+        EX_TABLE load_user_gs_sel.load, load_user_gs_sel.fault
 
 ; void load_data_sel(unsigned int which, uint16_t sel): load DS, ES, FS or
 ; GS (which = 0..3) with a vCPU's saved selector at a context switch.  A
 ; selector the CPU refuses now (its descriptor changed, or sits in an LDT
-; page not mapped yet) faults on one of the load instructions; the
-; exception handler resumes at load_sel_fault, which loads null instead.
-global load_data_sel, load_sel_insns, load_sel_insns_end, load_sel_fault
+; page that cannot be mapped) faults on one of the loads, which resume at
+; .fault: null is loaded instead.
+global load_data_sel
 load_data_sel:
         cmp     edi, 1
-        jb      load_sel_ds
-        je      load_sel_es
+        jb      .ds
+        je      .es
         cmp     edi, 2
-        je      load_sel_fs
-load_sel_insns:
-        mov     gs, si
+        je      .fs
+.gs:    mov     gs, si
         ret
-load_sel_ds:
-        mov     ds, si
+.ds:    mov     ds, si
         ret
-load_sel_es:
-        mov     es, si
+.es:    mov     es, si
         ret
-load_sel_fs:
-        mov     fs, si
-load_sel_insns_end:
+.fs:    mov     fs, si
         ret
-load_sel_fault:
-        xor     esi, esi
+.fault: xor     esi, esi
         jmp     load_data_sel
+        EX_TABLE load_data_sel.gs, load_data_sel.fault
+        EX_TABLE load_data_sel.ds, load_data_sel.fault
+        EX_TABLE load_data_sel.es, load_data_sel.fault
+        EX_TABLE load_data_sel.fs, load_data_sel.fault

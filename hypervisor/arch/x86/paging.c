@@ -47,12 +47,18 @@ mfn_t mm_virt_to_mfn(const void *va)
     return ((uint64_t)va - DIRECTMAP_VIRT_START) >> PAGE_SHIFT;
 }
 
-/* After a guest L2-L4 change: drop this CPU's non-global translations (one
- * CPU today; with SMP, every CPU the domain has run on). */
-void mm_flush_guest_tlbs(struct domain *d)
+/* Every translation this CPU caches, global ones too (mm/tlb.c says when):
+ * turning CR4.PGE off and on again flushes them all (SDM 4.10.4.1). */
+void arch_flush_tlb_all(void)
 {
-    (void)d;
-    write_cr3(read_cr3());
+    uint64_t cr4 = read_cr4();
+
+    if (cr4 & X86_CR4_PGE) {
+        write_cr4(cr4 & ~X86_CR4_PGE);
+        write_cr4(cr4);
+    } else {
+        write_cr3(read_cr3());
+    }
 }
 
 static uint64_t *new_table(void)

@@ -115,6 +115,24 @@ long do_update_descriptor(struct cpu_regs *regs)
  * and are dropped when the LDT changes or the kernel base pointer does.
  */
 
+/* The vCPU whose LDT the window shows: loaded with it (context switch,
+ * SET_LDT), so that a fault on the window in the hypervisor -- a selector
+ * load at a context switch, before `current` changes -- maps the right
+ * vCPU's page. */
+static struct vcpu *window_vcpu;
+
+void pv_ldt_load(struct vcpu *v)
+{
+    window_vcpu = v;
+    ldt_load(v ? v->ldt_ents : 0);
+}
+
+void pv_ldt_forget(struct vcpu *v)
+{
+    if (window_vcpu == v)
+        window_vcpu = NULL;
+}
+
 void pv_ldt_drop(struct pt_ctx *c, struct vcpu *v)
 {
     for (unsigned int i = 0; i < LDT_WINDOW_PAGES; i++) {
@@ -135,38 +153,72 @@ long pv_set_ldt(struct pt_ctx *c, struct vcpu *v, uint64_t base, uint64_t ents)
     pv_ldt_drop(c, v);
     v->ldt_base = base;
     v->ldt_ents = ents;
-    ldt_load(ents);
+    pv_ldt_load(v);
     return 0;
 }
 
-/* A #PF in the LDT window: map the guest's page and retry, or give the
- * guest a #PF at its own LDT address.  False when the fault is elsewhere. */
-bool pv_ldt_fault(struct vcpu *v, struct cpu_regs *r)
+/* The window page cr2 falls in (its index in *i), or false when it is
+ * outside the window. */
+static bool in_window(uint64_t cr2, unsigned int *i)
 {
-    uint64_t cr2 = read_cr2(), win = (uint64_t)ldt_window_page(0);
-    struct pt_ctx c = { v->domain, PT_BUDGET, NULL };
+    uint64_t win = (uint64_t)ldt_window_page(0);
 
     if (cr2 < win || cr2 >= win + LDT_WINDOW_PAGES * PAGE_SIZE)
         return false;
-    unsigned int i = (unsigned int)((cr2 - win) >> PAGE_SHIFT);
+    *i = (unsigned int)((cr2 - win) >> PAGE_SHIFT);
+    return true;
+}
+
+/* Map window page i from the guest page its LDT names there (a present
+ * frame of v's domain that takes the descriptor-page type): true when
+ * mapped. */
+static bool ldt_map(struct vcpu *v, unsigned int i)
+{
+    struct pt_ctx c = { v->domain, PT_BUDGET, NULL };
     uint64_t gva = v->ldt_base + ((uint64_t)i << PAGE_SHIFT);
     uint64_t l1e = 0, maddr = l1e_maddr_of(v, gva);
+
+    if (v->ldt_shadow[i] != INVALID_MFN || (uint64_t)i * DESC_PER_PAGE >= v->ldt_ents)
+        return false;
     if (maddr)
         l1e = ((uint64_t *)mm_map_frame(maddr >> PAGE_SHIFT))[(maddr & (PAGE_SIZE - 1)) / 8];
     mfn_t mfn = pte_mfn(l1e);
     struct page_info *pg = mfn_valid(mfn) ? mfn_to_page(mfn) : NULL;
-    if ((l1e & _PAGE_PRESENT) && pg && v->ldt_shadow[i] == INVALID_MFN &&
-        get_page(pg, v->domain)) {
-        if (get_page_type(&c, pg, PGT_seg_desc) == 0) {
-            v->ldt_shadow[i] = mfn;
-            paging_remap_image_page(ldt_window_page(i), mfn << PAGE_SHIFT);
-            return true;                /* the load is retried */
-        }
+    if (!(l1e & _PAGE_PRESENT) || !pg || !get_page(pg, v->domain))
+        return false;
+    if (get_page_type(&c, pg, PGT_seg_desc)) {
         put_page(pg);
+        return false;
     }
+    v->ldt_shadow[i] = mfn;
+    paging_remap_image_page(ldt_window_page(i), mfn << PAGE_SHIFT);
+    return true;
+}
+
+/* A #PF in the LDT window from the guest: map the guest's page and retry,
+ * or give the guest a #PF at its own LDT address.  False when the fault is
+ * elsewhere. */
+bool pv_ldt_fault(struct vcpu *v, struct cpu_regs *r)
+{
+    uint64_t cr2 = read_cr2();
+    unsigned int i;
+
+    if (!in_window(cr2, &i))
+        return false;
+    if (ldt_map(v, i))
+        return true;                    /* the load is retried */
     /* The guest's LDT page is not there or not a descriptor page: a #PF
      * for the guest at the address its LDT names. */
-    write_cr2(gva + (cr2 & (PAGE_SIZE - 1)));
+    write_cr2(v->ldt_base + ((uint64_t)i << PAGE_SHIFT) + (cr2 & (PAGE_SIZE - 1)));
     pv_inject_exception(v, r, 14, 0);
     return true;
+}
+
+/* A #PF in the hypervisor on a load with a fixup: true when it was in the
+ * LDT window and the page is mapped now, so the load is retried. */
+bool pv_ldt_fault_in_hypervisor(void)
+{
+    unsigned int i;
+
+    return window_vcpu && in_window(read_cr2(), &i) && ldt_map(window_vcpu, i);
 }

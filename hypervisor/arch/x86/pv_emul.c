@@ -98,11 +98,6 @@ bool pv_emulate_cpuid(struct vcpu *v, struct cpu_regs *r)
 /* CR4 bits a guest may believe it controls: the rest read back as Mica's. */
 #define GUEST_CR4_WRITABLE (X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT)
 
-static bool canonical(uint64_t v)
-{
-    return ((int64_t)v >> 47) == 0 || ((int64_t)v >> 47) == -1;
-}
-
 static bool emulate_wrmsr(struct vcpu *v, struct cpu_regs *r)
 {
     uint64_t val = (r->rdx << 32) | (uint32_t)r->rax;
@@ -111,10 +106,8 @@ static bool emulate_wrmsr(struct vcpu *v, struct cpu_regs *r)
     case MSR_FS_BASE:
     case MSR_GS_BASE:           /* the active one: the kernel's in kernel mode */
     case MSR_SHADOW_GS_BASE:    /* the other mode's */
-        if (!canonical(val) || !guest_range_ok(val, 1))
-            return false;
-        wrmsr((uint32_t)r->rcx, val);
-        return true;
+        return is_canonical(val) && guest_range_ok(val, 1) &&
+               wrmsr_safe((uint32_t)r->rcx, val) == 0;
     case MSR_PAT:
         return val == PV_PAT;   /* the one PAT PV guests share: no change */
     default:

@@ -107,6 +107,8 @@ static void bounce(struct vcpu *v, struct cpu_regs *r, uint64_t handler,
  * the event callback first (section 5: always with events then masked). */
 void pv_deliver_events(struct vcpu *v, struct cpu_regs *r)
 {
+    if (v->load_failed)
+        domain_crash(v->domain, v->load_failed);
     if (evtchn_upcall_pending(v) && v->event_callback)
         bounce(v, r, v->event_callback, TBF_INTERRUPT, 0);
 }
@@ -271,14 +273,11 @@ long do_set_segment_base(struct cpu_regs *regs)
         return -EINVAL;
     switch (regs->rdi) {
     case SEGBASE_FS:
-        wrmsr(MSR_FS_BASE, base);
-        return 0;
+        return wrmsr_safe(MSR_FS_BASE, base) ? -EINVAL : 0;
     case SEGBASE_GS_USER:
-        wrmsr(MSR_SHADOW_GS_BASE, base);
-        return 0;
+        return wrmsr_safe(MSR_SHADOW_GS_BASE, base) ? -EINVAL : 0;
     case SEGBASE_GS_KERNEL:
-        wrmsr(MSR_GS_BASE, base);
-        return 0;
+        return wrmsr_safe(MSR_GS_BASE, base) ? -EINVAL : 0;
     case SEGBASE_GS_USER_SEL: {
         /* RPL 3 for a real selector (the load runs in ring 0); the base
          * the descriptor gives becomes the user GS base. */

@@ -10,6 +10,7 @@
 #include <mica/console.h>
 #include <mica/domain.h>
 #include <mica/event.h>
+#include <mica/extable.h>
 #include <mica/serial.h>
 #include <mica/pv.h>
 #include <mica/sched.h>
@@ -37,10 +38,16 @@ const char *exception_name(uint64_t vector)
     return n ? n : "reserved";
 }
 
-extern const char copy_guest_insn[], copy_guest_fault[];
 extern const char guest_iret_insn[], exception_iret_insn[];
-extern const char load_gs_insn[], load_gs_fault[];
-extern const char load_sel_insns[], load_sel_insns_end[], load_sel_fault[];
+extern const struct ex_entry __ex_table_start[], __ex_table_end[];
+
+uint64_t extable_fixup(uint64_t rip)
+{
+    for (const struct ex_entry *e = __ex_table_start; e < __ex_table_end; e++)
+        if (e->insn == rip)
+            return e->fixup;
+    return 0;
+}
 
 static void print_addr(const char *label, uint64_t addr)
 {
@@ -107,10 +114,14 @@ static void dump_regs(const struct cpu_regs *r)
 
 void exception_handler(struct cpu_regs *r)
 {
-    /* A copy from or to a guest address that faulted: the copy fails. */
-    if ((r->vector == 14 || r->vector == 13) && r->rip == (uint64_t)copy_guest_insn &&
-        !in_fatal) {
-        r->rip = (uint64_t)copy_guest_fault;
+    /* A fault on a guest-chosen value where Mica expects one (a copy from
+     * a guest address, a selector, an MSR, an FPU image): the load fails at
+     * its fixup -- after the guest's LDT page is mapped and the load
+     * retried, if that is what it lacked (mica/extable.h). */
+    uint64_t fixup;
+    if (r->vector < 32 && (r->cs & 3) == 0 && !in_fatal && (fixup = extable_fixup(r->rip))) {
+        if (r->vector != 14 || !pv_ldt_fault_in_hypervisor())
+            r->rip = fixup;
         return;
     }
     /* The IRETQ back to the guest faulted: the frame it was given holds
@@ -149,17 +160,6 @@ void exception_handler(struct cpu_regs *r)
         if (!said)
             pr_warn("ignoring unexpected interrupt vector %lu", r->vector);
         said = true;
-        return;
-    }
-    /* A vCPU's data selector refused at a context switch: load null. */
-    if (r->rip >= (uint64_t)load_sel_insns && r->rip < (uint64_t)load_sel_insns_end &&
-        (r->vector == 13 || r->vector == 11 || r->vector == 14 || r->vector == 10) && !in_fatal) {
-        r->rip = (uint64_t)load_sel_fault;
-        return;
-    }
-    /* SEGBASE_GS_USER_SEL with a selector the CPU refused: load NUL. */
-    if (r->rip == (uint64_t)load_gs_insn && (r->vector == 13 || r->vector == 11) && !in_fatal) {
-        r->rip = (uint64_t)load_gs_fault;
         return;
     }
     /* Raised by the guest (ring 3): the guest's business, never ours. */

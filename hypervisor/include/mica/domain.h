@@ -69,6 +69,7 @@ struct vcpu {
     uint64_t fs_base, gs_base, gs_shadow;
     uint16_t sel[4];            /* ds, es, fs, gs */
     bool fpu_ts;                /* its CR0.TS (fpu_taskswitch) */
+    const char *load_failed;    /* the CPU refused its state: crash it */
     uint8_t fpu[512] __attribute__((aligned(16)));     /* FXSAVE image */
 };
 

@@ -38,7 +38,7 @@ struct page_info {
     uint8_t type;           /* enum pgt */
     uint8_t flags;          /* PGF_* */
     uint16_t nr_done;       /* entries holding refs while partial/queued */
-    uint16_t pad;
+    uint16_t tlbflush_stamp; /* mm/tlb.c: flush clock when its mappings went */
     uint32_t next, prev;    /* the owner's page list, by frame number */
     uint32_t qnext, qprev;  /* the owner's devalidation queue */
 };
@@ -73,8 +73,16 @@ static inline mfn_t page_to_mfn(const struct page_info *pg)
 /* Provided by the architecture (or the host test harness). */
 void *mm_map_frame(mfn_t mfn);              /* the frame's contents */
 mfn_t mm_virt_to_mfn(const void *va);       /* inverse, for mm_map_frame()'s results */
-void mm_flush_guest_tlbs(struct domain *d); /* after an L2-L4 change */
+void arch_flush_tlb_all(void);              /* every translation, global too */
 void mm_free_frame(mfn_t mfn);              /* back to the free pool */
+
+/* mm/tlb.c: the flush discipline (the rules are at its top). */
+void tlb_flush_all(void);                   /* flush everything; the clock ticks */
+/* pg's mappings went, but translations of it may still be cached. */
+void tlb_stamp(struct page_info *pg);
+/* pg is about to be used anew (another type, another owner): flush
+ * whatever translations of it may still be cached. */
+void tlb_flush_stale(struct page_info *pg);
 
 /* mm/boot_mm.c: the real machine's pool, M2P and the hypervisor's frames. */
 extern uint64_t *machine_to_phys;

@@ -27,12 +27,17 @@ bool pv_emulate_cpuid(struct vcpu *v, struct cpu_regs *r);
  * the #GP is the guest's. */
 bool pv_emulate_privop(struct vcpu *v, struct cpu_regs *r);
 
-/* The LDT (arch/x86/pv_desc.c): set, drop the lazily made mappings, and
- * the page fault that makes one. */
+/* The LDT (arch/x86/pv_desc.c): set, load v's into the CPU (NULL: none),
+ * forget a vCPU that goes away, drop the lazily made mappings, and the
+ * page faults that make one: the guest's own, and one in the hypervisor
+ * on a load with a fixup (true: mapped, retry). */
 struct pt_ctx;
 long pv_set_ldt(struct pt_ctx *c, struct vcpu *v, uint64_t base, uint64_t ents);
+void pv_ldt_load(struct vcpu *v);
+void pv_ldt_forget(struct vcpu *v);
 void pv_ldt_drop(struct pt_ctx *c, struct vcpu *v);
 bool pv_ldt_fault(struct vcpu *v, struct cpu_regs *r);
+bool pv_ldt_fault_in_hypervisor(void);
 
 /* GDT frames of a vCPU (set_gdt, VCPUOP_initialise), and its page-table
  * bases (a validated L4 each; user INVALID_MFN = none). */

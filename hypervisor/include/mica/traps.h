@@ -26,6 +26,8 @@ void i8259_unmask_serial(void);
 void i8259_eoi(void);
 /* Set the SYSCALL MSRs so guest hypercalls reach syscall_entry. */
 void syscall_init(void);
+/* Learn what FXRSTOR accepts (arch/x86/context.c); after paging_init. */
+void fpu_init(void);
 /* An exception raised by the guest (arch/x86/pv_run.c). */
 void guest_trap(struct cpu_regs *regs);
 /* Print the frame-pointer chain starting at rbp, symbolized. */

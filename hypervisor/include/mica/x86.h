@@ -7,6 +7,7 @@
 #define MICA_X86_H
 
 #include <abi/xen.h>
+#include <mica/extable.h>
 #include <mica/types.h>
 
 #define X86_CR0_PE  (1UL << 0)
@@ -85,6 +86,44 @@ static inline uint64_t rdmsr(uint32_t msr)
 static inline void wrmsr(uint32_t msr, uint64_t v)
 {
     __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+/* wrmsr of a value that came from a guest (a segment base): 0, or -1 when
+ * the CPU refused it (#GP: non-canonical, reserved bits) and nothing was
+ * written.  The value is checked before; this is the fixup behind it. */
+static inline int wrmsr_safe(uint32_t msr, uint64_t v)
+{
+    int rc = 0;
+
+    __asm__ volatile("1: wrmsr\n2:\n"
+                     ".pushsection .fixup, \"ax\"\n"
+                     "3: movl $-1, %0\n    jmp 2b\n"
+                     ".popsection\n"
+                     EX_TABLE(1b, 3b)
+                     : "+r"(rc)
+                     : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+    return rc;
+}
+
+/* FXRSTOR of a guest's FPU image: 0, or -1 when the CPU refused it (#GP:
+ * reserved MXCSR bits) and the FPU state is unchanged. */
+static inline int fxrstor_safe(const void *image)
+{
+    int rc = 0;
+
+    __asm__ volatile("1: fxrstor64 %1\n2:\n"
+                     ".pushsection .fixup, \"ax\"\n"
+                     "3: movl $-1, %0\n    jmp 2b\n"
+                     ".popsection\n"
+                     EX_TABLE(1b, 3b)
+                     : "+r"(rc) : "m"(*(const uint8_t (*)[512])image) : "memory");
+    return rc;
+}
+
+/* Whether va is canonical: bits 63-47 all equal. */
+static inline bool is_canonical(uint64_t va)
+{
+    return ((int64_t)va >> 47) == 0 || ((int64_t)va >> 47) == -1;
 }
 
 static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b,
