@@ -28,9 +28,8 @@ mfn_t alloc_xen_frame(void)
 
     if (mfn != INVALID_MFN) {
         BUG_ON(frame_table[mfn].owner != OWNER_FREE);
-        tlb_flush_stale(&frame_table[mfn]);
+        frame_prepare(mfn);
         frame_table[mfn].owner = DOMID_XEN;
-        memset(mm_map_frame(mfn), 0, PAGE_SIZE);
     }
     return mfn;
 }
@@ -48,8 +47,7 @@ mfn_t alloc_domain_frame(struct domain *d)
 
     if (mfn == INVALID_MFN)
         return mfn;
-    tlb_flush_stale(&frame_table[mfn]);         /* no stale mappings of it */
-    memset(mm_map_frame(mfn), 0, PAGE_SIZE);    /* no stale data for d */
+    frame_prepare(mfn);
     if (assign_page(d, mfn) < 0) {
         BUG_ON(!frame_free(pool, mfn));
         return INVALID_MFN;
@@ -76,8 +74,7 @@ mfn_t alloc_extent(unsigned int order, unsigned int bits)
         return mfn;
     for (mfn_t f = mfn; f < mfn + (1UL << order); f++) {
         BUG_ON(frame_table[f].owner != OWNER_FREE);
-        tlb_flush_stale(&frame_table[f]);       /* at most one flush for all */
-        memset(mm_map_frame(f), 0, PAGE_SIZE);  /* no stale data for anyone */
+        frame_prepare(f);               /* at most one TLB flush for all */
     }
     return mfn;
 }

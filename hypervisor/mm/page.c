@@ -107,6 +107,12 @@ static void give(struct domain *d, mfn_t mfn)
     d->tot_pages++;
 }
 
+void frame_prepare(mfn_t mfn)
+{
+    tlb_flush_stale(mfn_to_page(mfn));      /* first: then no one writes it */
+    memset(mm_map_frame(mfn), 0, PAGE_SIZE);
+}
+
 int assign_page(struct domain *d, mfn_t mfn)
 {
     if (!mfn_valid(mfn) || mfn_to_page(mfn)->owner != OWNER_FREE)

@@ -105,6 +105,9 @@ uint64_t mm_total_frames(void);         /* RAM the pool may ever hand out */
 void frame_table_init(struct page_info *table, mfn_t nr_frames,
                       const struct memmap *ram, const struct memmap *free);
 void domain_mm_init(struct domain *d, uint64_t max_pages);
+/* A frame from the pool, before anyone gets it: no translation of it from
+ * its last owner survives (mm/tlb.c), and it reads as zeros. */
+void frame_prepare(mfn_t mfn);
 /* Give a free frame to d (allocation ref, type none). -ENOMEM over max. */
 int assign_page(struct domain *d, mfn_t mfn);
 /* Give d the 2^order free frames from mfn, which the caller took from the
