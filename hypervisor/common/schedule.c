@@ -133,7 +133,8 @@ long do_vcpu_op(struct cpu_regs *regs)
         return -ENOENT;
     switch (cmd) {
     case VCPUOP_initialise:
-        return vcpu_initialise(v, arg);
+        /* Once per vCPU, as in Xen (the toolstack may set it again). */
+        return v->initialised ? -EEXIST : vcpu_initialise(v, arg);
     case VCPUOP_up:
         if (!v->initialised)
             return -EINVAL;

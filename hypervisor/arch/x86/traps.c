@@ -130,6 +130,9 @@ void exception_handler(struct cpu_regs *r)
     if ((r->rip == (uint64_t)guest_iret_insn || r->rip == (uint64_t)exception_iret_insn) &&
         current && !in_fatal) {
         char why[80];
+        /* A selector in the guest's LDT whose page is not mapped yet. */
+        if (r->vector == 14 && pv_ldt_fault_in_hypervisor())
+            return;
         mica_snprintf(why, sizeof(why), "return to an invalid context (%s at the iret)",
                       exception_name(r->vector));
         domain_crash(current->domain, why);
