@@ -33,6 +33,7 @@ BUILDER_TESTS = [
     "createdomain_of_an_id_in_use_refused",
     "populate_stops_at_max_pages",
     "destroyed_domain_waits_for_our_mapping",
+    "foreign_mapping_takes_only_that_domains_ram",
     "setvcpucontext_refuses_what_is_not_a_fresh_l4",
     "getvcpucontext_of_a_running_domain_refused",
     "unprivileged_domain_is_refused",

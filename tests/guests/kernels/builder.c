@@ -467,6 +467,34 @@ static int populate_stops_at_max_pages(void)
     return r;
 }
 
+/* mmu_update with foreigndom = a child maps that child's RAM and nothing
+ * else: I/O memory is mapped under the child's rights (it has none), and
+ * a frame it does not own is refused (issue 13, G).  Our own right to map
+ * the same I/O frame (foreigndom DOMID_IO) is unchanged. */
+static int foreign_mapping_takes_only_that_domains_ram(void)
+{
+    struct kit_pv_domain *d = &kids[0];
+    xen_domain_handle_t h;
+    uint64_t done, vga = 0xa0;      /* the legacy VGA hole: not RAM */
+
+    child_handle(45, h);
+    *d = (struct kit_pv_domain){ 0 };
+    expect_ok(kit_pv_create(d, "child45", 16, h, DOMID_INVALID), kit_pv_why);
+    expect_ok(kit_ctl_populate(d->domid, 0, 16, p2m_of[0], &done), "populate 16");
+    long io = kit_map_foreign(RING_SLOT, d->domid, vga, PTE_RO);
+    long ours = kit_map_foreign(RING_SLOT, d->domid, virt_to_mfn(&done), PTE_RO);
+    long theirs = kit_map_foreign(RING_SLOT, d->domid, p2m_of[0][3], PTE_RO);
+    long self_io = kit_map_foreign(RING_SLOT, DOMID_IO, vga, PTE_RO);
+    expect_ok(kit_scratch_restore(RING_SLOT), "restore the slot");
+    expect_ok(kit_ctl_simple(MICA_CTL_destroydomain, d->domid), "destroydomain");
+    d->domid = 0;
+    expect_rc(io, -XEN_EINVAL, "an I/O frame under the child's rights");
+    expect_rc(ours, -XEN_EINVAL, "a frame of ours under the child's name");
+    expect_ok(theirs, "the child's own frame");
+    expect_ok(self_io, "the same I/O frame under our own rights (DOMID_IO)");
+    return KIT_PASS;
+}
+
 /* A frame of a destroyed domain that we still map keeps it listed, dying,
  * and keeps that frame from the pool; unmapping it lets the domain go. */
 static int destroyed_domain_waits_for_our_mapping(void)
@@ -871,6 +899,8 @@ static const struct kit_test tests[] = {
     { "populate_stops_at_max_pages", populate_stops_at_max_pages, KIT_MM },
     { "destroyed_domain_waits_for_our_mapping", destroyed_domain_waits_for_our_mapping,
       KIT_MM },
+    { "foreign_mapping_takes_only_that_domains_ram", foreign_mapping_takes_only_that_domains_ram,
+      KIT_MM | KIT_HOSTILE },
     { "setvcpucontext_refuses_what_is_not_a_fresh_l4",
       setvcpucontext_refuses_what_is_not_a_fresh_l4, KIT_MM | KIT_HOSTILE },
     { "getvcpucontext_of_a_running_domain_refused", getvcpucontext_of_a_running_domain_refused,
