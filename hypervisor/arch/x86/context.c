@@ -253,7 +253,7 @@ long vcpu_initialise(struct vcpu *v, uint64_t arg)
         (t.event_callback_eip && !guest_range_ok(t.event_callback_eip, 1)) ||
         (t.failsafe_callback_eip && !guest_range_ok(t.failsafe_callback_eip, 1)) ||
         (t.syscall_callback_eip && !guest_range_ok(t.syscall_callback_eip, 1)) ||
-        ((h.flags & VGCF_i387_valid) && (*(uint32_t *)&h.fpu[24] & ~mxcsr_mask)))
+        ((h.flags & VGCF_i387_valid) && !fxsave_image_ok(h.fpu, mxcsr_mask)))
         goto out;
     for (unsigned int i = 0; i < 256; i++)
         if (traps[i].address && !guest_range_ok(traps[i].address, 1))

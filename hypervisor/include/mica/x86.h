@@ -120,6 +120,18 @@ static inline int fxrstor_safe(const void *image)
     return rc;
 }
 
+/* Whether FXRSTOR takes this FXSAVE image: of its contents only MXCSR
+ * (bytes 24-27) can make it fault, with a bit set outside the CPU's
+ * MXCSR_MASK (#GP; SDM vol. 1, 10.5.1.2).  TCG does not fault, hardware
+ * does: tests/test_cpu_rules.c holds this against the host CPU. */
+static inline bool fxsave_image_ok(const uint8_t *image, uint32_t mxcsr_mask)
+{
+    uint32_t mxcsr = (uint32_t)image[24] | (uint32_t)image[25] << 8 |
+                     (uint32_t)image[26] << 16 | (uint32_t)image[27] << 24;
+
+    return !(mxcsr & ~mxcsr_mask);
+}
+
 /* Whether va is canonical: bits 63-47 all equal. */
 static inline bool is_canonical(uint64_t va)
 {
