@@ -117,9 +117,12 @@ void exception_handler(struct cpu_regs *r)
     /* A fault on a guest-chosen value where Mica expects one (a copy from
      * a guest address, a selector, an MSR, an FPU image): the load fails at
      * its fixup -- after the guest's LDT page is mapped and the load
-     * retried, if that is what it lacked (mica/extable.h). */
+     * retried, if that is what it lacked (mica/extable.h).  Only the
+     * faults such a value raises (#TS, #NP, #SS, #GP, #PF): an NMI, #DB or
+     * #MC that happens to arrive on a listed instruction is not its fault. */
     uint64_t fixup;
-    if (r->vector < 32 && (r->cs & 3) == 0 && !in_fatal && (fixup = extable_fixup(r->rip))) {
+    if (r->vector >= 10 && r->vector <= 14 && (r->cs & 3) == 0 && !in_fatal &&
+        (fixup = extable_fixup(r->rip))) {
         if (r->vector != 14 || !pv_ldt_fault_in_hypervisor())
             r->rip = fixup;
         return;
