@@ -6,6 +6,7 @@
  * every count must equal a full recount after every step.
  */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdlib.h>
@@ -23,12 +24,35 @@
 
 static int cur_seed = -1, cur_step = -1;     /* for failure messages */
 
-/* Run a request through model and code; they must agree, counts recount. */
+/* The last requests run, printed when the TLB model objects. */
+static struct h_req history[8];
+static unsigned int nr_history;
+
+static void print_history(void)
+{
+    unsigned int n = nr_history < ARRAY_SIZE(history) ? nr_history : ARRAY_SIZE(history);
+
+    for (unsigned int k = nr_history - n; k < nr_history; k++) {
+        const struct h_req *q = &history[k % ARRAY_SIZE(history)];
+        print_message("  op %d mfn %lu level %u idx %u val %#lx\n",
+                      q->op, q->mfn, q->level, q->idx, q->val);
+    }
+}
+
+/* Run a request through model and code; they must agree, counts recount,
+ * and the TLB model finds no translation that breaks its rules. */
 static int run(struct h_req r, long budget)
 {
     int want = model_predict(&r);
     int got = h_run(&r, budget);
     const char *bad;
+
+    history[nr_history++ % ARRAY_SIZE(history)] = r;
+    if (H->tlb_bad[0]) {
+        print_history();
+        fail_msg("seed %d step %d: after op %d mfn %lu: %s", cur_seed, cur_step, r.op,
+                 r.mfn, H->tlb_bad);
+    }
 
     /* Batch mode (no drain between operations) is the safety net for an
      * entry point that forgot to drain first: tables still queued keep
@@ -77,6 +101,8 @@ static int setup(void **state)
 {
     (void)state;
     h_init(false);
+    cur_seed = cur_step = -1;
+    nr_history = 0;
     return 0;
 }
 
@@ -385,7 +411,247 @@ static void unowned_and_bad_addresses(void **state)
     assert_null(model_check());
 }
 
-/* Random operations; the model and the code must agree at every step. */
+/* ---- the TLB (mm/tlb.c) ---------------------------------------------------
+ * run() checks the TLB model after every step (tests/tlb_model.h).  Ported
+ * to the code before the flush discipline (51cbd7f: every flush a plain CR3
+ * reload, no stamps), the first three tests fail with a (i), the next two
+ * with a (ii) and the last two with a (iii) violation. */
+
+static int op(enum h_op o)
+{
+    return run((struct h_req){ .op = o }, BIG);
+}
+
+/* Issue 13 A: a writable translation outlives its entry; the frame then
+ * becomes a page table and the guest writes a PTE through the TLB. */
+static void stale_writable_translation_flushed_before_table(void **state)
+{
+    (void)state;
+    mfn_t l1 = alloc(), x = alloc();
+
+    assert_int_equal(pin(l1, 1, BIG), 0);
+    assert_int_equal(set(l1, 0, pte(x, P | RW | US)), 0);   /* the guest touches it */
+    assert_int_equal(set(l1, 0, 0), 0);                     /* no flush: still cached */
+    unsigned int flushes = H->flushes;
+    assert_int_equal(pin(x, 1, BIG), 0);
+    assert_true(H->flushes > flushes);
+}
+
+/* The same through a kernel (not global) mapping, into an L2. */
+static void stale_kernel_translation_flushed_before_table(void **state)
+{
+    (void)state;
+    mfn_t l1 = alloc(), x = alloc();
+
+    assert_int_equal(pin(l1, 1, BIG), 0);
+    assert_int_equal(set(l1, 7, pte(x, P | RW)), 0);
+    assert_int_equal(run((struct h_req){ .op = OP_RELEASE, .mfn = l1 }, BIG), 0);
+    assert_int_equal(unpin(l1), 0);                         /* l1 goes, x's entry too */
+    assert_int_equal(H->table[x].type_count, 0);
+    assert_int_equal(pin(x, 2, BIG), 0);
+}
+
+/* A guest's own flush request drops global translations too: after it the
+ * frame needs no flush of its own to become a table. */
+static void guest_flush_request_drops_global_translations(void **state)
+{
+    (void)state;
+    mfn_t l1 = alloc(), x = alloc();
+
+    assert_int_equal(pin(l1, 1, BIG), 0);
+    assert_int_equal(set(l1, 0, pte(x, P | RW | US)), 0);
+    assert_int_equal(H->mem[l1][0] & _PAGE_GLOBAL, _PAGE_GLOBAL);
+    assert_int_equal(set(l1, 0, 0), 0);
+    assert_int_equal(op(OP_FLUSH), 0);
+    unsigned int flushes = H->flushes;
+    assert_int_equal(pin(x, 1, BIG), 0);
+    assert_int_equal(H->flushes, flushes);                  /* the stamp is old */
+}
+
+/* Issue 13 E: user translations are global; a switch to another domain
+ * (and back) must drop them. */
+static void global_translations_flushed_at_domain_switch(void **state)
+{
+    (void)state;
+    mfn_t l1 = alloc(), x = alloc();
+
+    assert_int_equal(pin(l1, 1, BIG), 0);
+    assert_int_equal(set(l1, 0, pte(x, P | RW | US)), 0);
+    assert_int_equal(set(l1, 1, pte(x, P)), 0);
+    assert_int_equal(op(OP_SWITCH), 0);                     /* H_OTHER runs */
+    assert_int_equal(op(OP_FLUSH), 0);
+    assert_int_equal(op(OP_SWITCH), 0);                     /* H_DOM again */
+    assert_int_equal(op(OP_SWITCH), 0);
+    assert_int_equal(set(l1, 2, pte(x, P | US)), 0);        /* switches back itself */
+}
+
+/* A flush Mica makes for an L2 change must be a full one too. */
+static void l2_change_drops_global_translations(void **state)
+{
+    (void)state;
+    mfn_t l2 = alloc(), l1 = alloc(), x = alloc();
+
+    assert_int_equal(set(l1, 0, pte(x, P | RW | US)), 0);
+    assert_int_equal(set(l2, 0, pte(l1, P)), 0);
+    assert_int_equal(pin(l2, 2, BIG), 0);
+    assert_int_equal(set(l2, 0, 0), 0);                     /* l1 and x unhooked */
+    assert_int_equal(pin(x, 1, BIG), 0);
+    assert_int_equal(op(OP_SWITCH), 0);
+}
+
+/* Issue 13 A's twin (mm/tlb.c rule 2): a freed frame handed out again. */
+static void freed_frame_flushed_before_reuse(void **state)
+{
+    (void)state;
+    mfn_t l1 = alloc(), x = alloc();
+
+    assert_int_equal(pin(l1, 1, BIG), 0);
+    assert_int_equal(set(l1, 0, pte(x, P | RW | US)), 0);
+    assert_int_equal(run((struct h_req){ .op = OP_RELEASE, .mfn = x }, BIG), 0);
+    assert_int_equal(set(l1, 0, 0), 0);                     /* freed, still cached */
+    assert_int_equal(H->table[x].owner, OWNER_FREE);
+    assert_int_equal(alloc(), x);                           /* the same domain */
+}
+
+static void freed_frame_flushed_before_the_hypervisor_takes_it(void **state)
+{
+    (void)state;
+    mfn_t l1 = alloc(), x = alloc();
+
+    assert_int_equal(pin(l1, 1, BIG), 0);
+    assert_int_equal(set(l1, 0, pte(x, P)), 0);             /* read-only, kernel */
+    assert_int_equal(run((struct h_req){ .op = OP_RELEASE, .mfn = x }, BIG), 0);
+    assert_int_equal(set(l1, 0, 0), 0);
+    assert_int_equal(op(OP_XEN), 0);
+    assert_int_equal(H->xen_frame, x);
+}
+
+/* ---- foreign mappings (mmu_update with foreigndom) ---------------------- */
+
+/* Every queued frame is on its owner's queue, every frame on a queue is
+ * queued and linked both ways: NULL, or what is wrong. */
+static const char *queues_consistent(void)
+{
+    static char why[160];
+    const struct domain *doms[] = { &H->d, &H->other };
+    unsigned int seen = 0, queued = 0;
+
+    for (unsigned int k = 0; k < ARRAY_SIZE(doms); k++) {
+        uint32_t prev = PAGE_LIST_NONE;
+        unsigned int n = 0;
+        for (mfn_t m = doms[k]->deval_head; m != INVALID_MFN; n++) {
+            const struct page_info *pg = &H->table[m];
+            if (m >= H_FRAMES || n > H_FRAMES)
+                return "a queue runs off or loops";
+            if (pg->owner != doms[k]->domain_id || !(pg->flags & PGF_queued) ||
+                pg->qprev != prev) {
+                snprintf(why, sizeof(why), "dom %u's queue holds frame %lu: owner %u "
+                         "flags %#x qprev %u (want %u)", doms[k]->domain_id, m, pg->owner,
+                         pg->flags, pg->qprev, prev);
+                return why;
+            }
+            prev = (uint32_t)m;
+            m = pg->qnext == PAGE_LIST_NONE ? INVALID_MFN : pg->qnext;
+            seen++;
+        }
+    }
+    for (mfn_t m = 0; m < H_FRAMES; m++)
+        queued += !!(H->table[m].flags & PGF_queued);
+    if (queued != seen) {
+        snprintf(why, sizeof(why), "%u frames queued, %u on the queues", queued, seen);
+        return why;
+    }
+    return NULL;
+}
+
+static void expect_frame(mfn_t m, uint32_t count, unsigned int type, uint32_t type_count,
+                         uint8_t flags)
+{
+    const struct page_info *pg = &H->table[m];
+
+    if (pg->count != count || pg->type_count != type_count || pg->flags != flags ||
+        (type_count && pg->type != type))
+        fail_msg("frame %lu: count %u type %u type_count %u flags %#x, want %u %u %u %#x",
+                 m, pg->count, pg->type, pg->type_count, pg->flags, count, type,
+                 type_count, flags);
+}
+
+/* Issue 13 F: a privileged builder maps, writable, a table the other
+ * domain left on its devalidation queue; the queues are the owners'. */
+static void foreign_mapping_of_a_queued_table(void **state)
+{
+    (void)state;
+    h_init(true);
+    mfn_t l1 = alloc(), q = alloc();
+    struct pt_ctx oc = { &H->other, BIG, NULL };
+    struct pt_ctx fc = { &H->d, BIG, &H->other };
+    const char *bad;
+
+    assert_int_equal(pin(l1, 1, BIG), 0);
+    H->defer_drain = true;                      /* H_DOM leaves one queued too */
+    assert_int_equal(pin(q, 1, BIG), 0);
+    assert_int_equal(unpin(q), 0);
+    assert_int_equal(pt_unpin(&oc, H_OTHER_L2), 0);     /* queued, L1 still under it */
+    assert_int_equal(H->other.deval_head, H_OTHER_L2);
+    assert_int_equal(H->d.deval_head, q);
+
+    assert_int_equal(pt_update_entry(&fc, l1 * PAGE_SIZE, pte(H_OTHER_L2, P | RW | US),
+                                     false), 0);
+    if ((bad = queues_consistent()))
+        fail_msg("after mapping the queued L2: %s", bad);
+    assert_int_equal(pt_update_entry(&fc, l1 * PAGE_SIZE + 8, pte(H_OTHER_L1, P | RW),
+                                     false), 0);
+    if ((bad = queues_consistent()))
+        fail_msg("after mapping the queued L1: %s", bad);
+
+    assert_int_equal(h_drain(BIG), 0);
+    assert_int_equal(pt_drain(&oc), 0);
+    assert_int_equal(H->d.deval_head, INVALID_MFN);
+    assert_int_equal(H->other.deval_head, INVALID_MFN);
+    expect_frame(H_OTHER_L2, 2, PGT_writable, 1, PGF_allocated);
+    expect_frame(H_OTHER_L1, 2, PGT_writable, 1, PGF_allocated);
+    expect_frame(H_OTHER_DATA, 1, 0, 0, PGF_allocated);
+    expect_frame(H_OTHER_RO, 1, 0, 0, PGF_allocated);
+    expect_frame(q, 1, 0, 0, PGF_allocated);
+    H->defer_drain = false;
+    /* The model knows no foreign mappings: undone behind its back. */
+    assert_int_equal(h_update(l1, 0, 0, false, BIG), 0);
+    assert_int_equal(h_update(l1, 1, 0, false, BIG), 0);
+    expect_frame(H_OTHER_L2, 1, 0, 0, PGF_allocated);
+    expect_frame(H_OTHER_L1, 1, 0, 0, PGF_allocated);
+    h_other_snapshot();
+    assert_null(model_check());
+}
+
+/* Issue 13 G: frames are mapped under the rights of their owner. */
+static void foreign_mapping_under_the_owners_rights(void **state)
+{
+    (void)state;
+    h_init(true);
+    mfn_t l1 = alloc(), mine = alloc();
+    struct pt_ctx fc = { &H->d, BIG, &H->other };   /* the other is unprivileged */
+    uint64_t at = l1 * PAGE_SIZE;
+
+    assert_int_equal(pin(l1, 1, BIG), 0);
+    assert_int_equal(pt_update_entry(&fc, at, pte(H_FIRST_IO, P | RW | _PAGE_PCD), false),
+                     -EINVAL);
+    assert_int_equal(pt_update_entry(&fc, at, pte(H_FRAMES + 5, P | RW), false), -EINVAL);
+    assert_int_equal(pt_update_entry(&fc, at, pte(mine, P | RW), false), -EINVAL);
+    assert_int_equal(pt_update_entry(&fc, at, pte(H_FIRST_XEN, P), false), -EINVAL);
+    assert_int_equal(pt_update_entry(&fc, at, pte(H_FRAMES - 1, P), false), -EINVAL);
+    assert_int_equal(H->mem[l1][0], 0);
+    assert_int_equal(pt_update_entry(&fc, at, pte(H_OTHER_DATA, P), false), 0);
+    assert_int_equal(H->table[H_OTHER_DATA].count, H->other_count[H_OTHER_DATA] + 1);
+    assert_int_equal(pt_update_entry(&fc, at, 0, false), 0);
+    assert_null(model_check());
+    /* Its own rights: privileged, so the I/O frame maps. */
+    assert_int_equal(set(l1, 0, pte(H_FIRST_IO, P | RW | _PAGE_PCD)), 0);
+    assert_int_equal(set(l1, 1, pte(H_FRAMES + 5, P | RW)), 0);
+}
+
+/* Random operations; the model and the code must agree at every step, and
+ * the TLB model finds nothing (guest flushes and domain switches among
+ * them). */
 static uint64_t rng_state;
 static uint64_t rnd(void)
 {
@@ -418,13 +684,16 @@ struct h_req random_request(uint64_t (*r)(void))
     mfn_t m = H_FIRST_FREE + (v >> 8) % (H_FRAMES - H_FIRST_FREE);
     struct h_req q = { .mfn = m };
 
-    switch (v % 16) {
+    switch (v % 20) {
     case 0: q.op = OP_ALLOC; break;
     case 1: q.op = OP_RELEASE; break;
     case 2: case 3: q.op = OP_PIN; q.level = 1 + (v >> 16) % 4; break;
     case 4: q.op = OP_UNPIN; break;
     case 5: q.op = OP_BASE_SET; break;
     case 6: q.op = OP_BASE_DROP; q.idx = (v >> 16) % 3; break;
+    case 7: q.op = OP_FLUSH; break;
+    case 8: q.op = OP_SWITCH; break;
+    case 9: q.op = OP_XEN; break;
     default:
         q.op = OP_UPDATE;
         q.idx = idx[(v >> 16) % ARRAY_SIZE(idx)];
@@ -523,6 +792,8 @@ static void relinquish_returns_every_frame(void **state)
         assert_int_equal(H->d.page_head, INVALID_MFN);
         for (mfn_t m = 0; m < H_FRAMES; m++) {
             const struct page_info *pg = &H->table[m];
+            if (m == H->xen_frame)
+                continue;           /* the hypervisor's, not the domain's */
             if (m >= H_FIRST_FREE) {
                 if (pg->owner != OWNER_FREE || pg->count || pg->type_count || pg->flags)
                     fail_msg("seed %lu: frame %lu owner %u count %u type_count %u flags %#x",
@@ -553,6 +824,15 @@ int main(void)
         cmocka_unit_test_setup(reference_count_overflow, setup),
         cmocka_unit_test_setup(preserve_ad_and_fast_path, setup),
         cmocka_unit_test_setup(unowned_and_bad_addresses, setup),
+        cmocka_unit_test_setup(stale_writable_translation_flushed_before_table, setup),
+        cmocka_unit_test_setup(stale_kernel_translation_flushed_before_table, setup),
+        cmocka_unit_test_setup(guest_flush_request_drops_global_translations, setup),
+        cmocka_unit_test_setup(global_translations_flushed_at_domain_switch, setup),
+        cmocka_unit_test_setup(l2_change_drops_global_translations, setup),
+        cmocka_unit_test_setup(freed_frame_flushed_before_reuse, setup),
+        cmocka_unit_test_setup(freed_frame_flushed_before_the_hypervisor_takes_it, setup),
+        cmocka_unit_test_setup(foreign_mapping_of_a_queued_table, setup),
+        cmocka_unit_test_setup(foreign_mapping_under_the_owners_rights, setup),
         cmocka_unit_test(random_sequences_agree_with_model),
         cmocka_unit_test(relinquish_returns_every_frame),
     };
