@@ -495,6 +495,26 @@ static char why[384];
 
 #define MISMATCH(...) do { snprintf(why, sizeof(why), __VA_ARGS__); return why; } while (0)
 
+/* A frame that is not H_DOM's to use: I/O, the hypervisor's, or the other
+ * domain's (as its own tables left it). */
+static const char *check_not_h_dom(mfn_t f)
+{
+    const struct page_info *pg = &H->table[f];
+
+    if (f < H_FIRST_OTHER) {
+        if (pg->count || pg->type_count)
+            MISMATCH("frame %lu (I/O or hypervisor) was counted", f);
+    } else if (f < H_FIRST_FREE) {
+        if (pg->owner != H_OTHER || pg->count != H->other_count[f] ||
+            pg->type_count != H->other_tcount[f])
+            MISMATCH("frame %lu of the other domain changed: owner %u count %u "
+                     "type_count %u", f, pg->owner, pg->count, pg->type_count);
+    } else if (pg->owner != DOMID_XEN || pg->count || pg->type_count) {
+        MISMATCH("frame %lu (the hypervisor's): owner %u count %u", f, pg->owner, pg->count);
+    }
+    return NULL;
+}
+
 const char *model_check(void)
 {
     struct live lv;
@@ -528,22 +548,10 @@ const char *model_check(void)
 
     for (mfn_t f = 0; f < H_FRAMES; f++) {
         const struct page_info *pg = &H->table[f];
-        if (f < H_FIRST_OTHER) {
-            if (pg->count || pg->type_count)
-                MISMATCH("frame %lu (I/O or hypervisor) was counted", f);
-            continue;
-        }
-        if (f < H_FIRST_FREE) {
-            if (pg->owner != H_OTHER || pg->count != H->other_count[f] ||
-                pg->type_count != H->other_tcount[f])
-                MISMATCH("frame %lu of the other domain changed: owner %u count %u "
-                         "type_count %u", f, pg->owner, pg->count, pg->type_count);
-            continue;
-        }
-        if (f == H->xen_frame) {
-            if (pg->owner != DOMID_XEN || pg->count || pg->type_count)
-                MISMATCH("frame %lu (the hypervisor's): owner %u count %u", f,
-                         pg->owner, pg->count);
+        if (f < H_FIRST_FREE || f == H->xen_frame) {
+            const char *bad = check_not_h_dom(f);
+            if (bad)
+                return bad;
             continue;
         }
         if (!M.owned[f]) {

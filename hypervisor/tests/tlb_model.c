@@ -102,9 +102,11 @@ static const char *check_handed_out(void)
         for (unsigned int s = 0; s < NR_DOMS; s++) {
             uint32_t src = T.from[s][f][0];
             if (T.cached[s][f])
-                VIOLATION("(iii) frame %lu was freed and handed to owner %u, but dom %u "
+                VIOLATION("(iii) frame %lu was freed and handed to owner %u%s, but dom %u "
                           "may still reach it through a cached translation (%s) "
-                          "from L1 %u entry %u", f, H->table[f].owner, dom_of(s),
+                          "from L1 %u entry %u", f, H->table[f].owner,
+                          H->table[f].owner == DOMID_XEN ? " (the hypervisor)" : "",
+                          dom_of(s),
                           kind(T.cached[s][f]), src / 512, src % 512);
         }
     }
