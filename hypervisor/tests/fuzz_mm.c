@@ -2,9 +2,11 @@
 /*
  * libFuzzer target for the PV memory core: the input is a sequence of
  * operations (allocate, release, pin, unpin, base pointer, page-table
- * writes with arbitrary values) with a work budget each; the real code and
- * the reference model (mm_model.c) must agree on every result, and every
- * reference count must equal a full recount after every step.
+ * writes with arbitrary values, guest TLB flushes, switches to the other
+ * domain, frames the hypervisor takes) with a work budget each; the real
+ * code and the reference model (mm_model.c) must agree on every result,
+ * every reference count must equal a full recount after every step, and
+ * the TLB model (tlb_model.c) must find no translation breaking its rules.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +50,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 4: r.op = OP_UNPIN; break;
         case 5: r.op = OP_BASE_SET; break;
         case 6: r.op = OP_BASE_DROP; r.idx = (v >> 4) % 3; break;
+        case 7: r.op = OP_FLUSH; break;
+        case 8: r.op = OP_SWITCH; break;
+        case 9: r.op = OP_XEN; break;
         default: {
             r.op = OP_UPDATE;
             r.idx = idx_choices[(v >> 4) % ARRAY_SIZE(idx_choices)];

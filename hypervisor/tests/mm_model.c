@@ -14,6 +14,7 @@
 #include <mica/string.h>
 
 #include "mm_model.h"
+#include "tlb_model.h"
 
 static struct harness harness;
 struct harness *H = &harness;
@@ -41,12 +42,31 @@ void *mm_map_frame(mfn_t mfn)
 void arch_flush_tlb_all(void)
 {
     H->flushes++;
+    tlbm_flush_all();
 }
 
 void mm_free_frame(mfn_t mfn)
 {
-    (void)mfn;
     H->frees++;
+    tlbm_freed(mfn);
+}
+
+/* ---- what the rest of Mica does around the memory core ------------------ */
+
+/* A guest's flush request (mm/hypercalls.c: MMUEXT_TLB_FLUSH_*,
+ * UVMF_TLB_FLUSH) and a context switch (arch/x86/context.c: load_guest)
+ * end in tlb_flush_all(); those files need the machine, so the harness
+ * makes the same call.  (A port of the model to older code changes these
+ * two, and the hooks above, to what that code did.) */
+static void guest_flush(void)
+{
+    tlb_flush_all();
+}
+
+static void switch_to(domid_t d)
+{
+    tlbm_set_running(d);
+    tlb_flush_all();
 }
 
 void bug(const char *file, int line, const char *cond)
@@ -85,6 +105,26 @@ void h_init(bool privileged)
     domain_register(&H->other);
     for (mfn_t m = H_FIRST_OTHER; m < H_FIRST_FREE; m++)
         assign_page(&H->other, m);
+    H->xen_frame = INVALID_MFN;
+    tlbm_reset();
+
+    /* The other domain's tables: translations of its own when it runs. */
+    H->mem[H_OTHER_L1][0] = pte(H_OTHER_DATA, _PAGE_PRESENT | _PAGE_RW | _PAGE_USER);
+    H->mem[H_OTHER_L1][1] = pte(H_OTHER_RO, _PAGE_PRESENT | _PAGE_USER);
+    H->mem[H_OTHER_L1][2] = pte(H_OTHER_RO, _PAGE_PRESENT | _PAGE_RW);
+    H->mem[H_OTHER_L2][0] = pte(H_OTHER_L1, _PAGE_PRESENT | _PAGE_RW);
+    struct pt_ctx c = { &H->other, PT_BUDGET, NULL };
+    if (pt_pin(&c, H_OTHER_L2, PGT_l2))
+        abort();
+    h_other_snapshot();
+}
+
+void h_other_snapshot(void)
+{
+    for (mfn_t m = H_FIRST_OTHER; m < H_FIRST_FREE; m++) {
+        H->other_count[m] = H->table[m].count;
+        H->other_tcount[m] = H->table[m].type_count;
+    }
 }
 
 uint64_t pte(mfn_t target, uint64_t flags)
@@ -165,6 +205,7 @@ int h_alloc(mfn_t *out)
 {
     for (mfn_t m = H_FIRST_FREE; m < H_FRAMES; m++) {
         if (H->table[m].owner == OWNER_FREE) {
+            frame_prepare(m);       /* as alloc_domain_frame() does */
             int rc = assign_page(&H->d, m);
             if (rc == 0)
                 *out = m;
@@ -178,6 +219,26 @@ int h_release(mfn_t mfn, long budget)
 {
     (void)budget;
     return release_page(&H->d, mfn);
+}
+
+/* The hypervisor gives back the frame it took last (free_xen_frame) and
+ * takes the lowest free one (alloc_xen_frame; the harness has no pool). */
+static int h_xen_take(void)
+{
+    if (H->xen_frame != INVALID_MFN) {
+        H->table[H->xen_frame].owner = OWNER_FREE;
+        mm_free_frame(H->xen_frame);
+        H->xen_frame = INVALID_MFN;
+    }
+    for (mfn_t m = H_FIRST_FREE; m < H_FRAMES; m++) {
+        if (H->table[m].owner == OWNER_FREE) {
+            frame_prepare(m);
+            H->table[m].owner = DOMID_XEN;
+            H->xen_frame = m;
+            return 0;
+        }
+    }
+    return -ENOMEM;
 }
 
 /* ---- the model ------------------------------------------------------------ */
@@ -306,6 +367,14 @@ int model_predict(const struct h_req *r)
         return r->idx < H->nr_base ? 0 : -EINVAL;
     case OP_ALLOC:
         for (mfn_t m = H_FIRST_FREE; m < H_FRAMES; m++)
+            if (!M.owned[m] && m != H->xen_frame)
+                return 0;
+        return -ENOMEM;
+    case OP_FLUSH:
+    case OP_SWITCH:
+        return 0;
+    case OP_XEN:
+        for (mfn_t m = H_FIRST_FREE; m < H_FRAMES; m++)
             if (!M.owned[m])
                 return 0;
         return -ENOMEM;
@@ -348,11 +417,21 @@ static void model_collect(void)
             M.owned[f] = false;
 }
 
+static void note(const char *bad)
+{
+    if (bad && !H->tlb_bad[0])
+        snprintf(H->tlb_bad, sizeof(H->tlb_bad), "%s", bad);
+}
+
 int h_run(const struct h_req *r, long budget)
 {
     mfn_t m;
     int rc;
 
+    if (r->op < OP_FLUSH && tlbm_running() != H_DOM) {
+        switch_to(H_DOM);           /* its hypercalls run while it runs */
+        note(tlbm_step());
+    }
     switch (r->op) {
     case OP_PIN:
         rc = h_pin(r->mfn, (enum pgt)r->level, budget);
@@ -385,10 +464,22 @@ int h_run(const struct h_req *r, long budget)
         if (rc == 0)
             M.allocated[r->mfn] = false;
         break;
+    case OP_FLUSH:
+        guest_flush();
+        rc = 0;
+        break;
+    case OP_SWITCH:
+        switch_to(tlbm_running() == H_DOM ? H_OTHER : H_DOM);
+        rc = 0;
+        break;
+    case OP_XEN:
+        rc = h_xen_take();
+        break;
     default:
         rc = -EINVAL;
     }
     model_collect();
+    note(tlbm_step());
     return rc;
 }
 
@@ -400,15 +491,37 @@ bool model_has_released(void)
     return false;
 }
 
-static char why[256];
+static char why[384];
 
 #define MISMATCH(...) do { snprintf(why, sizeof(why), __VA_ARGS__); return why; } while (0)
+
+/* A frame that is not H_DOM's to use: I/O, the hypervisor's, or the other
+ * domain's (as its own tables left it). */
+static const char *check_not_h_dom(mfn_t f)
+{
+    const struct page_info *pg = &H->table[f];
+
+    if (f < H_FIRST_OTHER) {
+        if (pg->count || pg->type_count)
+            MISMATCH("frame %lu (I/O or hypervisor) was counted", f);
+    } else if (f < H_FIRST_FREE) {
+        if (pg->owner != H_OTHER || pg->count != H->other_count[f] ||
+            pg->type_count != H->other_tcount[f])
+            MISMATCH("frame %lu of the other domain changed: owner %u count %u "
+                     "type_count %u", f, pg->owner, pg->count, pg->type_count);
+    } else if (pg->owner != DOMID_XEN || pg->count || pg->type_count) {
+        MISMATCH("frame %lu (the hypervisor's): owner %u count %u", f, pg->owner, pg->count);
+    }
+    return NULL;
+}
 
 const char *model_check(void)
 {
     struct live lv;
     uint32_t count[H_FRAMES] = { 0 }, tcount[H_FRAMES] = { 0 }, wcount[H_FRAMES] = { 0 };
 
+    if (H->tlb_bad[0])
+        MISMATCH("%s", H->tlb_bad);
     if (!compute_live(H->mem, &lv, 0, 0))
         MISMATCH("the state breaks a rule");
     for (mfn_t f = 0; f < H_FRAMES; f++) {
@@ -435,14 +548,10 @@ const char *model_check(void)
 
     for (mfn_t f = 0; f < H_FRAMES; f++) {
         const struct page_info *pg = &H->table[f];
-        if (f < H_FIRST_OTHER) {
-            if (pg->count || pg->type_count)
-                MISMATCH("frame %lu (I/O or hypervisor) was counted", f);
-            continue;
-        }
-        if (f < H_FIRST_FREE) {
-            if (pg->owner != H_OTHER || pg->count != 1 || pg->type_count)
-                MISMATCH("frame %lu of the other domain changed", f);
+        if (f < H_FIRST_FREE || f == H->xen_frame) {
+            const char *bad = check_not_h_dom(f);
+            if (bad)
+                return bad;
             continue;
         }
         if (!M.owned[f]) {
@@ -476,7 +585,7 @@ const char *model_check(void)
             MISMATCH("frame %lu: type %u count %u but unused", f, pg->type, pg->type_count);
         }
     }
-    if (H->d.deval_head != INVALID_MFN)
+    if (H->d.deval_head != INVALID_MFN || H->other.deval_head != INVALID_MFN)
         MISMATCH("devalidation queue not empty");
     return NULL;
 }

@@ -21,6 +21,14 @@
 #define H_FIRST_OTHER 4     /* 4-7: the other guest's */
 #define H_FIRST_FREE  8     /* 8-47: free, handed to H_DOM by alloc */
 
+/* The other guest's own page tables, pinned at h_init(): an L2 whose
+ * entry 0 is an L1 mapping the data frame writable (user: global) and the
+ * last frame read-only (user: global) and writable (kernel). */
+#define H_OTHER_L2   4
+#define H_OTHER_L1   5
+#define H_OTHER_DATA 6
+#define H_OTHER_RO   7
+
 struct harness {
     struct domain d, other;
     uint64_t mem[H_FRAMES][512];
@@ -33,11 +41,17 @@ struct harness {
     bool privileged;
     mfn_t last_alloc;       /* the frame the last OP_ALLOC gave */
     bool defer_drain;       /* batch mode: leave the queue for h_drain() */
+    mfn_t xen_frame;        /* the frame OP_XEN gave the hypervisor, or INVALID_MFN */
+    /* The other domain's counts, as its tables left them (h_other_snapshot). */
+    uint32_t other_count[H_FRAMES], other_tcount[H_FRAMES];
+    char tlb_bad[320];      /* the first violation the TLB model saw, or "" */
 };
 
 extern struct harness *H;
 
 void h_init(bool privileged);
+/* Take the other domain's present counts as the ones model_check expects. */
+void h_other_snapshot(void);
 uint64_t pte(mfn_t target, uint64_t flags);
 
 /* Operations as the hypercall layer will run them: continued after
@@ -56,7 +70,10 @@ int h_release(mfn_t mfn, long budget);
  * and check the whole frame table against a full recount.  model_check()
  * returns NULL when all is well, else a description of the first mismatch.
  */
-enum h_op { OP_PIN, OP_UNPIN, OP_UPDATE, OP_BASE_SET, OP_BASE_DROP, OP_ALLOC, OP_RELEASE };
+enum h_op { OP_PIN, OP_UNPIN, OP_UPDATE, OP_BASE_SET, OP_BASE_DROP, OP_ALLOC, OP_RELEASE,
+            OP_FLUSH,       /* the running guest asks for a TLB flush */
+            OP_SWITCH,      /* the CPU switches to the other domain */
+            OP_XEN };       /* the hypervisor takes a free frame (giving back its last) */
 struct h_req {
     enum h_op op;
     mfn_t mfn;
@@ -64,6 +81,9 @@ struct h_req {
     unsigned int idx;       /* OP_UPDATE; OP_BASE_DROP: slot */
     uint64_t val;           /* OP_UPDATE */
 };
+/* H_DOM's operations run while H_DOM runs: h_run switches back to it first
+ * when H_OTHER runs.  After every step the TLB model (tests/tlb_model.h)
+ * checks its rules; the first violation stays in H->tlb_bad. */
 int model_predict(const struct h_req *r);
 int h_run(const struct h_req *r, long budget);
 const char *model_check(void);
