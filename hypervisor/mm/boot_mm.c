@@ -34,6 +34,7 @@ mfn_t alloc_xen_frame(void)
     return mfn;
 }
 
+/* No stamp (mm/tlb.c): no guest ever maps a frame of the hypervisor's. */
 void free_xen_frame(mfn_t mfn)
 {
     BUG_ON(frame_table[mfn].owner != DOMID_XEN || frame_table[mfn].count);
