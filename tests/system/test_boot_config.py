@@ -122,7 +122,7 @@ def test_hostile_domain_next_to_a_victim(tmp_path):
     seed = 20261122
     cfg = dtb(tmp_path, {
         "victim": {"kernel": '"victim"', "memory": "<0 0x10000>"},
-        "chaos": {"kernel": '"chaos"', "memory": "<0 0x10000>",
+        "chaos": {"kernel": '"chaos"', "memory": "<0 0x10000>", "vcpus": "<2>",
                   "cmdline": f'"chaos.seed={seed} chaos.count=20000"'},
     })
     status, text, lines = boot(tmp_path, "config-chaos", "loglvl=info",
@@ -147,7 +147,7 @@ def test_privileged_hostile_domain_and_the_control_interface(tmp_path):
     chaos = os.path.join(BUILD, "guests", "chaos.elf")
     seed = 20261123
     cfg = dtb(tmp_path, {
-        "chaos": {"kernel": '"chaos"', "memory": "<0 0x10000>", "privileged": None,
+        "chaos": {"kernel": '"chaos"', "memory": "<0 0x10000>", "privileged": None, "vcpus": "<2>",
                   "cmdline": f'"chaos.seed={seed} chaos.count=20000 chaos.control=1"'},
     })
     status, text, lines = boot(tmp_path, "config-chaos-control", "loglvl=info",

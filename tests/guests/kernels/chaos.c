@@ -1,75 +1,81 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A hostile domain (issue #6): it calls every hypercall with random
- * arguments -- random numbers, small numbers, domain ids, hypervisor
- * addresses, and pointers into a page of random bytes, so that structure
- * arguments are read as garbage -- from a seeded generator, a bounded
- * number of times (`chaos.seed=`, `chaos.count=` on its command line; the
- * seed is printed, so a failure can be replayed).  It runs next to a victim
- * domain (victim.c) whose memory checksum must not change.
+ * arguments from a seeded generator, a bounded number of times
+ * (`chaos.seed=`, `chaos.count=` on its command line; the seed is printed,
+ * so a failure can be replayed).  It runs next to a victim domain
+ * (victim.c) whose memory checksum must not change.
+ *
+ * The arguments (chaos_args.c, issue 13) are of the kind each register and
+ * each field of a structure passed by pointer holds -- addresses, frames,
+ * selectors, counts, domain ids -- taken mostly from the edges of that kind
+ * (~0, 0, max_page, INVALID_MFN, non-canonical and hypervisor addresses,
+ * LDT selectors, reserved MXCSR bits, misaligned variants), sometimes any
+ * boundary value, and sometimes the old random words: numbers, small
+ * numbers, domain ids, hypervisor addresses and pointers into a page of
+ * random bytes.  With a second vCPU, VCPUOP_initialise gets a working
+ * context with a few fields changed, and vCPU 1 runs on what Mica accepts.
  *
  * Left out, because they end or stop the caller by design rather than
  * probe the hypervisor: HYPERVISOR_iret, SCHEDOP_block/shutdown/poll/
- * remote_shutdown/watchdog, VCPUOP_down, and console writes (which would
- * fill the log with noise).  The domain may still crash itself (a random
- * trap table or page-table change): that is an allowed outcome, and the
- * test then checks that Mica reported it and carried on.
+ * remote_shutdown/watchdog, VCPUOP_down, console writes (which would fill
+ * the log with noise), and update_va_mapping of its own image and the
+ * region after it (start_info, page tables, the argument pages).  The
+ * domain may still crash itself (a random trap table or page-table
+ * change): that is an allowed outcome, and the test then checks that Mica
+ * reported it and carried on.
  *
  * `chaos.control=1` (the domain must then be privileged, and alone with
  * its own children: a privileged domain may rightly stop or map anyone)
  * adds Mica's control hypercall with structured garbage: mostly real
  * commands and interface version, domain ids among its own children, itself,
- * reserved and missing ones, payloads of random bytes; the children it
- * creates (small, so memory lasts) are also named as mmu_update's foreign
- * domain.  At the end it destroys them all, and one child created and
- * destroyed properly must still work.
+ * reserved and missing ones, payloads of random bytes or boundary values by
+ * field; the children it creates (small, so memory lasts) are also named as
+ * mmu_update's foreign domain.  At the end it destroys them all, and one
+ * child created and destroyed properly must still work.
  */
 #include <abi/mica/control.h>
 #include <abi/sched.h>
 #include <abi/vcpu.h>
+#include "chaos.h"
 #include "control.h"
 #include "hypercall.h"
-#include "kit.h"
+#include "memory.h"
 
 static uint64_t state;
-static uint8_t junk[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
-static uint64_t next(void)
+uint64_t chaos_next(void)
 {
     state ^= state >> 12;
     state ^= state << 25;
     state ^= state >> 27;
     return state * 0x2545f4914f6cdd1dULL;
 }
+#define next chaos_next
 
-static uint64_t arg(void)
+/* Our image and everything mapped after it: update_va_mapping leaves them. */
+static bool protected_va(uint64_t va)
 {
-    switch (next() % 8) {
-    case 0: return next();
-    case 1: return next() % 64;
-    case 2: return (uint64_t)&junk[(next() % (PAGE_SIZE / 8)) * 8];
-    case 3: return (uint64_t)&junk[0];
-    case 4: return (uint64_t[]){ 0, 1, 2, DOMID_SELF, DOMID_XEN, 0xffff }[next() % 6];
-    case 5: return 0xffff82d040000000ULL + (next() % 0x100000);   /* Mica's image */
-    case 6: return 0;
-    default: return (uint64_t)-1;
-    }
+    return va >= (uint64_t)_image_start && va < kit_mem.mapped_end;
 }
 
 /* What would stop the caller by design (see the top). */
-static bool excluded(uint64_t nr, uint64_t a1)
+bool chaos_excluded(uint64_t nr, const uint64_t a[5])
 {
     switch (nr) {
     case __HYPERVISOR_iret:
         return true;
     case __HYPERVISOR_sched_op:
     case __HYPERVISOR_sched_op_compat:
-        return a1 == SCHEDOP_block || a1 == SCHEDOP_shutdown || a1 == SCHEDOP_poll ||
-               a1 == SCHEDOP_remote_shutdown || a1 == SCHEDOP_watchdog;
+        return a[0] == SCHEDOP_block || a[0] == SCHEDOP_shutdown || a[0] == SCHEDOP_poll ||
+               a[0] == SCHEDOP_remote_shutdown || a[0] == SCHEDOP_watchdog;
     case __HYPERVISOR_vcpu_op:
-        return a1 == VCPUOP_down;
+        return a[0] == VCPUOP_down;
     case __HYPERVISOR_console_io:
-        return a1 == CONSOLEIO_write;
+        return a[0] == CONSOLEIO_write;
+    case __HYPERVISOR_update_va_mapping:
+    case __HYPERVISOR_update_va_mapping_otherdomain:
+        return protected_va(a[0]);
     default:
         return false;
     }
@@ -77,9 +83,10 @@ static bool excluded(uint64_t nr, uint64_t a1)
 
 /* ---- the control interface (chaos.control=1) ---------------------------- */
 
-#define MAX_CHILDREN 8
-static domid_t children[MAX_CHILDREN];
-static unsigned int nr_children;
+domid_t chaos_children[CHAOS_MAX_CHILDREN];
+unsigned int chaos_nr_children;
+#define children chaos_children
+#define nr_children chaos_nr_children
 static bool control_mode;
 
 static domid_t some_domain(void)
@@ -103,7 +110,7 @@ static void forget_child(unsigned int i)
 /* One control call built from junk: returns its result. */
 static long random_control(void)
 {
-    struct mica_ctl_op *op = (struct mica_ctl_op *)junk;
+    struct mica_ctl_op *op = (struct mica_ctl_op *)chaos_junk;
     static const uint32_t cmds[] = {
         MICA_CTL_createdomain, MICA_CTL_destroydomain, MICA_CTL_pausedomain,
         MICA_CTL_unpausedomain, MICA_CTL_getdomaininfo, MICA_CTL_getdomaininfolist,
@@ -117,8 +124,10 @@ static long random_control(void)
                          : (uint32_t)next() % 64;
     op->interface_version = next() % 16 ? MICA_CTL_INTERFACE_VERSION : (uint32_t)next();
     op->domain = some_domain();
+    if (next() % 2)
+        chaos_ctl_payload(op);          /* boundary values by field */
     if (op->cmd == MICA_CTL_createdomain) {
-        if (nr_children == MAX_CHILDREN)
+        if (nr_children == CHAOS_MAX_CHILDREN)
             return 0;
         op->domain = next() % 2 ? DOMID_INVALID : some_domain();
         if (next() % 4) {               /* mostly sizes that let it go on */
@@ -183,24 +192,20 @@ static int random_hypercalls_leave_the_hypervisor_standing(void)
     control_mode = kit_cmdline_number("chaos.control=", 0) != 0;
     kit_printf("kit: note: chaos seed %lu, %lu calls%s\n", seed, count,
                control_mode ? ", control interface too" : "");
+    if (chaos_args_init())
+        return kit_fail("no arena for the arguments");
     kit_console_flush();
     while (done < count) {
-        for (unsigned int i = 0; i < PAGE_SIZE / 8; i++)
-            ((uint64_t *)junk)[i] = next() % 4 ? next() : next() % 256;
-        uint64_t nr = next() % 64, a[5];
-        for (unsigned int i = 0; i < 5; i++)
-            a[i] = arg();
-        if (nr == __HYPERVISOR_sched_op || nr == __HYPERVISOR_vcpu_op ||
-            nr == __HYPERVISOR_console_io)
-            a[0] %= 16;                 /* mostly real commands */
-        if (excluded(nr, a[0]))
-            continue;
-        /* Its own image stays mapped (else it stops after a few calls):
-         * update_va_mapping gets a random VA below it instead. */
+        chaos_fill_junk();
+        uint64_t nr = chaos_pick_call(), a[5];
+        chaos_args(nr, a);
+        /* Its own image and what follows stay mapped (else it stops after
+         * a few calls): update_va_mapping gets a random VA below instead. */
         if ((nr == __HYPERVISOR_update_va_mapping ||
-             nr == __HYPERVISOR_update_va_mapping_otherdomain) &&
-            a[0] >= (uint64_t)_image_start && a[0] < (uint64_t)_image_end)
+             nr == __HYPERVISOR_update_va_mapping_otherdomain) && protected_va(a[0]))
             a[0] = next() % (uint64_t)_image_start;
+        if (chaos_excluded(nr, a))
+            continue;
         long rc;
         if (control_mode && nr == __HYPERVISOR_mica_control && next() % 8) {
             rc = random_control();
@@ -209,11 +214,13 @@ static int random_hypercalls_leave_the_hypervisor_standing(void)
                 a[3] = children[next() % nr_children];      /* foreigndom */
             rc = _hypercall5(nr, a[0], a[1], a[2], a[3], a[4]);
         }
+        chaos_after(nr, a, rc);
         refused += rc < 0;
         done++;
         if (done % 5000 == 0)
             kit_printf("kit: note: %lu calls, %lu refused\n", done, refused);
     }
+    chaos_args_report();
     kit_printf("kit: note: chaos done: %lu calls, %lu refused\n", done, refused);
     return control_mode ? control_still_works() : KIT_PASS;
 }
