@@ -533,7 +533,8 @@ static const struct shape *const control_shapes[64] = {
 /* vCPU 1's code: go down again at once; brought up, it comes back here.
  * chaos_park is also one of the code addresses handed out at random (a
  * callback, a trap handler, an iret target), so vCPU 0 can land here too:
- * on its own stack it would down vCPU 1 forever, so it ends the domain. */
+ * on its own stack it would down vCPU 1 forever, so it crashes the domain
+ * the way any chaos run may end (a fault with no handler). */
 static uint64_t park_stack[512] __attribute__((aligned(16)));
 
 void chaos_park(void)
@@ -541,8 +542,8 @@ void chaos_park(void)
     uint64_t here = (uint64_t)__builtin_frame_address(0);
 
     if (here < (uint64_t)park_stack || here > (uint64_t)(park_stack + 512)) {
-        struct sched_shutdown sd = { .reason = SHUTDOWN_crash };
-        _hypercall2(__HYPERVISOR_sched_op, SCHEDOP_shutdown, (uint64_t)&sd);
+        _hypercall1(__HYPERVISOR_set_trap_table, 0);
+        __asm__ volatile("ud2");
     }
     for (;;)
         _hypercall3(__HYPERVISOR_vcpu_op, VCPUOP_down, 1, 0);
