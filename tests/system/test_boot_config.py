@@ -10,6 +10,8 @@ refused with a message naming the node and property while the others run.
 import os
 import re
 
+import pytest
+
 from mica_qemu import BUILD, EXIT_DOM0_FAILED, EXIT_OK, boot, boot_config_dtb as dtb
 
 HELLO = os.path.join(BUILD, "guests", "hello.elf")
@@ -88,15 +90,19 @@ PAIR_TESTS = ["role_and_peer_from_the_command_line", "ping_pong_over_an_interdom
               "close_from_one_side_unbinds_the_other"]
 
 
-def test_two_domains_ping_pong_grant_and_close(tmp_path):
+@pytest.mark.parametrize("server_opts", ["", " pair.yield"], ids=["as_it_falls", "client_first"])
+def test_two_domains_ping_pong_grant_and_close(tmp_path, server_opts):
     """The guest kit's pair kernel in two domains: an inter-domain event
     channel (alloc_unbound for the peer, bind_interdomain), 200 round trips,
     a grant mapped read-only and a grant copy into the other domain, then a
-    close from one side that leaves the other end unbound."""
+    close from one side that leaves the other end unbound.  client_first:
+    the server yields once it has offered its port, so the client binds and
+    pings before the server waits (the order that once lost a ping to the
+    bind's own event and mapped the grant before it was written)."""
     pair = os.path.join(BUILD, "guests", "pair.elf")
     cfg = dtb(tmp_path, {
         "server": {"kernel": '"pair"', "memory": "<0 0x10000>", "grant-frames": "<4>",
-                   "cmdline": '"pair.server pair.peer=1"'},
+                   "cmdline": f'"pair.server pair.peer=1{server_opts}"'},
         "client": {"kernel": '"pair"', "memory": "<0 0x10000>", "cmdline": '"pair.peer=0"'},
     })
     status, text, lines = boot(tmp_path, "config-pair", "loglvl=info",
