@@ -105,7 +105,7 @@ def test_two_domains_ping_pong_grant_and_close(tmp_path, server_opts):
                    "cmdline": f'"pair.server pair.peer=1{server_opts}"'},
         "client": {"kernel": '"pair"', "memory": "<0 0x10000>", "cmdline": '"pair.peer=0"'},
     })
-    status, text, lines = boot(tmp_path, "config-pair", "loglvl=info",
+    status, text, lines = boot(tmp_path, "config-pair" + server_opts.replace(" pair.", "-"), "loglvl=info",
                                [(pair, "pair"), (cfg, "config")])
     for domid in (0, 1):
         passed = re.findall(rf"^\(d{domid}\) kit: PASS (\S+)", text, re.M)
