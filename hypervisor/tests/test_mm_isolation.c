@@ -15,6 +15,7 @@
 #include <mica/string.h>
 
 #include "mm_steps.h"
+#include "tlb_model.h"
 
 static int setup(void **state)
 {
@@ -110,6 +111,29 @@ static void l2_change_drops_global_translations(void **state)
     unsigned int flushes = H->flushes;
     assert_int_equal(pin(x, 1, BIG), 0);
     assert_int_equal(H->flushes, flushes);
+}
+
+/* Issue 13 E through a grant: a GNTMAP_application_map mapping is a user
+ * mapping, so global; the flush its unmap makes (pt_unmap_grant) must
+ * drop it, so that the frame can become a table with no flush of its own.
+ * Self-granted here, so that the reference model, which knows no grants,
+ * sees an ordinary mapping of the domain's own frame. */
+static void grant_unmap_drops_its_global_translation(void **state)
+{
+    (void)state;
+    mfn_t l1 = alloc(), x = alloc();
+    struct pt_ctx c = { &H->d, BIG, NULL };
+    const char *bad;
+
+    assert_int_equal(pin(l1, 1, BIG), 0);
+    assert_int_equal(pt_map_grant(&c, l1 * PAGE_SIZE + 8, pte(x, P | RW | US), &H->d), 0);
+    assert_int_equal(H->mem[l1][1] & _PAGE_GLOBAL, _PAGE_GLOBAL);
+    if ((bad = tlbm_step()))
+        fail_msg("after the grant mapping: %s", bad);
+    assert_int_equal(pt_unmap_grant(&c, l1 * PAGE_SIZE + 8, x, true), 0);
+    unsigned int flushes = H->flushes;
+    assert_int_equal(pin(x, 1, BIG), 0);                    /* checks the TLB model */
+    assert_int_equal(H->flushes, flushes);                  /* the unmap's flush did it */
 }
 
 /* Issue 13 A's twin (mm/tlb.c rule 2): a freed frame handed out again. */
@@ -270,6 +294,7 @@ int main(void)
         cmocka_unit_test_setup(guest_flush_request_drops_global_translations, setup),
         cmocka_unit_test_setup(global_translations_flushed_at_domain_switch, setup),
         cmocka_unit_test_setup(l2_change_drops_global_translations, setup),
+        cmocka_unit_test_setup(grant_unmap_drops_its_global_translation, setup),
         cmocka_unit_test_setup(freed_frame_flushed_before_reuse, setup),
         cmocka_unit_test_setup(freed_frame_flushed_before_the_hypervisor_takes_it, setup),
         cmocka_unit_test_setup(foreign_mapping_of_a_queued_table, setup),
