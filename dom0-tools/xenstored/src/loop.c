@@ -155,28 +155,36 @@ int loop_init(const char *path)
     mode_t old;
     int fd;
 
-    if (strlen(path) >= sizeof(sa.sun_path)) {
+    /* The socket is made under a temporary name and renamed into place
+     * once it listens: whoever sees the path can connect (a client that
+     * starts with the daemon would otherwise race bind() and listen()). */
+    if (strlen(path) + 4 >= sizeof(sa.sun_path)) {
         xs_log("socket path too long: %s", path);
         return -1;
     }
-    strcpy(sa.sun_path, path);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s.new", path);
     strcpy(sock_path, path);
+    /* A stale socket from a dead daemon may be replaced; nothing else. */
+    if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+        xs_log("%s exists and is not a socket", path);
+        return -1;
+    }
     epfd = epoll_create1(EPOLL_CLOEXEC);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (epfd < 0 || fd < 0)
         return -1;
-    /* A stale socket from a dead daemon; never remove anything else. */
-    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-        unlink(path);
+    if (lstat(sa.sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(sa.sun_path);
     old = umask(077);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 128)) {
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 128) ||
+        chmod(sa.sun_path, 0600) || rename(sa.sun_path, path)) {
         umask(old);
         xs_log("cannot listen on %s: %s", path, strerror(errno));
+        unlink(sa.sun_path);
         close(fd);
         return -1;
     }
     umask(old);
-    chmod(path, 0600);
     listener.fd = fd;
     listener.ready = accept_ready;
     loop_add(&listener, EPOLLIN);

@@ -26,7 +26,7 @@ class Daemon:
         self.p = subprocess.Popen([DAEMON, "-s", self.sock, "-r", self.ring_dir,
                                    "-l", self.log, *args],
                                   stdout=self.err, stderr=self.err)
-        for _ in range(500):
+        for _ in range(3000):       # 30 s: a busy machine starts it late
             try:
                 SocketClient(self.sock).close()
                 return
