@@ -12,7 +12,7 @@
 
 BUILD    := $(CURDIR)/build
 RESULTS  := $(BUILD)/results
-COMPONENTS := hypercall-abi ring-io hypervisor guest-patches tests dom0-tools
+COMPONENTS := hypercall-abi ring-io hypervisor dom0-tools guest-patches tests
 export BUILD RESULTS
 
 FUZZ_SECONDS ?= 60

@@ -280,7 +280,7 @@ static void start_dom0(void)
     if (opts.dom0_mem)
         pr_info("dom0_mem: %lu MiB", opts.dom0_mem >> 20);
     struct domain_spec s = {
-        .id = 0, .name = "dom0", .kernel = 0, .ramdisk = boot_info.nr_modules > 1 ? 1 : -1,
+        .id = 0, .name = "Domain-0", .kernel = 0, .ramdisk = boot_info.nr_modules > 1 ? 1 : -1,
         .cmdline = k->cmdline, .mem_bytes = dom0_memory(),
         .vcpus = opts.dom0_max_vcpus ? opts.dom0_max_vcpus : 1, .privileged = true,
     };

@@ -212,6 +212,14 @@ def test_two_vcpus_both_do_work(shell):
     assert len(gained) == 2 and min(gained) >= sum(gained) / 4, gained
 
 
+def test_xl_lists_domain_0(shell):
+    """`make run`'s dom0 has the toolstack: xl reaches Mica (docs/toolstack.md)."""
+    out, rc = shell.run("xl list")
+    assert rc == 0, out
+    assert out.splitlines()[0].startswith("Name                                        ID   Mem VCPUs")
+    assert re.match(r"Domain-0 +0 +\d+ +2 +r----- +\d+\.\d$", out.splitlines()[1]), out
+
+
 def test_poweroff_ends_the_domain(shell):
     shell.boot.child.sendline("poweroff")
     status, text = shell.finish()

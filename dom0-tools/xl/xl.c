@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xl's command table and the pieces every command shares: finding a
+ * domain by name or id, options, errors (one line naming what failed and
+ * the Xen errno), usage.  main() lives in xl_main.c so that the tests can
+ * drive xl_main() against a fake hypervisor.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xl.h"
+
+static int cmd_help(struct xl *x, int argc, char **argv);
+
+static const struct xl_cmd cmds[] = {
+    { "list", cmd_list, "List information about all/some domains",
+      "[-l] [-v] [Domain...]" },
+    { "destroy", cmd_destroy, "Terminate a domain immediately", "<Domain>" },
+    { "pause", cmd_pause, "Pause execution of a domain", "<Domain>" },
+    { "unpause", cmd_unpause, "Unpause a paused domain", "<Domain>" },
+    { "domid", cmd_domid, "Convert a domain name to domain id", "<DomainName>" },
+    { "domname", cmd_domname, "Convert a domain id to domain name", "<DomainId>" },
+    { "vcpu-list", cmd_vcpu_list, "List the VCPUs for all/some domains", "[Domain...]" },
+    { "info", cmd_info, "Get information about Xen host", "" },
+    { "dmesg", cmd_dmesg, "Read and/or clear dmesg buffer", "[-c]" },
+    { "help", cmd_help, "Print this help", "[command]" },
+};
+
+static const struct xl_cmd *find_cmd(const char *name)
+{
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        if (!strcmp(cmds[i].name, name))
+            return &cmds[i];
+    return NULL;
+}
+
+int xl_error(struct xl *x, const char *what, int err)
+{
+    fprintf(x->err, "xl: %s: %s\n", what, mica_strerror(err));
+    return XL_FAIL;
+}
+
+int xl_usage(struct xl *x, const char *name)
+{
+    const struct xl_cmd *c = find_cmd(name);
+
+    if (c)
+        fprintf(x->err, "Usage: xl %s %s\n\n%s.\n", c->name, c->usage, c->summary);
+    return XL_FAIL;
+}
+
+int xl_getopt(struct xl *x, int argc, char **argv, const char *opts)
+{
+    int c;
+
+    opterr = 0;
+    c = getopt(argc, argv, opts);
+    if (c == '?') {
+        fprintf(x->err, "xl %s: unknown option '-%c'\n", argv[0], optopt);
+        xl_usage(x, argv[0]);
+    }
+    return c;
+}
+
+int xl_find_domain(struct xl *x, const char *spec, domid_t *id)
+{
+    struct mica_ctl_domaininfo *all;
+    unsigned int n;
+    char *end;
+
+    if (*spec >= '0' && *spec <= '9') {
+        unsigned long v = strtoul(spec, &end, 10);
+        if (*end || v >= DOMID_FIRST_RESERVED) {
+            fprintf(x->err, "xl: '%s' is not a domain id (0 to %u)\n", spec,
+                    DOMID_FIRST_RESERVED - 1);
+            return XL_FAIL;
+        }
+        *id = (domid_t)v;
+        return 0;
+    }
+    if (mica_domain_list(x->m, &all, &n))
+        return xl_error(x, "listing domains", errno);
+    for (unsigned int i = 0; i < n; i++) {
+        if (!strncmp(all[i].name, spec, sizeof(all[i].name)) &&
+            strlen(spec) < sizeof(all[i].name)) {
+            *id = all[i].domain;
+            free(all);
+            return 0;
+        }
+    }
+    free(all);
+    fprintf(x->err, "xl: '%s' is an invalid domain identifier\n", spec);
+    return XL_FAIL;
+}
+
+static int cmd_help(struct xl *x, int argc, char **argv)
+{
+    if (argc > 1 && find_cmd(argv[1])) {
+        const struct xl_cmd *c = find_cmd(argv[1]);
+        fprintf(x->out, "Usage: xl %s %s\n\n%s.\n", c->name, c->usage, c->summary);
+        return XL_OK;
+    }
+    fprintf(x->out, "Usage xl [-v] <subcommand> [args]\n\nxl full list of subcommands:\n\n");
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        fprintf(x->out, " %-19s %s\n", cmds[i].name, cmds[i].summary);
+    fprintf(x->out, "\n");
+    return argc > 1 ? XL_FAIL : XL_OK;
+}
+
+int xl_main(struct xl *x, int argc, char **argv)
+{
+    /* xl's own options come before the subcommand (-v is accepted). */
+    int i = 1;
+    while (i < argc && argv[i][0] == '-' && strcmp(argv[i], "-h") && strcmp(argv[i], "--help"))
+        i++;
+    if (i >= argc || !strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+        char *help[] = { "help", NULL };
+        cmd_help(x, 1, help);
+        return i >= argc ? XL_FAIL : XL_OK;
+    }
+    const struct xl_cmd *c = find_cmd(argv[i]);
+    if (!c) {
+        fprintf(x->err, "xl: command not implemented: '%s'\n", argv[i]);
+        char *help[] = { "help", NULL };
+        cmd_help(x, 1, help);
+        return XL_FAIL;
+    }
+    optind = 1;                 /* getopt over the command's own arguments */
+    return c->fn(x, argc - i, argv + i);
+}

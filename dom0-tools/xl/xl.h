@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xl: Xen's command-line toolstack, on Mica.  Subcommands, options and
+ * output follow Xen's xl so that a Xen user's habits and scripts work; a
+ * command table names each one with its help (xl.c), one file per area:
+ * xl_list.c (list, domid, domname, vcpu-list), xl_host.c (info, dmesg),
+ * xl_dom.c (pause, unpause, destroy).
+ */
+#ifndef XL_H
+#define XL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "libmica.h"
+
+/* What every command gets: the hypervisor, where to write, and its
+ * arguments (argv[0] is the command's name). */
+struct xl {
+    struct mica *m;
+    FILE *out, *err;
+};
+
+struct xl_cmd {
+    const char *name;
+    int (*fn)(struct xl *x, int argc, char **argv);
+    const char *summary;
+    const char *usage;          /* options and arguments */
+};
+
+/* Exit statuses: 0, or 1 for any failure (as xl does). */
+#define XL_OK   0
+#define XL_FAIL 1
+
+/* Run one command line (argv[0] is "xl"); the program's exit status. */
+int xl_main(struct xl *x, int argc, char **argv);
+
+/* One line "xl: <what>: <error>" on x->err; returns XL_FAIL. */
+int xl_error(struct xl *x, const char *what, int err);
+/* A domain named by id or by name: 0 and *id, or XL_FAIL (said why). */
+int xl_find_domain(struct xl *x, const char *spec, domid_t *id);
+/* The options of a command: getopt over `opts`; '?' said why already. */
+int xl_getopt(struct xl *x, int argc, char **argv, const char *opts);
+int xl_usage(struct xl *x, const char *cmd);
+
+int cmd_list(struct xl *x, int argc, char **argv);
+int cmd_domid(struct xl *x, int argc, char **argv);
+int cmd_domname(struct xl *x, int argc, char **argv);
+int cmd_vcpu_list(struct xl *x, int argc, char **argv);
+int cmd_info(struct xl *x, int argc, char **argv);
+int cmd_dmesg(struct xl *x, int argc, char **argv);
+int cmd_pause(struct xl *x, int argc, char **argv);
+int cmd_unpause(struct xl *x, int argc, char **argv);
+int cmd_destroy(struct xl *x, int argc, char **argv);
+
+#endif /* XL_H */

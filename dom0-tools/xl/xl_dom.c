@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* xl pause, unpause, destroy: one control call on one domain. */
+#include <errno.h>
+
+#include "xl.h"
+
+static int one(struct xl *x, int argc, char **argv, int (*op)(struct mica *, domid_t))
+{
+    domid_t id;
+
+    if (argc != 2)
+        return xl_usage(x, argv[0]);
+    if (xl_find_domain(x, argv[1], &id))
+        return XL_FAIL;
+    if (op(x->m, id)) {
+        char what[64];
+        snprintf(what, sizeof(what), "%s domain %u", argv[0], id);
+        return xl_error(x, what, errno);
+    }
+    return XL_OK;
+}
+
+int cmd_pause(struct xl *x, int argc, char **argv)
+{
+    return one(x, argc, argv, mica_domain_pause);
+}
+
+int cmd_unpause(struct xl *x, int argc, char **argv)
+{
+    return one(x, argc, argv, mica_domain_unpause);
+}
+
+int cmd_destroy(struct xl *x, int argc, char **argv)
+{
+    return one(x, argc, argv, mica_domain_destroy);
+}

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xl list, domid, domname, vcpu-list: what the hypervisor says about its
+ * domains, in Xen's columns.  Memory is what a domain owns now, in MiB;
+ * time is the CPU time of all its vCPUs, in seconds.  State, one letter a
+ * column as xl prints it: r running, b blocked, p paused, s shut down,
+ * c crashed, d dying.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include <abi/sched.h>
+
+#include "xl.h"
+
+static unsigned long mem_mib(const struct mica_ctl_domaininfo *d)
+{
+    return (unsigned long)(d->tot_pages * 4096 / (1024 * 1024));
+}
+
+static void state(const struct mica_ctl_domaininfo *d, char s[7])
+{
+    bool shut = d->flags & MICA_DOMINF_shutdown;
+    bool crashed = shut && d->shutdown_reason == SHUTDOWN_crash;
+
+    s[0] = d->flags & MICA_DOMINF_running ? 'r' : '-';
+    s[1] = d->flags & MICA_DOMINF_blocked ? 'b' : '-';
+    s[2] = d->flags & MICA_DOMINF_paused ? 'p' : '-';
+    s[3] = shut && !crashed ? 's' : '-';
+    s[4] = crashed ? 'c' : '-';
+    s[5] = d->flags & MICA_DOMINF_dying ? 'd' : '-';
+    s[6] = 0;
+}
+
+static void uuid(const xen_domain_handle_t h, char out[37])
+{
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11],
+             h[12], h[13], h[14], h[15]);
+}
+
+static void print_row(struct xl *x, const struct mica_ctl_domaininfo *d, bool verbose)
+{
+    char s[7], u[37];
+
+    state(d, s);
+    fprintf(x->out, "%-40.*s %5u %5lu %5u     %s  %8.1f", (int)sizeof(d->name), d->name,
+            d->domain, mem_mib(d), d->nr_online_vcpus, s, (double)d->cpu_time / 1e9);
+    if (verbose) {
+        uuid(d->handle, u);
+        fprintf(x->out, " %s %5s", u,
+                d->flags & MICA_DOMINF_shutdown ? "" : "-");
+        if (d->flags & MICA_DOMINF_shutdown)
+            fprintf(x->out, "%5u", d->shutdown_reason);
+    }
+    fputc('\n', x->out);
+}
+
+/* One domain as xl list -l shows it: its id and the configuration the
+ * toolstack knows (for a domain it did not create: what the hypervisor
+ * reports). */
+static json_t *domain_json(const struct mica_ctl_domaininfo *d)
+{
+    char u[37];
+
+    uuid(d->handle, u);
+    return json_pack("{s:i, s:{s:{s:s, s:s, s:s}, s:{s:i, s:I, s:I}}}",
+                     "domid", d->domain,
+                     "config",
+                       "c_info", "type", "pv", "name", d->name, "uuid", u,
+                       "b_info", "max_vcpus", d->max_vcpu_id + 1,
+                                 "max_memkb", (json_int_t)(d->max_pages * 4),
+                                 "target_memkb", (json_int_t)(d->tot_pages * 4));
+}
+
+/* The domains named on the command line, or all of them. */
+static int select_domains(struct xl *x, int argc, char **argv,
+                          struct mica_ctl_domaininfo **out, unsigned int *n)
+{
+    struct mica_ctl_domaininfo *all;
+    unsigned int nall, kept = 0;
+
+    if (mica_domain_list(x->m, &all, &nall))
+        return xl_error(x, "listing domains", errno);
+    if (optind >= argc) {
+        *out = all, *n = nall;
+        return 0;
+    }
+    struct mica_ctl_domaininfo *sel = calloc((size_t)(argc - optind), sizeof(*sel));
+    for (int a = optind; sel && a < argc; a++) {
+        domid_t id;
+        unsigned int i;
+        if (xl_find_domain(x, argv[a], &id)) {
+            free(all), free(sel);
+            return XL_FAIL;
+        }
+        for (i = 0; i < nall && all[i].domain != id; i++)
+            ;
+        if (i == nall) {
+            fprintf(x->err, "xl: domain %u does not exist\n", id);
+            free(all), free(sel);
+            return XL_FAIL;
+        }
+        sel[kept++] = all[i];
+    }
+    free(all);
+    if (!sel)
+        return xl_error(x, "listing domains", ENOMEM);
+    *out = sel, *n = kept;
+    return 0;
+}
+
+int cmd_list(struct xl *x, int argc, char **argv)
+{
+    bool lng = false, verbose = false;
+    struct mica_ctl_domaininfo *d;
+    unsigned int n;
+    int c;
+
+    while ((c = xl_getopt(x, argc, argv, "lv")) != -1) {
+        if (c == 'l')
+            lng = true;
+        else if (c == 'v')
+            verbose = true;
+        else
+            return XL_FAIL;
+    }
+    if (select_domains(x, argc, argv, &d, &n))
+        return XL_FAIL;
+    if (lng) {
+        json_t *arr = json_array();
+        for (unsigned int i = 0; i < n; i++)
+            json_array_append_new(arr, domain_json(&d[i]));
+        char *text = json_dumps(arr, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+        fprintf(x->out, "%s\n", text ? text : "[]");
+        free(text);
+        json_decref(arr);
+    } else {
+        fprintf(x->out, "%-40s %5s %5s %5s\t%s\t%s%s\n", "Name", "ID", "Mem", "VCPUs",
+                "State", "Time(s)", verbose ? "   UUID                            Reason-Code" : "");
+        for (unsigned int i = 0; i < n; i++)
+            print_row(x, &d[i], verbose);
+    }
+    free(d);
+    return XL_OK;
+}
+
+int cmd_domid(struct xl *x, int argc, char **argv)
+{
+    domid_t id;
+
+    if (argc != 2)
+        return xl_usage(x, argv[0]);
+    if (xl_find_domain(x, argv[1], &id))
+        return XL_FAIL;
+    fprintf(x->out, "%u\n", id);
+    return XL_OK;
+}
+
+int cmd_domname(struct xl *x, int argc, char **argv)
+{
+    struct mica_ctl_domaininfo d;
+    domid_t id;
+
+    if (argc != 2)
+        return xl_usage(x, argv[0]);
+    if (xl_find_domain(x, argv[1], &id))
+        return XL_FAIL;
+    if (mica_domain_info(x->m, id, &d)) {
+        char what[48];
+        snprintf(what, sizeof(what), "domain %u", id);
+        return xl_error(x, what, errno);
+    }
+    fprintf(x->out, "%.*s\n", (int)sizeof(d.name), d.name);
+    return XL_OK;
+}
+
+int cmd_vcpu_list(struct xl *x, int argc, char **argv)
+{
+    struct mica_ctl_domaininfo *d;
+    unsigned int n;
+
+    if (select_domains(x, argc, argv, &d, &n))
+        return XL_FAIL;
+    fprintf(x->out, "%-32s %5s %5s %5s %5s %9s %s\n", "Name", "ID", "VCPU", "CPU", "State",
+            "Time(s)", "Affinity (Hard / Soft)");
+    for (unsigned int i = 0; i < n; i++) {
+        for (uint32_t v = 0; v <= d[i].max_vcpu_id; v++) {
+            struct mica_ctl_getvcpuinfo vi;
+            if (mica_vcpu_info(x->m, d[i].domain, v, &vi))
+                continue;               /* gone meanwhile */
+            /* Xen's letters: running, blocked, and p for a vCPU not online. */
+            char st[4] = { vi.running ? 'r' : '-', vi.blocked ? 'b' : '-',
+                           vi.online ? '-' : 'p', 0 };
+            fprintf(x->out, "%-32.*s %5u %5u ", (int)sizeof(d[i].name), d[i].name,
+                    d[i].domain, v);
+            if (vi.online)
+                fprintf(x->out, "%5u", vi.cpu);
+            else
+                fprintf(x->out, "%5s", "-");
+            fprintf(x->out, "   %s   %9.1f  all / all\n", st, (double)vi.cpu_time / 1e9);
+        }
+    }
+    free(d);
+    return XL_OK;
+}
