@@ -157,12 +157,22 @@ long domain_kill(struct domain *d)
         d->shared_info_mfn = INVALID_MFN;
         d->dying = DOMAIN_ZOMBIE;
         d->kill_stage = 3;
+        domain_notify_controllers(d);   /* dead: xenstored's @releaseDomain */
         break;
     default:
         break;                          /* killed already */
     }
     domain_reap();
     return 0;
+}
+
+void domain_notify_controllers(const struct domain *d)
+{
+    for (unsigned int s = 0; s < MAX_DOMAINS; s++) {
+        struct domain *c = domain_in_slot(s);
+        if (c && c != d && c->is_privileged && c->vcpu0 && c->dying == DOMAIN_ALIVE)
+            (void)evtchn_send_virq(c->vcpu0, VIRQ_DOM_EXC);
+    }
 }
 
 void domain_reap(void)
@@ -177,6 +187,7 @@ void domain_reap(void)
         if (d->tot_pages)
             continue;
         domain_unregister(d);
+        domain_notify_controllers(d);   /* gone from the list too */
         xfree(d);
     }
 }

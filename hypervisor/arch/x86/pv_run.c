@@ -41,24 +41,13 @@ static const char *const shutdown_names[] = {
  */
 static bool some_domain_failed;
 
-/* Tell the controllers (privileged domains bound to VIRQ_DOM_EXC, Xen's
- * global virq for this) that a domain stopped. */
-static void notify_controllers(const struct domain *d)
-{
-    for (unsigned int s = 0; s < MAX_DOMAINS; s++) {
-        struct domain *c = domain_in_slot(s);
-        if (c && c != d && c->is_privileged && c->vcpu0 && c->dying == DOMAIN_ALIVE)
-            (void)evtchn_send_virq(c->vcpu0, VIRQ_DOM_EXC);
-    }
-}
-
 static void stop_domain(struct domain *d, unsigned int reason) __noreturn;
 static void stop_domain(struct domain *d, unsigned int reason)
 {
     d->is_stopped = true;
     d->shutdown_reason = (uint8_t)reason;
     console_domain_stopped(d);
-    notify_controllers(d);
+    domain_notify_controllers(d);
     for (unsigned int i = 0; i < d->max_vcpus; i++)
         if (d->vcpu[i] && d->vcpu[i] != current)
             vcpu_down(d->vcpu[i]);

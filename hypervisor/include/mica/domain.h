@@ -173,6 +173,9 @@ long domain_kill(struct domain *d);
 void domain_kill_now(struct domain *d);
 /* Free the zombies whose last frame has come back. */
 void domain_reap(void);
+/* VIRQ_DOM_EXC (Xen's global virq for it) to every live privileged domain
+ * but d: d shut down, crashed, died (its frames are back) or was reaped. */
+void domain_notify_controllers(const struct domain *d);
 /* The memory limit as the toolstack sees it (Mica's own frames on top). */
 void domain_set_max_pages(struct domain *d, uint64_t max_pages);
 uint64_t domain_own_frames(const struct domain *d);

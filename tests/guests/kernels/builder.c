@@ -512,14 +512,22 @@ static int destroyed_domain_waits_for_our_mapping(void)
     expect_eq(done, 16, "nr_done");
     expect_ok(kit_map_foreign(RING_SLOT, d->domid, p2m_of[0][3], PTE_RO), "map one frame");
     expect_ok(kit_ctl_physinfo(&before), "physinfo");
+    (void)take_dom_exc();
     expect_ok(kit_ctl_simple(MICA_CTL_destroydomain, d->domid), "destroydomain");
+    bool dead = take_dom_exc();
     long rc = kit_ctl_domaininfo(d->domid, &info);
+    bool early = take_dom_exc();
     long urc = kit_scratch_restore(RING_SLOT);
     expect_ok(rc, "getdomaininfo while we map its frame");
     expect_eq(info.domain, d->domid, "still listed");
     expect_true(info.flags & MICA_DOMINF_dying, "dying");
+    /* VIRQ_DOM_EXC when it died (a domain that never shut down) and again
+     * when it was reaped: what xenstored's @releaseDomain waits for. */
+    expect_true(dead, "VIRQ_DOM_EXC when it died");
+    expect_true(!early, "no VIRQ_DOM_EXC while it stays a zombie");
     expect_ok(urc, "unmap the frame");
     expect_rc(kit_ctl_domaininfo(d->domid, &info), -XEN_ESRCH, "gone once unmapped");
+    expect_true(take_dom_exc(), "VIRQ_DOM_EXC when it was reaped");
     d->domid = 0;
     expect_ok(kit_ctl_physinfo(&after), "physinfo");
     expect_true(after.free_pages > before.free_pages, "its frames came back once unmapped");
