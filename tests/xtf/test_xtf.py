@@ -86,6 +86,10 @@ def boot_one(tmp_path, name):
 
 
 RESULTS = []
+OUTCOMES = os.path.join(os.environ.get("RESULTS", os.path.join(TOP, "build", "results")),
+                        "xtf-outcomes.tsv")
+if os.path.exists(OUTCOMES):
+    os.remove(OUTCOMES)             # one run's outcomes, not an accumulation
 
 
 @pytest.mark.parametrize("name", list(EXPECTED))
@@ -94,9 +98,8 @@ def test_xtf(tmp_path, name):
     got = outcome(status, text)
     want, _, reason = EXPECTED[name]
     RESULTS.append((name, got, want))
-    out = os.environ.get("RESULTS", os.path.join(TOP, "build", "results"))
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "xtf-outcomes.tsv"), "a") as f:
+    os.makedirs(os.path.dirname(OUTCOMES), exist_ok=True)
+    with open(OUTCOMES, "a") as f:
         f.write(f"{name}\t{got}\t{want}\t{log}\n")
     assert got not in ("MICA-CRASH", "HANG"), f"{name}: {got} (log {log})"
     assert got == want, f"{name}: {got}, expected {want} ({reason}); log {log}"
