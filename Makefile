@@ -4,6 +4,7 @@
 #   make test   every test suite           make bench  benchmark tables
 #   make fuzz   fuzzers, bounded time      make clean  remove build/
 #   make soak   hostile-domain soak (SOAK_SEEDS x SOAK_CALLS)
+#   make xtf    Xen's XTF suite under Mica (docs/xtf.md)
 #
 # Each component has a Makefile with the targets all, test, bench, fuzz and
 # clean; it builds into $(BUILD)/<component> and its test target leaves JUnit
@@ -26,7 +27,7 @@ HELLO_ISO := $(BUILD)/mica-hello.iso
 LINUX := $(BUILD)/linux
 DOM0_MEM := 512M
 
-.PHONY: all deps run test bench fuzz soak clean $(COMPONENTS)
+.PHONY: all deps run test bench fuzz soak clean xtf $(COMPONENTS)
 
 all: deps $(COMPONENTS) $(ISO) $(HELLO_ISO)
 
@@ -61,6 +62,11 @@ test: deps
 	    scripts/run-suite check test-target-$$c -- sh -c "echo make -C $$c test failed; exit 1"; \
 	done
 	@scripts/test-summary $(RESULTS)
+
+# XTF, Xen's own test suite, under Mica (docs/xtf.md); needs ../shared/xtf.
+xtf: deps hypervisor
+	@mkdir -p $(RESULTS)
+	@$(MAKE) --no-print-directory -C tests xtf
 
 bench: all
 	@for c in $(COMPONENTS); do $(MAKE) --no-print-directory -C $$c bench || exit 1; done

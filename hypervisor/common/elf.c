@@ -6,8 +6,10 @@
  * with arithmetic that cannot wrap before the bytes are touched.  The order
  * is: file header, program headers (PT_LOAD bounds), the Xen notes (from
  * PT_NOTE segments, else SHT_NOTE sections), the notes' own rules, and last
- * the placement of each segment at virt_base + p_paddr - paddr_offset,
- * which needs VIRT_BASE and PADDR_OFFSET from the notes.  Placement is by
+ * the placement of each segment at virt_base + p_paddr - paddr_offset.
+ * Absent notes take the defaults Xen's public elfnote.h documents: ENTRY is
+ * the ELF header's e_entry, VIRT_BASE and PADDR_OFFSET are 0 (XTF's test
+ * kernels carry neither ENTRY nor VIRT_BASE).  Placement is by
  * p_paddr because Linux's percpu segment has p_vaddr 0.  The ELF layouts
  * below are written from the ELF-64 object file format specification.
  */
@@ -412,10 +414,6 @@ static int check_notes(struct parse *p)
 {
     const struct elf_xen_notes *n = &p->out->notes;
 
-    if (!n->has_entry)
-        return fail(p, "no ENTRY note");
-    if (!n->has_virt_base)
-        return fail(p, "no VIRT_BASE note");
     if (!IS_ALIGNED(n->virt_base, PAGE_SIZE))
         return fail(p, "VIRT_BASE %#llx is not page-aligned",
                     (unsigned long long)n->virt_base);
@@ -529,7 +527,13 @@ int elf_parse(const void *img, size_t len, struct elf_image *out, char *why,
     if (why && why_len)
         why[0] = '\0';
     if (check_ehdr(&p, &eh) < 0 || collect_segments(&p, &eh) < 0 ||
-        find_notes(&p, &eh) < 0 || check_notes(&p) < 0 ||
+        find_notes(&p, &eh) < 0)
+        return -1;
+    /* Defaults for absent notes (elfnote.h): e_entry, VIRT_BASE 0, and
+     * PADDR_OFFSET 0, which note_number leaves as it is. */
+    if (!out->notes.has_entry)
+        out->notes.entry = eh.e_entry;
+    if (check_notes(&p) < 0 ||
         place_segments(&p) < 0 || check_addresses(&p) < 0)
         return -1;
     return 0;

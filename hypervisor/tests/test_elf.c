@@ -550,8 +550,45 @@ REFUSE(refuse_entry_outside, "is not inside an executable segment")
     b_linux_note(b, XEN_ELFNOTE_ENTRY,
                  &(struct tnote)NUM64(XEN_ELFNOTE_ENTRY, 0xffffffff84a00000ULL));
 }
-REFUSE(refuse_no_entry, "no ENTRY note") { b_linux_note(b, XEN_ELFNOTE_ENTRY, NULL); }
-REFUSE(refuse_no_virt_base, "no VIRT_BASE note") { b_linux_note(b, XEN_ELFNOTE_VIRT_BASE, NULL); }
+/* Without ENTRY the entry is e_entry (0x1000000 here: a physical address,
+ * outside every segment); without VIRT_BASE the base is 0, so the segments
+ * land at their physical addresses and the ENTRY note points nowhere. */
+REFUSE(refuse_no_entry, "ENTRY 0x1000000 is not inside an executable segment")
+{
+    b_linux_note(b, XEN_ELFNOTE_ENTRY, NULL);
+}
+REFUSE(refuse_no_virt_base, "ENTRY 0xffffffff830791c0 is not inside an executable segment")
+{
+    b_linux_note(b, XEN_ELFNOTE_VIRT_BASE, NULL);
+}
+
+/* Xen's elfnote.h: ENTRY defaults to the ELF entry point, VIRT_BASE and
+ * PADDR_OFFSET to 0.  XTF's test kernels are linked this way, at 1 MiB. */
+static const struct tnote xtf_like_notes[] = {
+    STR(XEN_ELFNOTE_XEN_VERSION, "xen-3.0"),
+    NUM64(XEN_ELFNOTE_HYPERCALL_PAGE, 0x106000),
+};
+
+static void absent_notes_take_xen_defaults(void **state)
+{
+    static struct builder b;
+    struct elf_image im;
+    char why[160];
+    (void)state;
+
+    b_init(&b);
+    b.eh.e_entry = 0x100000;
+    b_load(&b, PF_R | PF_W | PF_X, 0x100000, 0x100000, 0x300, 0x11000);
+    b_notes(&b, xtf_like_notes, ARRAY_SIZE(xtf_like_notes));
+    assert_int_equal(parse(&b, &im, why, sizeof(why)), 0);
+    assert_false(im.notes.has_entry || im.notes.has_virt_base);
+    assert_int_equal(im.notes.entry, 0x100000);
+    assert_int_equal(im.notes.virt_base, 0);
+    assert_int_equal(im.notes.paddr_offset, 0);
+    assert_int_equal(im.seg[0].vaddr, 0x100000);
+    assert_int_equal(im.virt_start, 0x100000);
+    assert_int_equal(im.virt_end, 0x111000);
+}
 REFUSE(refuse_virt_base_unaligned, "VIRT_BASE 0xffffffff80000800 is not page-aligned")
 {
     b_linux_note(b, XEN_ELFNOTE_VIRT_BASE,
@@ -757,6 +794,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(refuse_entry_outside),
         cmocka_unit_test(refuse_no_entry),
         cmocka_unit_test(refuse_no_virt_base),
+        cmocka_unit_test(absent_notes_take_xen_defaults),
         cmocka_unit_test(refuse_virt_base_unaligned),
         cmocka_unit_test(refuse_xen_version),
         cmocka_unit_test(refuse_no_xen_version),

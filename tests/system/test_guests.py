@@ -44,6 +44,7 @@ EXPECTED = {
         "user_page_table_is_accepted",
         "user_syscall_reaches_the_syscall_callback",
         "user_mode_cannot_reach_kernel_memory",
+        "user_cli_and_port_io_need_virtual_iopl_3",
     ],
     "softint": [
         "handlers_installed",
@@ -176,6 +177,7 @@ EXPECTED = {
         "port_io_raises_gp_zero",
         "port_io_with_virtual_iopl_1",
         "descriptor_table_loads_raise_gp_zero",
+        "mov_from_cr3_gives_the_l4_machine_address",
         "mov_to_cr3_raises_gp_zero",
         "unknown_msr_access_raises_gp_zero",
         "wrmsr_fs_base_into_hypervisor_range_refused",

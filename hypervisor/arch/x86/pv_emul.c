@@ -167,10 +167,12 @@ static bool emulate_mov_cr(struct vcpu *v, struct cpu_regs *r, bool to_cr, uint8
             *reg = read_cr0();
         else if (cr == 2)       /* the guest's own: its last page fault's */
             *reg = vcpu_info_of(v)->arch.cr2;
+        else if (cr == 3)       /* as Xen: the machine address of the L4 in use */
+            *reg = (v->kernel_mode ? v->guest_table : v->guest_table_user) << PAGE_SHIFT;
         else if (cr == 4)
             *reg = (read_cr4() & ~GUEST_CR4_WRITABLE) | v->cr4_guest;
         else
-            return false;       /* CR3: the guest keeps its own copy */
+            return false;
         return true;
     }
     if (cr == 0) {              /* only TS may change: fpu_taskswitch */
@@ -266,7 +268,11 @@ bool pv_emulate_privop(struct vcpu *v, struct cpu_regs *r)
     uint8_t rex = 0;
     bool ok = false;
 
-    if (!v->kernel_mode || r->error_code != 0 || copy_from_guest(b, r->rip, sizeof(b)))
+    /* As Xen: the kernel counts as CPL 1 and user mode as CPL 3 against the
+     * virtual IOPL, for port I/O and cli/sti; the rest is the kernel's only. */
+    unsigned int cpl = v->kernel_mode ? 1 : 3;
+
+    if (r->error_code != 0 || copy_from_guest(b, r->rip, sizeof(b)))
         return false;
     bool opsize16 = b[0] == 0x66;
     if (opsize16)
@@ -275,7 +281,7 @@ bool pv_emulate_privop(struct vcpu *v, struct cpu_regs *r)
         rex = b[len];
         len++;
     }
-    if (v->iopl >= 1) {                         /* port I/O (virtual CPL 1) */
+    if (v->iopl >= cpl) {                       /* port I/O */
         unsigned int n = emulate_port_io(v, r, b, len, opsize16);
         if (n) {
             r->rip += n;
@@ -284,18 +290,21 @@ bool pv_emulate_privop(struct vcpu *v, struct cpu_regs *r)
     }
     if (opsize16)
         return false;                           /* nothing else takes 0x66 */
+    if ((b[len] == 0xfa || b[len] == 0xfb) && !rex) {
+        /* cli/sti: allowed once the virtual IOPL reaches the virtual CPL,
+         * and then a no-op, as in Xen: masking events is the guest's own
+         * business through vcpu_info, and a real IF change could not be
+         * undone by a popf we never see. */
+        if (v->iopl < cpl)
+            return false;
+        r->rip += 1;
+        return true;
+    }
+    if (!v->kernel_mode)
+        return false;
     if (b[len] == 0xf4 && !rex) {                   /* hlt: block, as Xen does */
         r->rip += 1;
         sched_block(v);
-        return true;
-    } else if ((b[len] == 0xfa || b[len] == 0xfb) && !rex) {
-        /* cli/sti: allowed to the kernel (virtual CPL 1) once its virtual
-         * IOPL is 1 or more, and then a no-op, as in Xen: masking events
-         * is the guest's own business through vcpu_info, and a real IF
-         * change could not be undone by a popf we never see. */
-        if (v->iopl < 1)
-            return false;
-        r->rip += 1;
         return true;
     } else if (b[len] == 0x0f) {
         switch (b[len + 1]) {

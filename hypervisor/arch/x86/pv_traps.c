@@ -209,8 +209,17 @@ static long set_callback(struct vcpu *v, unsigned int type, uint64_t address,
         v->syscall_callback = address;
         v->syscall_masks = flags & CALLBACKF_mask_events;
         return 0;
+    case CALLBACKTYPE_syscall32:
+    case CALLBACKTYPE_sysenter:
+        /* Xen takes these from 64-bit PV kernels too (for 32-bit user
+         * code); Mica records them, but runs no 32-bit user code: a compat
+         * `syscall` stays #UD (docs/abi.md). */
+        v->compat_callback[type == CALLBACKTYPE_sysenter] = address;
+        return 0;
+    case CALLBACKTYPE_nmi:
+        return -EINVAL;                 /* no virtual NMI yet */
     default:
-        return -EINVAL;                 /* nmi, sysenter, syscall32: not yet */
+        return -ENOSYS;                 /* as Xen, for an unknown type */
     }
 }
 

@@ -40,6 +40,7 @@ struct vcpu {
     struct trap_info *trap_ctxt;    /* 256 entries: one page of its own */
     uint64_t event_callback, failsafe_callback, syscall_callback;
     bool syscall_masks;         /* CALLBACKF_mask_events on the syscall callback */
+    uint64_t compat_callback[2];    /* CALLBACKTYPE_syscall32, _sysenter: recorded only */
     uint64_t kernel_ss, kernel_sp;  /* stack_switch: the stack for user->kernel */
     uint64_t cr4_guest;         /* CR4 bits the guest set (OSFXSR, OSXMMEXCPT) */
     mfn_t gdt_frames[14];       /* set_gdt: its descriptor frames (seg_desc) */

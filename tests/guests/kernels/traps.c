@@ -443,6 +443,12 @@ static int callbacks_register_and_unregister(void)
     expect_ok(callback_op(CALLBACKOP_unregister, &unreg), "unregister it");
     reg.type = CALLBACKTYPE_event;
     expect_ok(callback_op(CALLBACKOP_register, &reg), "register the event callback");
+    /* XTF (and any Xen PV kernel that also runs 32-bit user code) registers
+     * these; Xen accepts them from a 64-bit kernel. */
+    reg.type = CALLBACKTYPE_syscall32;
+    expect_ok(callback_op(CALLBACKOP_register, &reg), "register the syscall32 callback");
+    reg.type = CALLBACKTYPE_sysenter;
+    expect_ok(callback_op(CALLBACKOP_register, &reg), "register the sysenter callback");
     expect_ok(set_callbacks(0, 0, 0), "set_callbacks(0, 0, 0) clears them");
     return KIT_PASS;
 }
@@ -668,6 +674,18 @@ static int descriptor_table_loads_raise_gp_zero(void)
     return KIT_PASS;
 }
 
+/* Xen emulates a read of CR3 for a PV kernel: the machine address of the
+ * L4 in use (XTF reads it to set its user page table to the same one). */
+static int mov_from_cr3_gives_the_l4_machine_address(void)
+{
+    uint64_t cr3 = 0;
+
+    KIT_PROBE("movq %%cr3, %0", : "=r"(cr3) : : KIT_RESUME_CLOBBERS);
+    expect_eq(kit_trap_count, 0, "mov from %cr3 traps");
+    expect_eq(cr3, virt_to_mfn(kit_mem.l4) << PAGE_SHIFT, "mov from %cr3");
+    return KIT_PASS;
+}
+
 static int mov_to_cr3_raises_gp_zero(void)
 {
     GP0("movq %0, %%cr3", : : "r"(kit_si->pt_base - VIRT_BASE) : KIT_RESUME_CLOBBERS);
@@ -790,9 +808,12 @@ static int callbacks_in_hypervisor_refused(void)
     expect_rc(set_callbacks(NONCANON, 0, 0), -XEN_EINVAL, "set_callbacks non-canonical");
     expect_rc(callback_op(CALLBACKOP_register, &reg), -XEN_EINVAL,
               "callback_op register in hypervisor");
+    reg.type = CALLBACKTYPE_syscall32;
+    expect_rc(callback_op(CALLBACKOP_register, &reg), -XEN_EINVAL,
+              "syscall32 callback in hypervisor");
     reg.type = 99;
     reg.address = kit_trap_stubs[0];
-    expect_rc(callback_op(CALLBACKOP_register, &reg), -XEN_EINVAL, "unknown callback type");
+    expect_rc(callback_op(CALLBACKOP_register, &reg), -XEN_ENOSYS, "unknown callback type");
     return KIT_PASS;
 }
 
@@ -872,6 +893,7 @@ static const struct kit_test tests[] = {
     { "port_io_raises_gp_zero", port_io_raises_gp_zero, KIT_HOSTILE },
     { "port_io_with_virtual_iopl_1", port_io_with_virtual_iopl_1, 0 },
     { "descriptor_table_loads_raise_gp_zero", descriptor_table_loads_raise_gp_zero, KIT_HOSTILE },
+    { "mov_from_cr3_gives_the_l4_machine_address", mov_from_cr3_gives_the_l4_machine_address, 0 },
     { "mov_to_cr3_raises_gp_zero", mov_to_cr3_raises_gp_zero, KIT_HOSTILE },
     { "unknown_msr_access_raises_gp_zero", unknown_msr_access_raises_gp_zero, KIT_HOSTILE },
     { "wrmsr_fs_base_into_hypervisor_range_refused", wrmsr_fs_base_into_hypervisor_range_refused,

@@ -10,6 +10,7 @@
  * The callbacks jump straight back into the test that entered user mode.
  */
 #include <abi/callback.h>
+#include <abi/physdev.h>
 #include "hypercall.h"
 #include "kit.h"
 #include "memory.h"
@@ -18,6 +19,7 @@
 #define USER_CODE  0x400000UL
 #define USER_STACK 0x401000UL
 #define SLOT_BUILD 13
+#define USER_IO    (USER_CODE + 21)
 
 /* What the callbacks saw. */
 volatile uint64_t user_rax, user_frame_rip, user_frame_cs, user_pf_error, callback_rsp;
@@ -94,6 +96,13 @@ static int user_page_table_is_accepted(void)
         0x0f, 0x0b,                     /* ud2 (never reached) */
         0x48, 0xa1, 0, 0, 0x10, 0x80, 0xff, 0xff, 0xff, 0xff, /* movabs 0xffffffff80100000, %rax */
         0x0f, 0x0b,
+        /* USER_IO (21): what a virtual IOPL of 3 lets user mode do */
+        0xfa, 0xfb,                     /* cli; sti */
+        0x66, 0xba, 0x80, 0x00,         /* mov $0x80, %dx */
+        0xec,                           /* in (%dx), %al */
+        0xb8, 0x66, 0, 0, 0,            /* mov $0x66, %eax */
+        0x0f, 0x05,                     /* syscall */
+        0x0f, 0x0b,
     };
     const uint64_t user = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED;
 
@@ -153,10 +162,45 @@ static int user_mode_cannot_reach_kernel_memory(void)
     return KIT_PASS;
 }
 
+static long set_iopl(uint32_t iopl)
+{
+    struct physdev_set_iopl op = { .iopl = iopl };
+
+    return _hypercall2(__HYPERVISOR_physdev_op, PHYSDEVOP_set_iopl, KIT_UL(&op));
+}
+
+/* Xen's rule: the virtual IOPL is compared with CPL 1 for the kernel and
+ * CPL 3 for user mode, so cli/sti and port I/O in user mode need 3. */
+static int user_cli_and_port_io_need_virtual_iopl_3(void)
+{
+    struct trap_info t[] = {
+        { .vector = 13, .cs = FLAT_KERNEL_CS, .address = (uint64_t)user_pf_entry },
+        { 0 },
+    };
+
+    expect_ok(HYPERVISOR_set_trap_table(t), "#GP handler");
+    expect_ok(set_iopl(3), "virtual IOPL 3");
+    user_rax = 0;
+    user_frame_rip = 0;
+    enter_user(USER_IO, USER_STACK + 4096);
+    expect_eq(user_rax, 0x66, "cli, sti, in: no #GP, the syscall reached");
+    expect_ok(set_iopl(1), "virtual IOPL 1");
+    user_rax = 0;
+    user_pf_error = ~0UL;
+    enter_user(USER_IO, USER_STACK + 4096);
+    expect_eq(user_rax, 0, "the syscall is not reached");
+    expect_eq(user_frame_rip, USER_IO, "#GP on the user's cli");
+    expect_eq(user_pf_error, 0, "#GP(0)");
+    expect_ok(set_iopl(0), "virtual IOPL back to 0");
+    return KIT_PASS;
+}
+
 static const struct kit_test tests[] = {
     { "user_page_table_is_accepted", user_page_table_is_accepted, KIT_MM },
     { "user_syscall_reaches_the_syscall_callback", user_syscall_reaches_the_syscall_callback, 0 },
     { "user_mode_cannot_reach_kernel_memory", user_mode_cannot_reach_kernel_memory,
+      KIT_HOSTILE },
+    { "user_cli_and_port_io_need_virtual_iopl_3", user_cli_and_port_io_need_virtual_iopl_3,
       KIT_HOSTILE },
 };
 
