@@ -31,7 +31,9 @@ from mica_qemu import EXIT_PANIC, TOP, Boot, boot_config_dtb, make_iso  # noqa: 
 import expected as table  # noqa: E402
 
 XTF = os.environ.get("XTF_DIR", os.path.join(TOP, "..", "shared", "xtf"))
-TIMEOUT = int(os.environ.get("XTF_TIMEOUT", "40"))
+# Generous, as for every boot here: a busy host slows TCG several times over,
+# and only a test that really hangs waits it out (none does today).
+TIMEOUT = int(os.environ.get("XTF_TIMEOUT", "120"))
 # The QEMU configuration the reference results were taken with.
 CPU, MEM = "max,-smap,-smep", 512
 # Xen gives its initial domain a vCPU per CPU (2 here); Mica gives 1 unless told.
