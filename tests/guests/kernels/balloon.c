@@ -22,11 +22,6 @@
 #define M2P ((const volatile uint64_t *)0xffff800000000000UL)
 #define INVALID_M2P (~0UL)
 
-static inline long HYPERVISOR_memory_op(unsigned long cmd, void *arg)
-{
-    return _hypercall2(__HYPERVISOR_memory_op, cmd, KIT_UL(arg));
-}
-
 static long reservation_op(unsigned int cmd, uint64_t *list, uint64_t nr, unsigned int order,
                            unsigned int flags, domid_t dom)
 {

@@ -14,10 +14,6 @@
 #define SLOT_GDT   10
 #define SLOT_OTHER 11
 
-static inline long HYPERVISOR_set_gdt(const uint64_t *frames, unsigned int entries)
-{
-    return _hypercall2(__HYPERVISOR_set_gdt, KIT_UL(frames), entries);
-}
 static inline long HYPERVISOR_update_descriptor(uint64_t maddr, uint64_t desc)
 {
     return _hypercall2(__HYPERVISOR_update_descriptor, maddr, desc);
@@ -119,11 +115,6 @@ static int set_gdt_refusals(void)
     return KIT_PASS;
 }
 
-static inline long HYPERVISOR_set_segment_base(unsigned int which, uint64_t base)
-{
-    return _hypercall2(__HYPERVISOR_set_segment_base, which, base);
-}
-
 static uint64_t rdmsr(uint32_t msr)     /* emulated for the GS/FS bases */
 {
     uint32_t lo, hi;
@@ -166,17 +157,10 @@ static long build_ldt(uint64_t d)
     return kit_scratch_map(SLOT_LDT, ldt_mfn, PTE_RO);
 }
 
-static long set_ldt(uint64_t va, unsigned int ents)
-{
-    struct mmuext_op op = { .cmd = MMUEXT_SET_LDT, .arg1.linear_addr = va,
-                            .arg2.nr_ents = ents };
-    return HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
-}
-
 static int ldt_selector_loads_after_lazy_mapping(void)
 {
     expect_ok(build_ldt(USER_DS), "an LDT page, mapped read-only");
-    expect_ok(set_ldt(kit_scratch_va(SLOT_LDT), 2), "SET_LDT, 2 entries");
+    expect_ok(kit_set_ldt(kit_scratch_va(SLOT_LDT), 2), "SET_LDT, 2 entries");
     uint16_t sel = LDT_DATA_SEL, got;
     __asm__ volatile("movw %1, %%ds; movw %%ds, %0" : "=r"(got) : "r"(sel) : "memory");
     expect_eq(got, LDT_DATA_SEL, "ds loaded from the LDT");
@@ -184,7 +168,7 @@ static int ldt_selector_loads_after_lazy_mapping(void)
     __asm__ volatile("movw %0, %%ds" : : "r"(sel) : "memory");
     expect_rc(kit_scratch_map(SLOT_OTHER, ldt_mfn, PTE_RW), -XEN_EINVAL,
               "a live LDT page cannot be mapped writable");
-    expect_ok(set_ldt(0, 0), "no LDT");
+    expect_ok(kit_set_ldt(0, 0), "no LDT");
     expect_ok(kit_scratch_map(SLOT_OTHER, ldt_mfn, PTE_RW), "the page is plain again");
     expect_ok(kit_scratch_restore(SLOT_OTHER), "restore");
     return KIT_PASS;
@@ -192,9 +176,9 @@ static int ldt_selector_loads_after_lazy_mapping(void)
 
 static int set_ldt_refusals(void)
 {
-    expect_rc(set_ldt(kit_scratch_va(SLOT_LDT), 8193), -XEN_EINVAL, "more than 8192 entries");
-    expect_rc(set_ldt(0xffff82d040000000UL, 16), -XEN_EINVAL, "an LDT in the hypervisor");
-    expect_rc(set_ldt(kit_scratch_va(SLOT_LDT) + 8, 16), -XEN_EINVAL, "not page-aligned");
+    expect_rc(kit_set_ldt(kit_scratch_va(SLOT_LDT), 8193), -XEN_EINVAL, "more than 8192 entries");
+    expect_rc(kit_set_ldt(0xffff82d040000000UL, 16), -XEN_EINVAL, "an LDT in the hypervisor");
+    expect_rc(kit_set_ldt(kit_scratch_va(SLOT_LDT) + 8, 16), -XEN_EINVAL, "not page-aligned");
     return KIT_PASS;
 }
 
@@ -204,12 +188,12 @@ static int ldt_page_with_a_tss_gives_the_guest_a_page_fault(void)
     expect_true(kit_vcpu_info() != NULL, "shared_info mapped (the stubs read cr2 there)");
     expect_ok(build_ldt(TSS_DESC), "an LDT page holding a TSS descriptor");
     uint64_t va = kit_scratch_va(SLOT_LDT);
-    expect_ok(set_ldt(va, 2), "SET_LDT");
+    expect_ok(kit_set_ldt(va, 2), "SET_LDT");
     KIT_PROBE("movw %w0, %%ds", : : "r"((uint16_t)LDT_DATA_SEL) : KIT_RESUME_CLOBBERS);
     expect_eq(kit_trap_count, 1, "traps taken");
     expect_eq(kit_trap_last.vector, 14, "#PF");
     expect_eq(kit_trap_last.cr2, va + 8, "cr2: the descriptor's address in our LDT");
-    expect_ok(set_ldt(0, 0), "no LDT");
+    expect_ok(kit_set_ldt(0, 0), "no LDT");
     return KIT_PASS;
 }
 

@@ -38,30 +38,6 @@
 #define MARK      0xbad0UL  /* not present: harmless in any table */
 #define HV_TEXT   0xffff82d040000000UL
 
-static inline long HYPERVISOR_set_gdt(const uint64_t *frames, unsigned int entries)
-{
-    return _hypercall2(__HYPERVISOR_set_gdt, KIT_UL(frames), entries);
-}
-static inline long HYPERVISOR_set_segment_base(unsigned int which, uint64_t base)
-{
-    return _hypercall2(__HYPERVISOR_set_segment_base, which, base);
-}
-static inline long HYPERVISOR_vcpu_op(unsigned int cmd, unsigned int id, void *arg)
-{
-    return _hypercall3(__HYPERVISOR_vcpu_op, cmd, id, KIT_UL(arg));
-}
-static inline long HYPERVISOR_memory_op(unsigned long cmd, void *arg)
-{
-    return _hypercall2(__HYPERVISOR_memory_op, cmd, KIT_UL(arg));
-}
-
-static long set_ldt(uint64_t va, unsigned int ents)
-{
-    struct mmuext_op op = { .cmd = MMUEXT_SET_LDT, .arg1.linear_addr = va,
-                            .arg2.nr_ents = ents };
-    return HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
-}
-
 /* ---- stale writable translations --------------------------------------- */
 
 /*
@@ -187,13 +163,13 @@ static long ldt_with(uint64_t d, bool unmapped)
                   : kit_scratch_map(SLOT_LDT, m, PTE_RO);
     if (!rc)
         rc = kit_mmuext1(MMUEXT_INVLPG_LOCAL, kit_scratch_va(SLOT_LDT));
-    return rc ? rc : set_ldt(kit_scratch_va(SLOT_LDT), 1);
+    return rc ? rc : kit_set_ldt(kit_scratch_va(SLOT_LDT), 1);
 }
 
 static int ldt_done(void)
 {
     expect_ok(HYPERVISOR_set_segment_base(SEGBASE_GS_USER_SEL, 0), "null user gs");
-    expect_ok(set_ldt(0, 0), "no LDT");
+    expect_ok(kit_set_ldt(0, 0), "no LDT");
     expect_ok(kit_scratch_restore(SLOT_LDT), "restore the slot");
     return KIT_PASS;
 }

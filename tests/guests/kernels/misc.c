@@ -16,11 +16,6 @@
 #include "kit.h"
 #include "memory.h"
 
-static inline long HYPERVISOR_memory_op(unsigned int cmd, void *arg)
-{
-    return _hypercall2(__HYPERVISOR_memory_op, cmd, KIT_UL(arg));
-}
-
 static inline long HYPERVISOR_multicall(struct multicall_entry *calls, unsigned int nr)
 {
     return _hypercall2(__HYPERVISOR_multicall, KIT_UL(calls), nr);

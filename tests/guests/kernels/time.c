@@ -24,10 +24,6 @@ static inline long HYPERVISOR_event_channel_op(unsigned int cmd, void *arg)
 {
     return _hypercall2(__HYPERVISOR_event_channel_op, cmd, KIT_UL(arg));
 }
-static inline long HYPERVISOR_vcpu_op(unsigned int cmd, unsigned int id, void *arg)
-{
-    return _hypercall3(__HYPERVISOR_vcpu_op, cmd, id, KIT_UL(arg));
-}
 static inline long HYPERVISOR_set_timer_op(uint64_t deadline)
 {
     return _hypercall1(__HYPERVISOR_set_timer_op, deadline);

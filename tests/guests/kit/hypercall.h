@@ -11,6 +11,7 @@
 #ifndef KIT_HYPERCALL_H
 #define KIT_HYPERCALL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <abi/xen.h>
 #include <abi/sched.h>
@@ -117,6 +118,34 @@ static inline long HYPERVISOR_update_va_mapping(unsigned long va, uint64_t pte,
                                                 unsigned long flags)
 {
     return _hypercall3(__HYPERVISOR_update_va_mapping, va, pte, flags);
+}
+
+static inline long HYPERVISOR_memory_op(unsigned long cmd, void *arg)
+{
+    return _hypercall2(__HYPERVISOR_memory_op, cmd, KIT_UL(arg));
+}
+
+static inline long HYPERVISOR_vcpu_op(unsigned int cmd, unsigned int id, void *arg)
+{
+    return _hypercall3(__HYPERVISOR_vcpu_op, cmd, id, KIT_UL(arg));
+}
+
+static inline long HYPERVISOR_set_gdt(const uint64_t *frames, unsigned int entries)
+{
+    return _hypercall2(__HYPERVISOR_set_gdt, KIT_UL(frames), entries);
+}
+
+static inline long HYPERVISOR_set_segment_base(unsigned int which, uint64_t base)
+{
+    return _hypercall2(__HYPERVISOR_set_segment_base, which, base);
+}
+
+/* MMUEXT_SET_LDT: ents entries at guest VA va (0, 0: no LDT). */
+static inline long kit_set_ldt(uint64_t va, unsigned int ents)
+{
+    struct mmuext_op op = { .cmd = MMUEXT_SET_LDT, .arg1.linear_addr = va,
+                            .arg2.nr_ents = ents };
+    return HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
 }
 
 /* The hypercall page from entry.asm; slot nr is at hypercall_page + 32 * nr. */
