@@ -64,10 +64,10 @@ int xl_getopt(struct xl *x, int argc, char **argv, const char *opts)
     return c;
 }
 
-int xl_find_domain(struct xl *x, const char *spec, domid_t *id)
+int xl_find_domain_in(struct xl *x, const char *spec, const struct mica_ctl_domaininfo *all,
+                      unsigned int n, domid_t *id)
 {
-    struct mica_ctl_domaininfo *all;
-    unsigned int n;
+    struct mica_ctl_domaininfo *fetched = NULL;
     char *end;
 
     if (*spec >= '0' && *spec <= '9') {
@@ -80,19 +80,27 @@ int xl_find_domain(struct xl *x, const char *spec, domid_t *id)
         *id = (domid_t)v;
         return 0;
     }
-    if (mica_domain_list(x->m, &all, &n))
-        return xl_error(x, "listing domains", errno);
+    if (!all) {
+        if (mica_domain_list(x->m, &fetched, &n))
+            return xl_error(x, "listing domains", errno);
+        all = fetched;
+    }
     for (unsigned int i = 0; i < n; i++) {
         if (!strncmp(all[i].name, spec, sizeof(all[i].name)) &&
             strlen(spec) < sizeof(all[i].name)) {
             *id = all[i].domain;
-            free(all);
+            free(fetched);
             return 0;
         }
     }
-    free(all);
+    free(fetched);
     fprintf(x->err, "xl: '%s' is an invalid domain identifier\n", spec);
     return XL_FAIL;
+}
+
+int xl_find_domain(struct xl *x, const char *spec, domid_t *id)
+{
+    return xl_find_domain_in(x, spec, NULL, 0, id);
 }
 
 static int cmd_help(struct xl *x, int argc, char **argv)

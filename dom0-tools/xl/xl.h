@@ -39,6 +39,9 @@ int xl_main(struct xl *x, int argc, char **argv);
 int xl_error(struct xl *x, const char *what, int err);
 /* A domain named by id or by name: 0 and *id, or XL_FAIL (said why). */
 int xl_find_domain(struct xl *x, const char *spec, domid_t *id);
+/* The same against a list the caller has already (NULL: fetch one). */
+int xl_find_domain_in(struct xl *x, const char *spec, const struct mica_ctl_domaininfo *all,
+                      unsigned int n, domid_t *id);
 /* The options of a command: getopt over `opts`; '?' said why already. */
 int xl_getopt(struct xl *x, int argc, char **argv, const char *opts);
 int xl_usage(struct xl *x, const char *cmd);

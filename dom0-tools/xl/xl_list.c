@@ -94,7 +94,7 @@ static int select_domains(struct xl *x, int argc, char **argv,
     for (int a = optind; sel && a < argc; a++) {
         domid_t id;
         unsigned int i;
-        if (xl_find_domain(x, argv[a], &id)) {
+        if (xl_find_domain_in(x, argv[a], all, nall, &id)) {
             free(all), free(sel);
             return XL_FAIL;
         }

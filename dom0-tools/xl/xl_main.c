@@ -8,7 +8,7 @@
 int main(int argc, char **argv)
 {
     struct xl x = { .out = stdout, .err = stderr };
-    int needs_hypervisor = argc > 1 && strcmp(argv[argc > 1 ? 1 : 0], "help") &&
+    int needs_hypervisor = argc > 1 && strcmp(argv[1], "help") &&
                            strcmp(argv[1], "-h") && strcmp(argv[1], "--help");
 
     if (needs_hypervisor && !(x.m = mica_open()))
