@@ -13,7 +13,7 @@ PKGS=(
   libfdt-dev device-tree-compiler
   clang llvm libclang-rt-14-dev
   libxen-dev
-  liburing-dev libjansson-dev
+  liburing-dev libjansson-dev liblzma-dev zlib1g-dev libzstd-dev
   busybox-static xz-utils cpio kmod
   gdb
 )
