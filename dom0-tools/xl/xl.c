@@ -17,6 +17,18 @@ static int cmd_help(struct xl *x, int argc, char **argv);
 static const struct xl_cmd cmds[] = {
     { "list", cmd_list, "List information about all/some domains",
       "[-l] [-v] [Domain...]" },
+    { "create", cmd_create, "Create a domain from config file <filename>",
+      "[-c] [-p] [-q] <ConfigFile> [options] [vars]\n\n"
+      "  -c  connect to the console after the domain is created\n"
+      "  -p  leave the domain paused after it is created\n"
+      "  -q  quiet\n"
+      "  key=value  a config line after the file's (e.g. memory=512)" },
+    { "console", cmd_console, "Attach to domain's console", "[-t pv] [-n 0] <Domain>\n\n"
+      "  Ctrl-] detaches" },
+    { "shutdown", cmd_shutdown, "Issue a shutdown signal to a domain", "[-a] [-w] <Domain>\n\n"
+      "  -a  all domains but domain 0\n"
+      "  -w  wait for the domain to shut down" },
+    { "reboot", cmd_reboot, "Issue a reboot signal to a domain", "[-a] [-w] <Domain>" },
     { "destroy", cmd_destroy, "Terminate a domain immediately", "<Domain>" },
     { "pause", cmd_pause, "Pause execution of a domain", "<Domain>" },
     { "unpause", cmd_unpause, "Unpause a paused domain", "<Domain>" },

@@ -4,7 +4,9 @@
  * output follow Xen's xl so that a Xen user's habits and scripts work; a
  * command table names each one with its help (xl.c), one file per area:
  * xl_list.c (list, domid, domname, vcpu-list), xl_host.c (info, dmesg),
- * xl_dom.c (pause, unpause, destroy).
+ * xl_dom.c (pause, unpause, destroy), xl_create.c (create) with
+ * xl_monitor.c (the per-domain monitor), xl_shutdown.c (shutdown, reboot),
+ * xl_console.c (console), xl_cfg.c (xl.cfg files), xl_xs.c (xenstore).
  */
 #ifndef XL_H
 #define XL_H
@@ -55,5 +57,11 @@ int cmd_dmesg(struct xl *x, int argc, char **argv);
 int cmd_pause(struct xl *x, int argc, char **argv);
 int cmd_unpause(struct xl *x, int argc, char **argv);
 int cmd_destroy(struct xl *x, int argc, char **argv);
+int cmd_create(struct xl *x, int argc, char **argv);
+int cmd_console(struct xl *x, int argc, char **argv);
+int cmd_shutdown(struct xl *x, int argc, char **argv);
+int cmd_reboot(struct xl *x, int argc, char **argv);
+/* Attach this terminal to domain id's console (xl_console.c). */
+int xl_console_attach(struct xl *x, domid_t id);
 
 #endif /* XL_H */

@@ -1,0 +1,155 @@
+# SPDX-License-Identifier: MIT
+"""xl create from dom0's shell (issue 15): `make run`'s system -- Debian's
+Linux as dom0 with xenstored, consoled and xl in its initramfs -- starts
+the Debian guest that /etc/xen/debian.cfg describes (the same stock
+kernel, as Debian's XZ bzImage, built by xl's user-space builder), reaches
+its shell through `xl console`, and shuts it down, reboots and destroys it
+as a Xen user would.  One boot for the module; the tests run in file order
+and each leaves dom0 at its prompt with no guest running.
+"""
+import json
+import re
+import time
+
+import pytest
+
+from test_linux import PROMPT, LinuxShell, linux_abi
+
+GUEST_BOOT = 600            # a guest Linux boot under TCG, with dom0 beside it
+CTRL_RBRACKET = "\x1d"      # xl console's detach key
+
+
+def run(sh, cmd, timeout=400):
+    """A dom0 shell command; Mica's own log lines are left out."""
+    out, rc = sh.run(cmd, timeout=timeout)
+    return "\n".join(l for l in out.splitlines() if not l.startswith("(mica) ")), rc
+
+
+def domains(sh):
+    out, rc = run(sh, "xl list")
+    assert rc == 0, out
+    return {l.split()[0]: int(l.split()[1]) for l in out.splitlines()[1:] if l.strip()}
+
+
+def wait_gone(sh, name):
+    """The monitor destroys a guest after it shuts down: poll xl domid."""
+    out, rc = run(sh, f"i=0; while xl domid {name} >/dev/null 2>&1 && [ $i -lt 300 ]; "
+                      f"do sleep 0.2; i=$((i+1)); done; xl domid {name}")
+    assert rc != 0, out
+
+
+def wait_console_marker(sh, name, count=1, timeout=GUEST_BOOT):
+    """Until the guest's console log (consoled's) shows init `count` times."""
+    log = f"/var/log/xen/console/guest-{name}.log"
+    out, rc = run(sh, f"i=0; while [ $(grep -c 'MICA-INIT: up' {log} 2>/dev/null || echo 0) "
+                      f"-lt {count} ] && [ $i -lt {timeout * 2} ]; do sleep 0.5; i=$((i+1)); done; "
+                      f"grep -c 'MICA-INIT: up' {log}", timeout=timeout + 60)
+    assert rc == 0 and int(out.splitlines()[-1]) >= count, out
+
+
+@pytest.fixture(scope="module")
+def dom0(tmp_path_factory):
+    sh = LinuxShell(tmp_path_factory.mktemp("xl-create"), "xl-create", vcpus=2)
+    yield sh
+    if sh.boot.status is None:
+        sh.boot.child.terminate(force=True)
+
+
+def test_create_c_reaches_the_guests_shell(dom0):
+    dom0.boot.child.sendline("xl create /etc/xen/debian.cfg -c")
+    dom0.boot.expect(r"Parsing config from /etc/xen/debian.cfg", timeout=60)
+    dom0.boot.expect(r"MICA-INIT: up", timeout=GUEST_BOOT)
+    dom0.boot.expect(PROMPT, timeout=120)
+    # The guest's shell: not the control domain, the same Debian kernel.
+    out, rc = dom0.run("grep -c control_d /proc/xen/capabilities; uname -r")
+    assert out.splitlines()[-2:] == ["0", linux_abi()], out
+    dom0.boot.child.send(CTRL_RBRACKET)
+    dom0.boot.child.sendline("")
+    dom0.boot.expect(PROMPT, timeout=60)
+    out, rc = dom0.run("grep -c control_d /proc/xen/capabilities")
+    assert out.splitlines()[-1] == "1", out                   # back in dom0
+
+
+def test_list_shows_the_guest(dom0):
+    doms = domains(dom0)
+    assert set(doms) == {"Domain-0", "debian"}, doms
+    out, rc = run(dom0, "xl list -l debian")
+    assert rc == 0, out
+    d = json.loads(out)[0]
+    assert d["config"]["c_info"]["name"] == "debian"
+    assert d["config"]["b_info"]["max_memkb"] >= 256 * 1024
+
+
+def test_console_attaches_again(dom0):
+    dom0.boot.child.sendline("xl console debian")
+    dom0.boot.child.sendline("")
+    dom0.boot.expect(PROMPT, timeout=60)
+    out, rc = dom0.run("grep -c control_d /proc/xen/capabilities")
+    assert out.splitlines()[-1] == "0", out
+    dom0.boot.child.send(CTRL_RBRACKET)
+    dom0.boot.child.sendline("")
+    dom0.boot.expect(PROMPT, timeout=60)
+
+
+def test_shutdown_powers_the_guest_off_and_the_monitor_destroys_it(dom0):
+    out, rc = run(dom0, "xl shutdown -w debian", timeout=GUEST_BOOT)
+    assert rc == 0, out
+    wait_gone(dom0, "debian")
+    assert set(domains(dom0)) == {"Domain-0"}
+    out, rc = run(dom0, "cat /var/log/xen/xl-debian.log")
+    assert "shut down (poweroff): destroy" in out, out
+
+
+def test_reboot_restarts_the_guest_with_a_new_id(dom0):
+    out, rc = run(dom0, "xl create /etc/xen/debian.cfg")
+    assert rc == 0, out
+    first = domains(dom0)["debian"]
+    wait_console_marker(dom0, "debian", 2)      # the log keeps the first guest's boot
+    out, rc = run(dom0, "xl reboot debian")
+    assert rc == 0, out
+    out, rc = run(dom0, f"i=0; while [ \"$(xl domid debian 2>/dev/null)\" = {first} ] || "
+                        f"! xl domid debian >/dev/null 2>&1; do [ $i -lt 1500 ] || break; "
+                        f"sleep 0.2; i=$((i+1)); done; xl domid debian", timeout=GUEST_BOOT)
+    assert rc == 0 and int(out.splitlines()[-1]) != first, out
+    wait_console_marker(dom0, "debian", 3)
+    out, rc = run(dom0, "xl destroy debian")
+    assert rc == 0, out
+    wait_gone(dom0, "debian")
+
+
+def test_bad_configs_are_named_and_leave_nothing(dom0):
+    cases = [
+        ('name="bad"\\nmemory="lots"\\nkernel="/boot/vmlinuz"\\n', r"/tmp/bad.cfg:2: memory"),
+        ('name="bad"\\nkernel="/etc/profile"\\n', r"kernel"),
+        ('name="bad"\\nkernel="/no/such/file"\\n', r"/no/such/file"),
+        ('name="bad"\\nkernel="/boot/vmlinuz"\\nmemory=100000\\n', r"bad"),
+    ]
+    for text, want in cases:
+        out, rc = run(dom0, f"printf '{text}' > /tmp/bad.cfg; xl create /tmp/bad.cfg")
+        assert rc == 1, out
+        assert re.search(want, out), (want, out)
+        assert len([l for l in out.splitlines() if l.startswith("xl") or "bad.cfg:" in l]) >= 1
+    assert set(domains(dom0)) == {"Domain-0"}
+
+
+def free_mib(sh):
+    out, rc = run(sh, "xl info | grep free_memory")
+    assert rc == 0, out
+    return int(out.split(":")[1])
+
+
+def test_create_destroy_cycles_give_every_frame_back(dom0):
+    """Paused guests (built, never run): after a first round, which may
+    leave the hypervisor's heap a few frames for its small objects, twenty
+    more end with exactly the free memory of before."""
+    def cycle(i):
+        out, rc = run(dom0, f"xl create -p /etc/xen/debian.cfg 'name=\"cycle{i}\"' memory=64 "
+                            f"&& xl destroy cycle{i}")
+        assert rc == 0, out
+        wait_gone(dom0, f"cycle{i}")
+
+    cycle(0)
+    before = free_mib(dom0)
+    for i in range(1, 21):
+        cycle(i)
+    assert free_mib(dom0) == before
