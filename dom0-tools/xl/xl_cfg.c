@@ -88,7 +88,8 @@ static int hexval(int c)
 }
 
 /* One escape after a backslash at *pp (which points past it) into *out:
- * 0, or an error message. */
+ * NULL, or an error message.  *pp moves past what was read either way, so
+ * that a message shows the bad escape whole. */
 static const char *unescape(const char **pp, const char *end, char *out)
 {
     const char *p = *pp;
@@ -107,14 +108,17 @@ static const char *unescape(const char **pp, const char *end, char *out)
         p++;
         for (; n < 2 && p < end && hexval(*p) >= 0; n++)
             v = v * 16 + (unsigned int)hexval(*p++);
+        *pp = p;
         if (n != 2)
             return "\\x needs two hex digits";
     } else if (*p >= '0' && *p <= '7') {
         for (; n < 3 && p < end && *p >= '0' && *p <= '7'; n++)
             v = v * 8 + (unsigned int)(*p++ - '0');
+        *pp = p;
         if (v > 0xff)
             return "octal escape is more than 0377";
     } else {
+        *pp = p + 1;
         return "unknown escape after backslash";
     }
     if (v == 0)
@@ -471,8 +475,9 @@ static int parse(struct xl_cfg *cfg, const char *source, const char *text, size_
         return -ENOMEM;
     }
     if (len > XL_CFG_MAX_BYTES) {
-        fprintf(err, "%s: larger than %u bytes: %s\n", source, XL_CFG_MAX_BYTES,
-                mica_strerror(EFBIG));
+        /* mica_strerror does not name EFBIG (yet). */
+        fprintf(err, "%s: larger than %u bytes: EFBIG: file too large\n", source,
+                XL_CFG_MAX_BYTES);
         return -EFBIG;
     }
     lex(&ps);

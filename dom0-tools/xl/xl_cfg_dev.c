@@ -250,8 +250,8 @@ static int positional(struct disk_parse *dp, char *s)
 }
 
 /* The xend prefixes on a target: "phy:", "file:", "tap:aio:", "raw:",
- * "iscsi:" ...  Returns the text after them; -EINVAL through *rc for a
- * prefix xl does not know. */
+ * "iscsi:" ... (a known one whatever follows it).  Returns the text after
+ * them; -EINVAL through *rc for a prefix xl does not know. */
 static char *strip_prefixes(struct disk_parse *dp, char *s, int *rc)
 {
     static const char *const ignored[] = { "tapdisk", "tap", "tap2", "aio", "ioemu", "file", "phy" };
@@ -264,11 +264,9 @@ static char *strip_prefixes(struct disk_parse *dp, char *s, int *rc)
         size_t n = 0;
         while ((s[n] >= 'a' && s[n] <= 'z') || (n && s[n] >= '0' && s[n] <= '9'))
             n++;
-        /* A prefix is letters and digits, then ':' then not a letter or
-         * digit ("phy:/dev/x"); "hdc:cdrom" is a vdev, not a prefix. */
-        if (!n || s[n] != ':' || (s[n + 1] >= 'a' && s[n + 1] <= 'z') ||
-            (s[n + 1] >= '0' && s[n + 1] <= '9'))
+        if (!n || s[n] != ':')
             return s;
+        char after = s[n + 1];
         s[n] = '\0';
         bool known = false;
         for (unsigned int i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
@@ -285,8 +283,15 @@ static char *strip_prefixes(struct disk_parse *dp, char *s, int *rc)
                 snprintf(script, sizeof(script), "block-%s", s);
                 *rc = set_string(dp, "script", &dp->d->script, script);
             }
-        if (!known)
+        if (!known) {
+            /* An unknown word before ':' is a prefix only when no letter or
+             * digit follows ("foo:/x"); "hdc:cdrom" is a vdev and its type. */
+            s[n] = ':';
+            if ((after >= 'a' && after <= 'z') || (after >= '0' && after <= '9'))
+                return s;
+            s[n] = '\0';
             *rc = dev_err(dp->err, dp->what, "disk", "unknown prefix '%s:'", clean(s, buf));
+        }
         if (*rc)
             return NULL;
         dp->depr_prefix = true;
