@@ -400,6 +400,8 @@ static int add_setting(struct parser *ps, char *key, struct xl_cfg_value *v, int
 {
     struct xl_cfg *cfg = ps->cfg;
 
+    if (cfg->n >= XL_CFG_MAX_SETTINGS)
+        return syntax(ps, "more than %d settings", XL_CFG_MAX_SETTINGS);
     if (cfg->n == cfg->cap) {
         unsigned int ncap = cfg->cap ? cfg->cap * 2 : 16;
         struct xl_cfg_setting *n = realloc(cfg->set, ncap * sizeof(*n));

@@ -60,6 +60,7 @@ struct xl_cfg {
 
 #define XL_CFG_MAX_BYTES    (1u << 20)  /* a config file larger than 1 MiB is refused */
 #define XL_CFG_MAX_DEPTH    8           /* lists nested deeper are refused */
+#define XL_CFG_MAX_SETTINGS 4096        /* keeps `+=` and key lookups from going quadratic */
 
 void xl_cfg_init(struct xl_cfg *cfg);
 void xl_cfg_free(struct xl_cfg *cfg);

@@ -287,6 +287,67 @@ static void files(void **state)
     unlink(path);
 }
 
+static void limits(void **state)
+{
+    size_t n = XL_CFG_MAX_SETTINGS + 1;
+    char *text = malloc(n * 4 + 1);
+    (void)state;
+
+    for (size_t i = 0; i < n; i++)
+        memcpy(text + i * 4, "a=1\n", 4);
+    text[n * 4] = '\0';
+    assert_int_equal(parse(text), -EINVAL);
+    assert_string_equal(err, "t.cfg:4097: more than 4096 settings (near 'end of line')\n");
+    assert_int_equal(cfg.n, 0);
+    text[(n - 1) * 4] = '\0';
+    assert_int_equal(parse(text), 0);
+    assert_int_equal(cfg.n, XL_CFG_MAX_SETTINGS);
+    free(text);
+}
+
+/* Mangled configs: whatever the bytes, the parser and the domain builder
+ * either succeed or print exactly one error line (warnings aside), and
+ * ASan/UBSan see nothing wrong. */
+static void mangled_configs(void **state)
+{
+    static const char base[] =
+        "name = \"debian\"\nkernel = '/boot/vmlinuz'\nmemory = 256\n"
+        "disk = [ 'phy:/dev/vg/root,xvda,w', ]\nvif = [ 'mac=00:16:3e:00:00:01' ]\n"
+        "extra = \"console=hvc0 \\x41\"\nuuid = '12345678-9abc-def0-1234-56789abcdef0'\n";
+    static const char alphabet[] = "\"'[],;=#\\\n x0a-+:/\t\0\xff";
+    char text[sizeof(base)];
+    unsigned int seed = 12345, failed = 0;
+    (void)state;
+
+    for (int round = 0; round < 3000; round++) {
+        memcpy(text, base, sizeof(base));
+        for (int k = 0; k < 1 + round % 4; k++) {
+            seed = seed * 1103515245 + 12345;
+            size_t at = (seed >> 8) % (sizeof(base) - 1);
+            seed = seed * 1103515245 + 12345;
+            text[at] = alphabet[(seed >> 8) % (sizeof(alphabet) - 1)];
+        }
+        size_t n;
+        FILE *f = open_memstream(&err, &n);
+        int rc = xl_cfg_parse_string(&cfg, "m.cfg", text, sizeof(base) - 1, f);
+        if (!rc)
+            rc = xl_cfg_domain(&cfg, &dc, f);
+        fclose(f);
+        assert_true(rc == 0 || rc == -EINVAL);
+        size_t errors = 0;
+        for (char *line = err; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+            errors += strncmp(strchr(line, ' ') ? strchr(line, ' ') + 1 : line, "warning:", 8) != 0;
+        assert_int_equal(errors, rc ? 1 : 0);
+        failed += rc != 0;
+        xl_domain_config_free(&dc);
+        xl_cfg_free(&cfg);
+        free(err);
+        err = NULL;
+    }
+    /* Both outcomes were exercised. */
+    assert_in_range(failed, 300, 2950);
+}
+
 /* ---- The domain ---- */
 
 static void debian_example(void **state)
@@ -697,6 +758,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(syntax_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(hostile_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(files, setup, teardown),
+        cmocka_unit_test_setup_teardown(limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(mangled_configs, setup, teardown),
         cmocka_unit_test_setup_teardown(debian_example, setup, teardown),
         cmocka_unit_test_setup_teardown(defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(sizes_and_numbers, setup, teardown),
