@@ -256,7 +256,7 @@ int mica_kernel_unwrap(const uint8_t *f, size_t len, uint8_t **out, size_t *out_
                        const char **format, char *why, size_t why_len)
 {
     struct out o = { 0 };
-    const char *fmt;
+    const char *fmt = "";
 
     if (starts(f, len, "\177ELF", 4)) {
         if (!(o.buf = malloc(len ? len : 1)))
@@ -265,8 +265,8 @@ int mica_kernel_unwrap(const uint8_t *f, size_t len, uint8_t **out, size_t *out_
         o.len = len;
         *format = "ELF";
     } else if (len >= BZ_MAGIC + 4 && memcmp(f + BZ_MAGIC, "HdrS", 4) == 0) {
-        const uint8_t *p;
-        size_t plen;
+        const uint8_t *p = NULL;
+        size_t plen = 0;
         if (bzimage_payload(f, len, &p, &plen, why, why_len) ||
             decompress(p, plen, "bzImage payload", &o, &fmt, why, why_len))
             return -1;
