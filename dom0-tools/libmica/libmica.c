@@ -15,44 +15,63 @@
 #include <xencall.h>
 
 #include "libmica.h"
+#include "libmica_priv.h"
 
-struct mica {
-    struct mica_transport t;
-    xencall_handle *xc;         /* NULL with a caller's transport */
-};
-
-/* ---- the default transport: libxencall ------------------------------------ */
+/* ---- the default transport: libxencall and libxenforeignmemory ------------ */
 
 static void *xc_alloc(void *ctx, size_t size)
 {
-    return xencall_alloc_buffer(ctx, size);
+    return xencall_alloc_buffer(((struct mica *)ctx)->xc, size);
 }
 
 static void xc_free(void *ctx, void *p)
 {
-    xencall_free_buffer(ctx, p);
+    xencall_free_buffer(((struct mica *)ctx)->xc, p);
 }
 
 static long xc_call(void *ctx, unsigned int nr, uint64_t a1, uint64_t a2)
 {
-    return xencall2L(ctx, nr, a1, a2);
+    return xencall2L(((struct mica *)ctx)->xc, nr, a1, a2);
+}
+
+static long xc_call5(void *ctx, unsigned int nr, const uint64_t a[5])
+{
+    return xencall5(((struct mica *)ctx)->xc, nr, a[0], a[1], a[2], a[3], a[4]);
+}
+
+/* Debian's libxenforeignmemory (privcmd MMAPBATCH_V2) in sysmem.c, which
+ * cannot include our ABI headers next to Xen's. */
+static void *xc_map(void *ctx, domid_t dom, const xen_pfn_t *mfns, size_t n)
+{
+    struct mica *m = ctx;
+
+    if (!m->fmem && !(m->fmem = mica_sys_fmem_open()))
+        return NULL;
+    return mica_sys_fmem_map(m->fmem, dom, mfns, n);
+}
+
+static int xc_unmap(void *ctx, void *addr, size_t n)
+{
+    struct mica *m = ctx;
+
+    return m->fmem ? mica_sys_fmem_unmap(m->fmem, addr, n) : (errno = EINVAL, -1);
 }
 
 struct mica *mica_open(void)
 {
-    xencall_handle *xc = xencall_open(NULL, 0);
-    struct mica *m;
+    struct mica *m = calloc(1, sizeof(*m));
 
-    if (!xc)
+    if (!m)
         return NULL;
-    struct mica_transport t = { xc_alloc, xc_free, xc_call, xc };
-    if (!(m = mica_open_with(&t))) {
+    if (!(m->xc = xencall_open(NULL, 0))) {
         int e = errno;
-        xencall_close(xc);
+        free(m);
         errno = e;
         return NULL;
     }
-    m->xc = xc;
+    m->t = (struct mica_transport){ .alloc = xc_alloc, .free = xc_free, .call = xc_call,
+                                    .ctx = m, .call5 = xc_call5, .map_foreign = xc_map,
+                                    .unmap_foreign = xc_unmap };
     return m;
 }
 
@@ -69,6 +88,8 @@ void mica_close(struct mica *m)
 {
     if (!m)
         return;
+    if (m->fmem)
+        mica_sys_fmem_close(m->fmem);
     if (m->xc)
         xencall_close(m->xc);
     free(m);
@@ -77,7 +98,7 @@ void mica_close(struct mica *m)
 /* ---- one control op ---------------------------------------------------------- */
 
 /* Hypercall memory of `size` bytes, zeroed; NULL with errno set. */
-static void *hbuf(struct mica *m, size_t size)
+void *mica_hbuf(struct mica *m, size_t size)
 {
     void *p = m->t.alloc(m->t.ctx, size);
 
@@ -90,9 +111,9 @@ static void *hbuf(struct mica *m, size_t size)
 
 /* Run *op (cmd, domain and payload set by the caller) and copy the result
  * back into it: 0, or -1 with errno. */
-static int ctl(struct mica *m, struct mica_ctl_op *op)
+int mica_ctl(struct mica *m, struct mica_ctl_op *op)
 {
-    struct mica_ctl_op *h = hbuf(m, sizeof(*h));
+    struct mica_ctl_op *h = mica_hbuf(m, sizeof(*h));
     long rc;
 
     if (!h)
@@ -115,7 +136,7 @@ static int simple(struct mica *m, uint32_t cmd, domid_t id)
 {
     struct mica_ctl_op op = { .cmd = cmd, .domain = id };
 
-    return ctl(m, &op);
+    return mica_ctl(m, &op);
 }
 
 int mica_domain_pause(struct mica *m, domid_t id)
@@ -137,7 +158,7 @@ int mica_domain_info(struct mica *m, domid_t id, struct mica_ctl_domaininfo *out
 {
     struct mica_ctl_op op = { .cmd = MICA_CTL_getdomaininfo, .domain = id };
 
-    if (ctl(m, &op))
+    if (mica_ctl(m, &op))
         return -1;
     /* The first domain at or above id: another one means id is gone. */
     if (op.u.getdomaininfo.domain != id) {
@@ -152,7 +173,7 @@ int mica_domain_info(struct mica *m, domid_t id, struct mica_ctl_domaininfo *out
 
 int mica_domain_list(struct mica *m, struct mica_ctl_domaininfo **out, unsigned int *n)
 {
-    struct mica_ctl_domaininfo *buf = hbuf(m, LIST_CHUNK * sizeof(*buf)), *all = NULL;
+    struct mica_ctl_domaininfo *buf = mica_hbuf(m, LIST_CHUNK * sizeof(*buf)), *all = NULL;
     unsigned int have = 0;
     domid_t next = 0;
     int rc = 0;
@@ -163,7 +184,7 @@ int mica_domain_list(struct mica *m, struct mica_ctl_domaininfo **out, unsigned 
         struct mica_ctl_op op = { .cmd = MICA_CTL_getdomaininfolist, .domain = next };
         set_xen_guest_handle(op.u.getdomaininfolist.buffer, buf);
         op.u.getdomaininfolist.max_domains = LIST_CHUNK;
-        if ((rc = ctl(m, &op)))
+        if ((rc = mica_ctl(m, &op)))
             break;
         unsigned int got = op.u.getdomaininfolist.num_domains;
         if (got > LIST_CHUNK) {
@@ -200,7 +221,7 @@ int mica_vcpu_info(struct mica *m, domid_t id, uint32_t vcpu, struct mica_ctl_ge
     struct mica_ctl_op op = { .cmd = MICA_CTL_getvcpuinfo, .domain = id };
 
     op.u.getvcpuinfo.vcpu = vcpu;
-    if (ctl(m, &op))
+    if (mica_ctl(m, &op))
         return -1;
     *out = op.u.getvcpuinfo;
     return 0;
@@ -210,7 +231,7 @@ int mica_physinfo(struct mica *m, struct mica_ctl_physinfo *out)
 {
     struct mica_ctl_op op = { .cmd = MICA_CTL_physinfo, .domain = DOMID_INVALID };
 
-    if (ctl(m, &op))
+    if (mica_ctl(m, &op))
         return -1;
     *out = op.u.physinfo;
     return 0;
@@ -220,7 +241,7 @@ int mica_readconsole(struct mica *m, char *buf, size_t *len, uint64_t *index, in
 {
     struct mica_ctl_op op = { .cmd = MICA_CTL_readconsole, .domain = DOMID_INVALID };
     uint32_t size = *len > UINT32_MAX ? UINT32_MAX : (uint32_t)*len;
-    char *h = hbuf(m, size ? size : 1);
+    char *h = mica_hbuf(m, size ? size : 1);
     int rc;
 
     if (!h)
@@ -229,7 +250,7 @@ int mica_readconsole(struct mica *m, char *buf, size_t *len, uint64_t *index, in
     op.u.readconsole.count = size;
     op.u.readconsole.index = *index;
     op.u.readconsole.flags = MICA_READCONSOLE_incremental | (clear ? MICA_READCONSOLE_clear : 0);
-    if ((rc = ctl(m, &op)) == 0) {
+    if ((rc = mica_ctl(m, &op)) == 0) {
         if (op.u.readconsole.count > size) {
             errno = EPROTO;
             rc = -1;
@@ -248,7 +269,7 @@ int mica_readconsole(struct mica *m, char *buf, size_t *len, uint64_t *index, in
 /* xen_version(cmd, arg): the result, copying `size` bytes of arg out. */
 static long xen_version(struct mica *m, unsigned int cmd, void *out, size_t size)
 {
-    void *h = size ? hbuf(m, size) : NULL;
+    void *h = size ? mica_hbuf(m, size) : NULL;
     long rc;
 
     if (size && !h)

@@ -30,6 +30,15 @@ struct mica_transport {
     /* Hypercall `nr` with two arguments: >= 0, or -1 with errno set. */
     long (*call)(void *ctx, unsigned int nr, uint64_t a1, uint64_t a2);
     void *ctx;
+    /* What the domain builder needs on top; a NULL hook fails with ENOSYS,
+     * so a transport that only lists domains may leave them out.
+     * call5: hypercall `nr` with five arguments (grant_table_op). */
+    long (*call5)(void *ctx, unsigned int nr, const uint64_t arg[5]);
+    /* Map n frames of domain dom (for a PV target: MFNs) read/write,
+     * virtually contiguous in the caller: the address, or NULL with errno
+     * (a single refused frame fails the whole mapping). */
+    void *(*map_foreign)(void *ctx, domid_t dom, const xen_pfn_t *mfns, size_t n);
+    int (*unmap_foreign)(void *ctx, void *addr, size_t n);
 };
 
 struct mica *mica_open(void);                   /* NULL, errno set */
@@ -56,6 +65,33 @@ int mica_readconsole(struct mica *m, char *buf, size_t *len, uint64_t *index, in
  * the ordinary xen_version hypercall. */
 int mica_version(struct mica *m, unsigned int *major, unsigned int *minor, char extra[16]);
 int mica_capabilities(struct mica *m, char caps[1024]);
+
+/* ---- building a domain (build.h drives these) ----------------------------- */
+
+/* createdomain: paused, vCPUs down.  want: an id, or DOMID_INVALID for any
+ * free one; *id gets the id.  handle: 16-byte UUID (NULL: zeroes); name:
+ * printable ASCII, at most 31 characters (NULL or "": "d<id>"). */
+int mica_domain_create(struct mica *m, domid_t want, uint32_t flags, uint32_t max_vcpus,
+                       uint64_t max_pages, const uint8_t handle[16], const char *name,
+                       domid_t *id);
+int mica_domain_max_mem(struct mica *m, domid_t id, uint64_t max_pages);
+/* populate_physmap for pfns [first_pfn, first_pfn + nr): mfns[i] gets the
+ * frame of first_pfn + i.  All or nothing from the caller's view: a domain
+ * that reached its max_pages before nr frames fails with ENOMEM (the
+ * frames already given stay the domain's; destroying it returns them). */
+int mica_populate_physmap(struct mica *m, domid_t id, uint64_t first_pfn, uint64_t nr,
+                          xen_pfn_t *mfns);
+/* set_store_console: *sc IN store/console MFNs and serving domids, OUT the
+ * two ports. */
+int mica_set_store_console(struct mica *m, domid_t id, struct mica_ctl_store_console *sc);
+int mica_setvcpucontext(struct mica *m, domid_t id, uint32_t vcpu,
+                        const struct vcpu_guest_context *ctx);
+/* GNTTABOP_setup_table(dom = id, nr_frames = 1): the MFN of the domain's
+ * first grant-table frame (EPERM/ESRCH/EIO from a GNTST_* status). */
+int mica_gnttab_frame(struct mica *m, domid_t id, xen_pfn_t *frame);
+/* Foreign memory, read/write; see mica_transport.map_foreign. */
+void *mica_map_foreign(struct mica *m, domid_t id, const xen_pfn_t *mfns, size_t n);
+int mica_unmap_foreign(struct mica *m, void *addr, size_t n);
 
 /* "ESRCH: no such domain" for a Xen/Linux errno; the number otherwise. */
 const char *mica_strerror(int err);

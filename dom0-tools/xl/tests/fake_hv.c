@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* The fake hypervisor behind xl's tests (fake_hv.h). */
+#define _GNU_SOURCE                     /* memfd_create */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <abi/grant_table.h>
 #include <abi/version.h>
 
 #include "fake_hv.h"
@@ -12,8 +16,97 @@ struct fake_hv fake;
 
 void fake_reset(void)
 {
+    for (unsigned int i = 0; i < FAKE_MAX_MAPS; i++)
+        if (fake.maps[i].addr)
+            munmap(fake.maps[i].addr, fake.maps[i].n * 4096);
+    if (fake.mem) {
+        munmap(fake.mem, (size_t)FAKE_FRAMES * 4096);
+        close(fake.memfd);
+    }
     memset(&fake, 0, sizeof(fake));
+    fake.memfd = -1;
+    for (unsigned int i = 0; i < FAKE_FRAMES; i++)
+        fake.owner[i] = FAKE_FREE;
     fake.interface_version = MICA_CTL_INTERFACE_VERSION;
+}
+
+/* ---- machine memory ----------------------------------------------------------- */
+
+static bool mem_ready(void)
+{
+    if (fake.mem)
+        return true;
+    fake.memfd = memfd_create("fake-hv-memory", MFD_CLOEXEC);
+    if (fake.memfd < 0 || ftruncate(fake.memfd, (off_t)FAKE_FRAMES * 4096) < 0)
+        return false;
+    fake.mem = mmap(NULL, (size_t)FAKE_FRAMES * 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+                    fake.memfd, 0);
+    if (fake.mem == MAP_FAILED) {
+        fake.mem = NULL;
+        return false;
+    }
+    return true;
+}
+
+static long frame_index(xen_pfn_t mfn)
+{
+    return mfn >= FAKE_MFN_BASE && mfn < FAKE_MFN_BASE + FAKE_FRAMES ? (long)(mfn - FAKE_MFN_BASE)
+                                                                      : -1;
+}
+
+void *fake_frame(xen_pfn_t mfn)
+{
+    long i = frame_index(mfn);
+
+    return i >= 0 && fake.mem ? fake.mem + (size_t)i * 4096 : NULL;
+}
+
+unsigned int fake_free_frames(void)
+{
+    unsigned int n = 0;
+
+    for (unsigned int i = 0; i < FAKE_FRAMES; i++)
+        n += fake.owner[i] == FAKE_FREE;
+    return n;
+}
+
+/* A zeroed frame for dom, from the top down, so that pfn order and mfn
+ * order disagree (a builder that confuses them is caught). */
+static xen_pfn_t alloc_frame(domid_t dom)
+{
+    if (!mem_ready())
+        return 0;
+    for (unsigned int i = FAKE_FRAMES; i-- > 0;)
+        if (fake.owner[i] == FAKE_FREE) {
+            fake.owner[i] = dom;
+            memset(fake.mem + (size_t)i * 4096, 0, 4096);
+            return FAKE_MFN_BASE + i;
+        }
+    return 0;
+}
+
+static bool owns(domid_t dom, xen_pfn_t mfn)
+{
+    long i = frame_index(mfn);
+
+    return i >= 0 && fake.owner[i] == dom;
+}
+
+struct fake_built *fake_built(domid_t id)
+{
+    for (unsigned int i = 0; i < fake.nr_built; i++)
+        if (fake.built[i].id == id)
+            return &fake.built[i];
+    return NULL;
+}
+
+static unsigned int owned(domid_t dom)
+{
+    unsigned int n = 0;
+
+    for (unsigned int i = 0; i < FAKE_FRAMES; i++)
+        n += fake.owner[i] == dom;
+    return n;
 }
 
 struct mica_ctl_domaininfo *fake_add(domid_t id, const char *name, uint64_t pages,
@@ -45,6 +138,8 @@ static long fail(int e)
     return -1;
 }
 
+static long build_op(struct mica_ctl_op *op, struct mica_ctl_domaininfo *d);
+
 static long control(struct mica_ctl_op *op)
 {
     struct mica_ctl_domaininfo *d = find(op->domain);
@@ -52,6 +147,8 @@ static long control(struct mica_ctl_op *op)
 
     if (op->interface_version != fake.interface_version)
         return fail(EACCES);
+    if (fake.fail_cmd && op->cmd == fake.fail_cmd)
+        return fail(fake.fail_errno);
     switch (op->cmd) {
     case MICA_CTL_getdomaininfo:
         for (i = 0; i < fake.nr && fake.dom[i].domain < op->domain; i++)
@@ -83,6 +180,12 @@ static long control(struct mica_ctl_op *op)
         else if (op->cmd == MICA_CTL_unpausedomain)
             d->flags &= ~MICA_DOMINF_paused;
         else {
+            struct fake_built *b = fake_built(op->domain);
+            for (i = 0; i < FAKE_FRAMES; i++)     /* every frame back */
+                if (fake.owner[i] == op->domain)
+                    fake.owner[i] = FAKE_FREE;
+            if (b)
+                *b = fake.built[--fake.nr_built];
             i = (unsigned int)(d - fake.dom);
             memmove(d, d + 1, (fake.nr - i - 1) * sizeof(*d));
             fake.nr--;
@@ -119,8 +222,192 @@ static long control(struct mica_ctl_op *op)
         return 0;
     }
     default:
+        return build_op(op, d);
+    }
+}
+
+/* ---- the builder's ops ------------------------------------------------------------ */
+
+static long createdomain(struct mica_ctl_op *op)
+{
+    struct mica_ctl_createdomain *c = &op->u.createdomain;
+    domid_t id = op->domain;
+
+    if (c->flags & ~MICA_CDF_privileged || !c->max_vcpus || c->max_vcpus > 32)
+        return fail(EINVAL);
+    if (id == DOMID_INVALID)
+        for (id = 1; find(id); id++)
+            ;
+    if (id == 0 || id >= DOMID_FIRST_RESERVED || find(id))
+        return fail(id && id < DOMID_FIRST_RESERVED ? EEXIST : EINVAL);
+    if (fake.nr_built == FAKE_MAX_BUILT || fake.nr == FAKE_MAX_DOMAINS)
+        return fail(ENOSPC);
+    struct fake_built *b = &fake.built[fake.nr_built];
+    *b = (struct fake_built){ .id = id, .max_pages = c->max_pages };
+    if (!(b->shared_info = alloc_frame(id)) || !(b->grant = alloc_frame(id)))
+        return fail(ENOMEM);
+    fake.nr_built++;
+    /* Insert in id order. */
+    {
+        unsigned int i = 0;
+        while (i < fake.nr && fake.dom[i].domain < id)
+            i++;
+        memmove(&fake.dom[i + 1], &fake.dom[i], (fake.nr - i) * sizeof(fake.dom[0]));
+        fake.nr++;
+        fake.dom[i] = (struct mica_ctl_domaininfo){ .domain = id, .flags = MICA_DOMINF_paused,
+                                                    .max_vcpu_id = c->max_vcpus - 1 };
+        memcpy(fake.dom[i].handle, c->handle, sizeof(c->handle));
+        memcpy(fake.dom[i].name, c->name, sizeof(fake.dom[i].name) - 1);
+        fake.dom[i].shared_info_frame = b->shared_info;
+        fake.dom[i].tot_pages = 2;
+        fake.dom[i].max_pages = c->max_pages + 2;
+    }
+    op->domain = id;
+    return 0;
+}
+
+static long populate(struct fake_built *b, struct mica_ctl_populate_physmap *p)
+{
+    xen_pfn_t *out = (void *)(uintptr_t)p->mfns.p;
+
+    if (p->nr_done > p->nr_pages)
+        return fail(EINVAL);
+    while (p->nr_done < p->nr_pages) {
+        if (b->populated >= b->max_pages)
+            return 0;                   /* stops early at the limit */
+        xen_pfn_t mfn = alloc_frame(b->id);
+        if (!mfn)
+            return fail(ENOMEM);
+        out[p->nr_done++] = mfn;
+        b->populated++;
+    }
+    return 0;
+}
+
+static long store_console(struct fake_built *b, struct mica_ctl_store_console *s)
+{
+    if (b->rings_set)
+        return fail(EEXIST);
+    if (!owns(b->id, s->console_mfn) ||
+        (s->store_domid != DOMID_INVALID && !owns(b->id, s->store_mfn)))
+        return fail(EINVAL);
+    s->store_port = s->store_domid == DOMID_INVALID ? 0 : 1;
+    s->console_port = 2;
+    b->sc = *s;
+    b->rings_set = true;
+    return 0;
+}
+
+/* As the hypervisor: in kernel mode, an L4 the domain owns, and none of
+ * its frames mapped by the builder any more (the fake does not know which
+ * are tables, so it asks that nothing at all is mapped). */
+static long setvcpucontext(struct fake_built *b, struct mica_ctl_vcpucontext *c)
+{
+    const struct vcpu_guest_context *ctx = (const void *)(uintptr_t)c->ctxt.p;
+
+    if (c->vcpu != 0)
+        return fail(EINVAL);
+    if (!(ctx->flags & VGCF_in_kernel) || !owns(b->id, xen_cr3_to_pfn(ctx->ctrlreg[3])) ||
+        fake.mapped_pages)
+        return fail(EINVAL);
+    b->ctx = *ctx;
+    b->ctx_set = true;
+    return 0;
+}
+
+static long build_op(struct mica_ctl_op *op, struct mica_ctl_domaininfo *d)
+{
+    struct fake_built *b;
+
+    if (op->cmd == MICA_CTL_createdomain)
+        return createdomain(op);
+    if (op->cmd < MICA_CTL_max_mem || op->cmd > MICA_CTL_set_store_console)
+        return fail(ENOSYS);
+    if (!d || !(b = fake_built(op->domain)))
+        return fail(ESRCH);
+    if (!(d->flags & MICA_DOMINF_paused) && op->cmd != MICA_CTL_max_mem)
+        return fail(EBUSY);
+    switch (op->cmd) {
+    case MICA_CTL_max_mem:
+        b->max_pages = op->u.max_mem.max_pages;
+        return 0;
+    case MICA_CTL_populate_physmap: {
+        long rc = populate(b, &op->u.populate_physmap);
+        d->tot_pages = owned(b->id);
+        d->max_pages = b->max_pages + 2;
+        return rc;
+    }
+    case MICA_CTL_set_store_console:
+        return store_console(b, &op->u.store_console);
+    case MICA_CTL_setvcpucontext:
+        return setvcpucontext(b, &op->u.vcpucontext);
+    default:
         return fail(ENOSYS);
     }
+}
+
+static long call5(void *ctx, unsigned int nr, const uint64_t a[5])
+{
+    (void)ctx;
+    fake.calls++;
+    if (nr != __HYPERVISOR_grant_table_op || a[0] != GNTTABOP_setup_table || a[2] != 1)
+        return fail(ENOSYS);
+    struct gnttab_setup_table *op = (void *)(uintptr_t)a[1];
+    struct fake_built *b = fake_built(op->dom);
+    if (!b)
+        op->status = GNTST_bad_domain;
+    else if (op->nr_frames > 1)
+        op->status = GNTST_general_error;
+    else {
+        if (op->nr_frames)
+            *(xen_pfn_t *)(uintptr_t)op->frame_list.p = b->grant;
+        op->status = GNTST_okay;
+    }
+    return 0;
+}
+
+static void *map_foreign(void *ctx, domid_t dom, const xen_pfn_t *mfns, size_t n)
+{
+    unsigned int slot;
+    (void)ctx;
+
+    if (fake.fail_map_after && fake.nr_maps >= fake.fail_map_after)
+        return errno = EFAULT, NULL;
+    for (slot = 0; slot < FAKE_MAX_MAPS && fake.maps[slot].addr; slot++)
+        ;
+    if (slot == FAKE_MAX_MAPS || !n || !mem_ready())
+        return errno = ENOMEM, NULL;
+    uint8_t *p = mmap(NULL, n * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return errno = ENOMEM, NULL;
+    for (size_t i = 0; i < n; i++) {
+        long f = frame_index(mfns[i]);
+        if (f < 0 || fake.owner[f] != dom ||
+            mmap(p + i * 4096, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+                 fake.memfd, (off_t)f * 4096) == MAP_FAILED) {
+            munmap(p, n * 4096);
+            return errno = EINVAL, NULL;    /* not the domain's frame */
+        }
+    }
+    fake.maps[slot].addr = p;
+    fake.maps[slot].n = n;
+    fake.mapped_pages += (long)n;
+    fake.nr_maps++;
+    return p;
+}
+
+static int unmap_foreign(void *ctx, void *addr, size_t n)
+{
+    (void)ctx;
+    for (unsigned int i = 0; i < FAKE_MAX_MAPS; i++)
+        if (fake.maps[i].addr == addr && fake.maps[i].n == n) {
+            munmap(addr, n * 4096);
+            fake.maps[i].addr = NULL;
+            fake.mapped_pages -= (long)n;
+            return 0;
+        }
+    errno = EINVAL;
+    return -1;
 }
 
 static long call(void *ctx, unsigned int nr, uint64_t a1, uint64_t a2)
@@ -158,7 +445,9 @@ static void release(void *ctx, void *p)
 
 struct mica *fake_open(void)
 {
-    struct mica_transport t = { alloc, release, call, NULL };
+    struct mica_transport t = { .alloc = alloc, .free = release, .call = call,
+                                .call5 = call5, .map_foreign = map_foreign,
+                                .unmap_foreign = unmap_foreign };
 
     return mica_open_with(&t);
 }
