@@ -42,6 +42,7 @@ static void usage(FILE *f)
 "  -r, --ring-dir DIR    serve simulated domain rings from DIR (tests)\n"
 "  -R, --ring KIND       ring back end: xen or none (default xen when\n"
 "                        /dev/xen/evtchn exists, else none)\n"
+"  -g, --no-grant        xen: map guest rings by mfn only (no grant ref 1)\n"
 "  -0, --dom0-nodes      write /local/domain/0/{name,domid} and\n"
 "                        /tool/xenstored/domid (implied by the xen back end)\n"
 "  -l, --log FILE        log to FILE instead of stderr\n"
@@ -106,6 +107,7 @@ int main(int argc, char **argv)
         { "log", required_argument, NULL, 'l' },
         { "ring", required_argument, NULL, 'R' },
         { "dom0-nodes", no_argument, NULL, '0' },
+        { "no-grant", no_argument, NULL, 'g' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
@@ -114,12 +116,12 @@ int main(int argc, char **argv)
     struct sigaction sa = { .sa_handler = on_signal };
     unsigned long v;
     const struct ring_backend *rb;
-    bool chosen = false, dom0_nodes = false;
+    bool chosen = false, xen = false, dom0_nodes = false, grants = true;
     unsigned *q;
     int opt;
 
     xs_log_to(stderr);
-    while ((opt = getopt_long(argc, argv, "s:r:R:0l:E:S:W:t:Q:A:M:h", longopts,
+    while ((opt = getopt_long(argc, argv, "s:r:R:0gl:E:S:W:t:Q:A:M:h", longopts,
                               NULL)) != -1) {
         if ((q = quota_opt(opt))) {
             if (!parse_uint(optarg, UINT32_MAX, &v)) {
@@ -134,12 +136,14 @@ int main(int argc, char **argv)
         case 'r':
             ring_set_backend(ring_sim_backend(optarg));
             chosen = true;
+            xen = false;            /* the last choice wins */
             break;
         case 'R':
             if (!strcmp(optarg, "xen")) {
-                ring_set_backend(ring_xen_backend());
+                xen = true;
             } else if (!strcmp(optarg, "none")) {
                 ring_set_backend(NULL);
+                xen = false;
             } else {
                 fprintf(stderr, "xenstored: unknown ring back end %s "
                         "(xen or none; sim is -r DIR)\n", optarg);
@@ -148,6 +152,7 @@ int main(int argc, char **argv)
             chosen = true;
             break;
         case '0': dom0_nodes = true; break;
+        case 'g': grants = false; break;
         case 'l': {
             FILE *f = fopen(optarg, "a");
             if (!f) {
@@ -163,11 +168,11 @@ int main(int argc, char **argv)
     }
     if (!sock)
         sock = default_socket(buf, sizeof(buf));
-    if (!chosen && access("/dev/xen/evtchn", F_OK) == 0)
-        ring_set_backend(ring_xen_backend());
+    if (xen || (!chosen && access("/dev/xen/evtchn", F_OK) == 0)) {
+        ring_set_backend(ring_xen_backend(grants));
+        dom0_nodes = true;      /* we are dom0's store */
+    }
     rb = ring_get_backend();
-    if (rb == ring_xen_backend())
-        dom0_nodes = true;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);

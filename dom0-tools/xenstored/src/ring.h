@@ -25,6 +25,7 @@
 #ifndef XSD_RING_H
 #define XSD_RING_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct conn;
@@ -55,7 +56,8 @@ struct ring_backend {
 void ring_set_backend(const struct ring_backend *b);
 const struct ring_backend *ring_get_backend(void);
 const struct ring_backend *ring_sim_backend(const char *dir);
-const struct ring_backend *ring_xen_backend(void);     /* ring_xen.c */
+/* ring_xen.c; grants false: map guest rings by mfn only, never grant 1. */
+const struct ring_backend *ring_xen_backend(bool grants);
 
 /*
  * Map d's ring and start serving it: 0 with *out the new connection

@@ -70,6 +70,7 @@ static xengnttab_handle *xgt;
 static struct pollable xce_poll = { .fd = -1 };
 static struct evtchn *chans;
 static int virq_port = -1;
+static bool use_grants = true;
 
 /* ---- the libraries' own messages go to our log, not to stderr ---- */
 
@@ -345,7 +346,9 @@ static int xen_init(void)
     if (!(fmem = xenforeignmemory_open(&tl, 0)))
         xs_log("cannot open /dev/xen/privcmd for foreign mappings: %s; "
                "only granted rings can be served", xen_errname(errno));
-    if (!(xgt = xengnttab_open(&tl, 0)))
+    if (!use_grants)
+        xs_log("grant mapping disabled (-g): rings are mapped by mfn");
+    else if (!(xgt = xengnttab_open(&tl, 0)))
         xs_log("no /dev/xen/gntdev (%s): rings are mapped by mfn",
                xen_errname(errno));
     xen_domstate_open();
@@ -384,7 +387,8 @@ static const struct ring_backend xen_backend = {
     .unbind = xen_unbind, .notify = xen_notify,
 };
 
-const struct ring_backend *ring_xen_backend(void)
+const struct ring_backend *ring_xen_backend(bool grants)
 {
+    use_grants = grants;
     return &xen_backend;
 }
