@@ -7,7 +7,9 @@
  * when /dev/xen/evtchn exists (we are dom0's store), else "none"; tests
  * choose "sim" with -r.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -88,6 +90,20 @@ static int write_dom0_nodes(void)
     return 0;
 }
 
+static void make_parent(const char *path)
+{
+    char dir[4096];
+    char *slash;
+
+    snprintf(dir, sizeof(dir), "%s", path);
+    if ((slash = strrchr(dir, '/')) && slash != dir) {
+        *slash = '\0';
+        if (mkdir(dir, 0755) && errno != EEXIST)
+            fprintf(stderr, "xenstored: cannot create %s: %s\n", dir,
+                    strerror(errno));
+    }
+}
+
 static const char *default_socket(char *buf, size_t len)
 {
     const char *p = getenv("XENSTORED_PATH");
@@ -166,8 +182,10 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    if (!sock)
+    if (!sock) {
         sock = default_socket(buf, sizeof(buf));
+        make_parent(sock);      /* a fresh initramfs has no /run/xenstored */
+    }
     if (xen || (!chosen && access("/dev/xen/evtchn", F_OK) == 0)) {
         ring_set_backend(ring_xen_backend(grants));
         dom0_nodes = true;      /* we are dom0's store */
