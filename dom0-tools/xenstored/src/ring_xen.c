@@ -152,8 +152,10 @@ static void *xen_map(unsigned domid, uint64_t mfn, void **cookie)
     page = xenforeignmemory_map(fmem, domid, PROT_READ | PROT_WRITE, 1,
                                 &pfn, &err);
     if (!page || err) {
+        int e = !page ? errno : err < 0 ? -err : err;   /* per-page error */
+
         xs_log("dom%u: foreign mapping of mfn %llu failed: %s", domid,
-               (unsigned long long)mfn, xen_errname(page ? (err < 0 ? -err : err) : errno));
+               (unsigned long long)mfn, xen_errname(e));
         if (page)
             xenforeignmemory_unmap(fmem, page, 1);
         return NULL;
