@@ -13,6 +13,7 @@
 #include "conn.h"
 #include "domain.h"
 #include "log.h"
+#include "ops.h"
 #include "path.h"
 #include "perms.h"
 #include "ring.h"
@@ -52,8 +53,10 @@ int domain_introduce(unsigned domid, uint64_t mfn, unsigned port)
     int err;
 
     if (d) {
+        /* As in Xen: a known domain only gets its event channel rebound
+         * (a resumed guest has a new port). */
         xs_log("dom%u introduced again (port %u)", domid, port);
-        return 0;
+        return ring_rebind(d, port);
     }
     if (ndoms == capdoms) {
         nd = realloc(doms, (capdoms ? capdoms * 2 : 8) * sizeof(*doms));
@@ -79,27 +82,83 @@ int domain_introduce(unsigned domid, uint64_t mfn, unsigned port)
     return 0;
 }
 
-int domain_release(unsigned domid)
+/* Forget the domain in slot s: everything RELEASE does but the watch. */
+static void release_slot(struct domain **s, const char *why)
 {
-    struct domain **s, *d;
+    struct domain *d = *s;
+    unsigned domid = d->domid;
     size_t i;
 
-    if (domid == 0)
-        return XEN_EINVAL;
-    if (!(s = slot(domid)))
-        return XEN_ENOENT;
-    d = *s;
     if (d->conn)
-        conn_kill(d->conn, "domain released");
+        conn_kill(d->conn, why);
     for (i = 0; i < ndoms; i++)     /* nobody may act as it any more */
         if (doms[i]->has_target && doms[i]->target == domid)
             doms[i]->has_target = false;
     *s = doms[--ndoms];
     free(d);
     store_forget_domain(domid);
-    xs_log("dom%u released", domid);
+    xs_log("dom%u released (%s)", domid, why);
+}
+
+int domain_release(unsigned domid)
+{
+    struct domain **s;
+
+    if (domid == 0)
+        return XEN_EINVAL;
+    if (!(s = slot(domid)))
+        return XEN_ENOENT;
+    release_slot(s, "domain released");
     watch_fire_special(XS_SPECIAL_RELEASE);
     return 0;
+}
+
+static domstate_fn *state_source;
+
+void domain_set_state_source(domstate_fn *fn)
+{
+    state_source = fn;
+}
+
+unsigned domain_check_all(void)
+{
+    enum domstate st;
+    unsigned changed = 0;
+    size_t i = 0;
+    int err;
+
+    if (!state_source) {
+        xs_log("domain state changed, but no way to ask the hypervisor");
+        return 0;
+    }
+    while (i < ndoms) {
+        struct domain *d = doms[i];
+
+        if (d->domid == 0) {        /* our own host: never released */
+            i++;
+            continue;
+        }
+        if ((err = state_source(d->domid, &st))) {
+            xs_log("dom%u: cannot read its state: %s; kept", d->domid,
+                   ops_errname(err));
+            i++;
+            continue;
+        }
+        if (st == DOMST_GONE) {
+            release_slot(&doms[i], "domain is dying or gone");
+            changed++;
+            continue;               /* slot i now holds another domain */
+        }
+        if (st == DOMST_SHUTDOWN && !d->shutdown_seen) {
+            d->shutdown_seen = true;
+            xs_log("dom%u has shut down", d->domid);
+            changed++;
+        }
+        i++;
+    }
+    if (changed)
+        watch_fire_special(XS_SPECIAL_RELEASE);
+    return changed;
 }
 
 int domain_resume(unsigned domid)

@@ -42,6 +42,23 @@ int domain_resume(unsigned domid);
 int domain_set_target(unsigned domid, unsigned tdomid);
 void domain_fini(void);             /* forget all domains (tests) */
 
+/*
+ * What the hypervisor says about a domain, behind a seam so that tests can
+ * play the hypervisor.  GONE covers "dying" and "no longer exists".
+ */
+enum domstate { DOMST_RUNNING, DOMST_SHUTDOWN, DOMST_GONE };
+/* 0 with *out set, or an errno value (the domain is then left alone). */
+typedef int domstate_fn(unsigned domid, enum domstate *out);
+void domain_set_state_source(domstate_fn *fn);     /* NULL: none */
+
+/*
+ * A domain changed state (VIRQ_DOM_EXC): ask about every introduced
+ * domain but dom0.  A gone one is released as RELEASE does; a newly shut
+ * down one is marked (RESUME re-arms it).  @releaseDomain fires once if
+ * anything changed, as in C xenstored.  Returns how many changed.
+ */
+unsigned domain_check_all(void);
+
 unsigned domain_nodes(unsigned domid);
 void domain_nodes_add(unsigned domid, int delta);
 

@@ -7,12 +7,15 @@
  * a framing error ends this domain's connection (with the page's `error`
  * field saying why) and nothing else.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <abi/errno.h>
@@ -26,8 +29,8 @@
 #include "ring.h"
 
 struct ring_conn {
-    struct pollable p;
     struct xenstore_domain_interface *intf;
+    void *map_cookie;
     struct bytering req, rsp;
     struct evtchn *evt;
     struct conn *c;
@@ -40,10 +43,16 @@ void ring_set_backend(const struct ring_backend *b)
     backend = b;
 }
 
+const struct ring_backend *ring_get_backend(void)
+{
+    return backend;
+}
+
 static void ring_fail(struct ring_conn *rc, uint32_t error, const char *why)
 {
     rc->intf->error = error;
-    backend->notify(rc->evt);
+    if (rc->evt)
+        backend->notify(rc->evt);
     conn_kill(rc->c, why);
 }
 
@@ -77,16 +86,16 @@ static void ring_service(struct conn *c)
         ring_fail(rc, XENSTORE_ERROR_RINGIDX, "bad ring index");
         return;
     }
-    if (total)
+    /* Consumed requests free space for the guest, produced replies are
+     * there to read: either is worth a signal. */
+    if (total && rc->evt)
         backend->notify(rc->evt);
 }
 
-static void ring_ready(struct pollable *p, uint32_t events)
+static void ring_fired(void *arg)
 {
-    struct ring_conn *rc = (struct ring_conn *)p;
+    struct ring_conn *rc = arg;
 
-    (void)events;
-    backend->ack(rc->evt);
     if (!rc->c->dead)
         ring_service(rc->c);
 }
@@ -101,9 +110,9 @@ static void ring_close(struct conn *c)
         d->conn = NULL;
     if (!rc)
         return;             /* attach failed half-way; already undone */
-    loop_del(&rc->p);
-    backend->unbind(rc->evt);
-    backend->unmap(rc->intf);
+    if (rc->evt)
+        backend->unbind(rc->evt);
+    backend->unmap(rc->intf, rc->map_cookie);
     free(rc);
 }
 
@@ -122,12 +131,11 @@ int ring_attach(struct domain *d, struct conn **out)
     rc = calloc(1, sizeof(*rc));
     if (!rc)
         return XEN_ENOMEM;
-    rc->intf = intf = backend->map(d->domid, d->mfn);
-    if (!intf || !(rc->evt = backend->bind(d->domid, d->port))) {
-        if (intf)
-            backend->unmap(intf);
+    rc->intf = intf = backend->map(d->domid, d->mfn, &rc->map_cookie);
+    if (!intf) {
         free(rc);
-        xs_log("dom%u: cannot map ring or bind port %u", d->domid, d->port);
+        xs_log("dom%u: cannot map its ring (mfn %llu): EINVAL", d->domid,
+               (unsigned long long)d->mfn);
         return XEN_EINVAL;
     }
     bytering_init_reader(&rc->req, intf->req, XENSTORE_RING_SIZE,
@@ -136,17 +144,20 @@ int ring_attach(struct domain *d, struct conn **out)
                          &intf->rsp_cons, &intf->rsp_prod);
     intf->server_features = XENSTORE_SERVER_FEATURE_ERROR;
     rc->c = conn_new(d->domid, d->domid == 0, &ring_transport, rc);
-    rc->p.fd = backend->fd(rc->evt);
-    rc->p.ready = ring_ready;
-    if (!rc->c || loop_add(&rc->p, EPOLLIN)) {
-        if (rc->c) {
-            rc->c->tp_data = NULL;
-            rc->c->dead = true;
-        }
-        backend->unbind(rc->evt);
-        backend->unmap(intf);
+    if (!rc->c) {
+        backend->unmap(intf, rc->map_cookie);
         free(rc);
         return XEN_ENOMEM;
+    }
+    /* Bound last: from here on the guest's signal reaches a whole conn. */
+    if (!(rc->evt = backend->bind(d->domid, d->port, ring_fired, rc))) {
+        xs_log("dom%u: cannot bind its event channel port %u: EINVAL",
+               d->domid, d->port);
+        rc->c->tp_data = NULL;
+        rc->c->dead = true;
+        backend->unmap(intf, rc->map_cookie);
+        free(rc);
+        return XEN_EINVAL;
     }
     *out = rc->c;
     /* Requests may already be waiting (written before INTRODUCE). */
@@ -154,21 +165,47 @@ int ring_attach(struct domain *d, struct conn **out)
     return 0;
 }
 
+int ring_rebind(struct domain *d, unsigned port)
+{
+    struct ring_conn *rc;
+
+    if (!d->conn || d->conn->dead)
+        return 0;
+    rc = d->conn->tp_data;
+    if (rc->evt)
+        backend->unbind(rc->evt);
+    rc->evt = backend->bind(d->domid, port, ring_fired, rc);
+    if (!rc->evt) {
+        xs_log("dom%u: cannot rebind to port %u; connection dropped",
+               d->domid, port);
+        conn_kill(d->conn, "rebind failed");
+        return XEN_EINVAL;
+    }
+    d->port = port;
+    ring_service(d->conn);
+    return 0;
+}
+
 /* ---- the "sim" backend: files and FIFOs in a directory ---- */
 
 struct evtchn {
+    struct pollable p;          /* on `up` */
     int up, down;
+    evtchn_fired_fn *fired;
+    void *arg;
 };
 
 static char sim_dir[PATH_MAX - 32];
+static struct pollable sim_exc = { .fd = -1 };
 
-static void *sim_map(unsigned domid, uint64_t mfn)
+static void *sim_map(unsigned domid, uint64_t mfn, void **cookie)
 {
     char path[PATH_MAX];
     void *page;
     int fd;
 
     (void)mfn;
+    *cookie = NULL;
     snprintf(path, sizeof(path), "%s/%u.page", sim_dir, domid);
     if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
         return NULL;
@@ -177,12 +214,25 @@ static void *sim_map(unsigned domid, uint64_t mfn)
     return page == MAP_FAILED ? NULL : page;
 }
 
-static void sim_unmap(void *page)
+static void sim_unmap(void *page, void *cookie)
 {
+    (void)cookie;
     munmap(page, 4096);
 }
 
-static struct evtchn *sim_bind(unsigned domid, unsigned port)
+static void sim_ready(struct pollable *p, uint32_t events)
+{
+    struct evtchn *e = (struct evtchn *)p;
+    char buf[256];
+
+    (void)events;
+    while (read(e->up, buf, sizeof(buf)) > 0)
+        ;
+    e->fired(e->arg);
+}
+
+static struct evtchn *sim_bind(unsigned domid, unsigned port,
+                               evtchn_fired_fn *fired, void *arg)
 {
     struct evtchn *e = malloc(sizeof(*e));
     char path[PATH_MAX];
@@ -195,7 +245,11 @@ static struct evtchn *sim_bind(unsigned domid, unsigned port)
     e->up = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
     snprintf(path, sizeof(path), "%s/%u.evtchn-down", sim_dir, domid);
     e->down = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    if (e->up < 0 || e->down < 0) {
+    e->p.fd = e->up;
+    e->p.ready = sim_ready;
+    e->fired = fired;
+    e->arg = arg;
+    if (e->up < 0 || e->down < 0 || loop_add(&e->p, EPOLLIN)) {
         if (e->up >= 0)
             close(e->up);
         if (e->down >= 0)
@@ -208,22 +262,10 @@ static struct evtchn *sim_bind(unsigned domid, unsigned port)
 
 static void sim_unbind(struct evtchn *e)
 {
+    loop_del(&e->p);
     close(e->up);
     close(e->down);
     free(e);
-}
-
-static int sim_fd(struct evtchn *e)
-{
-    return e->up;
-}
-
-static void sim_ack(struct evtchn *e)
-{
-    char buf[256];
-
-    while (read(e->up, buf, sizeof(buf)) > 0)
-        ;
 }
 
 static void sim_notify(struct evtchn *e)
@@ -233,9 +275,73 @@ static void sim_notify(struct evtchn *e)
         return;
 }
 
+/* <domid>.state: the hypervisor's view of a simulated domain. */
+static int sim_state(unsigned domid, enum domstate *out)
+{
+    char path[PATH_MAX], buf[16] = "";
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/%u.state", sim_dir, domid);
+    *out = DOMST_RUNNING;
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return 0;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n < 0)
+        return XEN_EIO;
+    if (!strncmp(buf, "shutdown", 8))
+        *out = DOMST_SHUTDOWN;
+    else if (!strncmp(buf, "dying", 5) || !strncmp(buf, "gone", 4))
+        *out = DOMST_GONE;
+    else if (!strncmp(buf, "error", 5))
+        return XEN_EACCES;          /* the hypervisor refused to say */
+    return 0;
+}
+
+static void sim_exc_ready(struct pollable *p, uint32_t events)
+{
+    char buf[256];
+
+    (void)events;
+    while (read(p->fd, buf, sizeof(buf)) > 0)
+        ;
+    domain_check_all();
+}
+
+static int sim_init(void)
+{
+    char path[PATH_MAX];
+
+    snprintf(path, sizeof(path), "%s/dom-exc", sim_dir);
+    if (mkfifo(path, 0600) && errno != EEXIST) {
+        xs_log("sim: cannot create %s: %s", path, strerror(errno));
+        return -1;
+    }
+    sim_exc.fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    sim_exc.ready = sim_exc_ready;
+    if (sim_exc.fd < 0 || loop_add(&sim_exc, EPOLLIN)) {
+        xs_log("sim: cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    domain_set_state_source(sim_state);
+    return 0;
+}
+
+static void sim_fini(void)
+{
+    if (sim_exc.fd >= 0) {
+        loop_del(&sim_exc);
+        close(sim_exc.fd);
+        sim_exc.fd = -1;
+    }
+    domain_set_state_source(NULL);
+}
+
 static const struct ring_backend sim_backend = {
-    .name = "sim", .map = sim_map, .unmap = sim_unmap, .bind = sim_bind,
-    .unbind = sim_unbind, .fd = sim_fd, .ack = sim_ack, .notify = sim_notify,
+    .name = "sim", .init = sim_init, .fini = sim_fini,
+    .map = sim_map, .unmap = sim_unmap, .bind = sim_bind,
+    .unbind = sim_unbind, .notify = sim_notify,
 };
 
 const struct ring_backend *ring_sim_backend(const char *dir)

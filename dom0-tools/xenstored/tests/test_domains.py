@@ -3,8 +3,12 @@
 and FIFOs standing in for the event channel): INTRODUCE / RELEASE and the
 special watches, the permission matrix between domains, SET_TARGET,
 quotas, and hostile ring behaviour."""
+import os
+import subprocess
+
 import pytest
 
+from conftest import DAEMON, Daemon
 from xsclient import (CONNECTION, ERROR, FEATURES, REQ_CONS, REQ_PROD,
                       RingClient, T, XsError, z)
 
@@ -341,3 +345,76 @@ def test_ring_bad_index_drops_only_that_domain(doms, c):
         time.sleep(0.02)
     assert a.page[ERROR] == 2           # XENSTORE_ERROR_RINGIDX
     assert b.read("data") == b""
+
+
+# ---- VIRQ_DOM_EXC: the sim back end's <domid>.state and dom-exc FIFO ----
+
+def dom_exc(xsd, states):
+    """Play the hypervisor: set domain states, then raise VIRQ_DOM_EXC."""
+    for domid, s in states.items():
+        with open(os.path.join(xsd.ring_dir, f"{domid}.state"), "w") as f:
+            f.write(s)
+    fd = os.open(os.path.join(xsd.ring_dir, "dom-exc"),
+                 os.O_WRONLY | os.O_NONBLOCK)
+    os.write(fd, b"!")
+    os.close(fd)
+
+
+def test_dom_exc_shutdown_then_death(xsd, doms, c):
+    a, b = doms
+    c.watch("@releaseDomain", "w")
+    assert c.event() == ("@releaseDomain", "w")
+    a.write("data/x", "1")
+    dom_exc(xsd, {1: "shutdown"})
+    assert c.event() == ("@releaseDomain", "w")
+    dom_exc(xsd, {})                    # nothing new: no second event
+    c.no_event()
+    assert a.read("data/x") == b"1"     # shut down is not gone
+    assert c.req("IS_DOMAIN_INTRODUCED", b"1\0") == b"T\0"
+    dom_exc(xsd, {1: "dying"})
+    assert c.event() == ("@releaseDomain", "w")
+    assert c.req("IS_DOMAIN_INTRODUCED", b"1\0") == b"F\0"
+    assert err(c.read, "/local/domain/1/data/x") == "ENOENT"  # dom1's
+    assert b.read("data") == b""        # the other domain is untouched
+    dom_exc(xsd, {})
+    c.no_event()
+    assert "dom1 released (domain is dying or gone)" in xsd.log_text()
+
+
+def test_dom_exc_unreadable_state_keeps_domain(xsd, doms, c):
+    a, _ = doms
+    c.watch("@releaseDomain", "w")
+    assert c.event() == ("@releaseDomain", "w")
+    dom_exc(xsd, {1: "error"})
+    c.no_event()
+    assert a.read("data") == b""
+    assert "dom1: cannot read its state: EACCES; kept" in xsd.log_text()
+
+
+def test_dom0_nodes_only_when_asked(tmp_path, xsd, c):
+    assert err(c.read, "/local/domain/0/name") == "ENOENT"
+    (tmp_path / "d0").mkdir()
+    d = Daemon(tmp_path / "d0", ["-0"])
+    try:
+        c0 = d.client()
+        assert c0.read("/local/domain/0/name") == b"Domain-0"
+        assert c0.read("/local/domain/0/domid") == b"0"
+        assert c0.read("/tool/xenstored/domid") == b"0"
+        c0.close()
+    finally:
+        d.stop()
+
+
+def test_ring_option(tmp_path):
+    r = subprocess.run([DAEMON, "-s", str(tmp_path / "s"), "-R", "bogus"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "unknown ring back end bogus" in r.stderr
+    if os.path.exists("/dev/xen/evtchn"):
+        return                          # a real dom0: xen would start
+    log = tmp_path / "log"
+    r = subprocess.run([DAEMON, "-s", str(tmp_path / "s"), "-R", "xen",
+                        "-l", str(log)], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 1
+    assert "cannot open /dev/xen/evtchn" in log.read_text()
+    assert not os.path.exists(tmp_path / "s")
