@@ -69,13 +69,29 @@ static void safe_name(char *dst, size_t len, const char *src, unsigned domid)
         snprintf(dst, len, "dom%u", domid);
 }
 
+/* mkdir -p: /var/log/xen/console may not exist in a fresh initramfs. */
+static void make_dirs(const char *dir)
+{
+    char path[4096];
+
+    snprintf(path, sizeof(path), "%s", dir);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        mkdir(path, 0755);
+        *p = '/';
+    }
+    if (mkdir(path, 0755) && errno != EEXIST)
+        cd_log("cannot create %s: %s", path, strerror(errno));
+}
+
 static int open_log(struct console *c)
 {
     char path[4096];
     int fd;
 
-    if (mkdir(c->cfg->log_dir, 0755) && errno != EEXIST)
-        cd_log("cannot create %s: %s", c->cfg->log_dir, strerror(errno));
+    make_dirs(c->cfg->log_dir);
     snprintf(path, sizeof(path), "%s/guest-%s.log", c->cfg->log_dir, c->name);
     fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
               0640);

@@ -144,7 +144,11 @@ static void eval(struct dom *d)
     struct keys k;
 
     if (!read_keys(d->domid, &k, &why)) {
-        close_con(d, why);
+        /* Absent keys are normal (not yet written, or torn down). */
+        if (d->con)
+            close_con(d, why);
+        else if (strstr(why, " is not "))
+            cd_log("dom%u: %s: not served", d->domid, why);
         return;
     }
     if (d->con && console_same(d->con, k.mfn, (unsigned)k.port)) {
