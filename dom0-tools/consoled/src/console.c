@@ -267,6 +267,11 @@ static void pty_ready(struct pollable *p, uint32_t events)
 {
     struct console *c = (struct console *)p;
 
+    /* We hold the slave open, so this "cannot happen"; never spin on it. */
+    if (events & (EPOLLHUP | EPOLLERR)) {
+        stop(c, "pty hung up");
+        return;
+    }
     if (events & EPOLLIN)
         pty_input(c);
     service(c);                 /* also flushes on EPOLLOUT; also "again" */

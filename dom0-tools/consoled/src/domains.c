@@ -14,6 +14,7 @@
 #include <xenstore.h>
 
 #include "domains.h"
+#include "xswatch.h"
 #include "log.h"
 #include "loop.h"
 
@@ -32,6 +33,8 @@ struct dom {
 static const struct console_cfg *cfg;
 static struct dom *doms;
 static struct pollable xs_p;
+/* Watches live on a connection of their own (see xswatch.h). */
+static struct xswatch *wh;
 
 /* Decimal without sign, spaces or overflow: *v, or false. */
 static bool parse_u64(const char *s, uint64_t max, uint64_t *v)
@@ -60,20 +63,6 @@ static char *read_key(unsigned domid, const char *key)
 
     snprintf(path, sizeof(path), "/local/domain/%u/%s", domid, key);
     return xs_read(cfg->xs, XBT_NULL, path, &len);
-}
-
-static void watch_dom(unsigned domid, bool on)
-{
-    static const char *const keys[] = { "console", "name" };
-    char path[96];
-
-    for (size_t i = 0; i < 2; i++) {
-        snprintf(path, sizeof(path), "/local/domain/%u/%s", domid, keys[i]);
-        if (on ? !xs_watch(cfg->xs, path, "dom")
-               : !xs_unwatch(cfg->xs, path, "dom"))
-            cd_log("dom%u: cannot %swatch %s: %s", domid, on ? "" : "un",
-                   path, strerror(errno));
-    }
 }
 
 static struct dom *find(unsigned domid)
@@ -167,11 +156,26 @@ static void forget(struct dom **dp)
 
     *dp = d->next;
     close_con(d, "domain gone from xenstore");
-    watch_dom(d->domid, false);
     free(d);
 }
 
-/* List /local/domain: track the new, forget the vanished. */
+static struct dom *find_or_add(unsigned domid)
+{
+    struct dom *d = find(domid);
+
+    if (d)
+        return d;
+    if (!(d = calloc(1, sizeof(*d)))) {
+        cd_log("dom%u: out of memory", domid);
+        return NULL;
+    }
+    d->domid = domid;
+    d->next = doms;
+    doms = d;
+    return d;
+}
+
+/* List /local/domain: evaluate every domain, forget the vanished. */
 static void scan(void)
 {
     unsigned n = 0;
@@ -184,19 +188,10 @@ static void scan(void)
         uint64_t id;
         if (!parse_u64(ents[i], DOMID_FIRST_RESERVED - 1, &id))
             continue;
-        if ((d = find((unsigned)id))) {
+        if ((d = find_or_add((unsigned)id))) {
             d->seen = true;
-            continue;
+            eval(d);
         }
-        if (!(d = calloc(1, sizeof(*d)))) {
-            cd_log("dom%u: out of memory", (unsigned)id);
-            continue;
-        }
-        d->domid = (unsigned)id;
-        d->seen = true;
-        d->next = doms;
-        doms = d;
-        watch_dom(d->domid, true);  /* its first event evaluates it */
     }
     free(ents);
     for (dp = &doms; *dp;) {
@@ -207,7 +202,10 @@ static void scan(void)
     }
 }
 
-/* "/local/domain/N/..." -> N. */
+/*
+ * "/local/domain/N", "/local/domain/N/name" or "/local/domain/N/console..."
+ * -> N: the only paths whose change can matter to N's console.
+ */
 static bool path_domid(const char *path, unsigned *domid)
 {
     static const char pre[] = "/local/domain/";
@@ -222,6 +220,8 @@ static bool path_domid(const char *path, unsigned *domid)
         digits[i] = path[i];
     digits[i] = '\0';
     if (path[i] && path[i] != '/')
+        return false;
+    if (path[i] && strcmp(path + i, "/name") && strncmp(path + i, "/console", 8))
         return false;
     if (!parse_u64(digits, DOMID_FIRST_RESERVED - 1, &v))
         return false;
@@ -238,23 +238,17 @@ static void on_watch(const char *path, const char *token)
         scan();
         return;
     }
-    if (path_domid(path, &domid) && (d = find(domid)))
+    if (path_domid(path, &domid) && (d = find_or_add(domid)))
         eval(d);
 }
 
 static void xs_ready(struct pollable *p, uint32_t events)
 {
-    char **w;
-
     (void)events;
-    while ((w = xs_check_watch(cfg->xs))) {
-        on_watch(w[XS_WATCH_PATH], w[XS_WATCH_TOKEN]);
-        free(w);
-    }
-    if (errno != EAGAIN) {
+    if (xswatch_read(wh, on_watch)) {
         /* Consoles we have keep working; new ones cannot be learnt. */
-        cd_log("lost the xenstore connection: %s (serving the consoles "
-               "already open)", strerror(errno));
+        cd_log("lost the xenstore watch connection: %s (serving the "
+               "consoles already open)", strerror(errno));
         loop_del(p);
     }
 }
@@ -262,19 +256,20 @@ static void xs_ready(struct pollable *p, uint32_t events)
 int domains_init(const struct console_cfg *c)
 {
     cfg = c;
-    xs_p.fd = xs_fileno(cfg->xs);
+    if (!(wh = xswatch_open())) {
+        cd_log("cannot reach xenstored for watches: %s", strerror(errno));
+        return -1;
+    }
+    xs_p.fd = xswatch_fd(wh);
     xs_p.ready = xs_ready;
-    if (xs_p.fd < 0 || loop_add(&xs_p, EPOLLIN)) {
-        cd_log("cannot wait for xenstore watch events");
+    if (loop_add(&xs_p, EPOLLIN) ||
+        xswatch_add(wh, "@introduceDomain", "domains") ||
+        xswatch_add(wh, "@releaseDomain", "domains") ||
+        xswatch_add(wh, "/local/domain", "dom")) {
+        cd_log("cannot set xenstore watches: %s", strerror(errno));
         return -1;
     }
-    if (!xs_watch(cfg->xs, "@introduceDomain", "domains") ||
-        !xs_watch(cfg->xs, "@releaseDomain", "domains")) {
-        cd_log("cannot watch @introduceDomain/@releaseDomain: %s",
-               strerror(errno));
-        return -1;
-    }
-    return 0;
+    return 0;                   /* each watch's first event scans */
 }
 
 void domains_fini(void)
@@ -285,5 +280,9 @@ void domains_fini(void)
         close_con(d, "consoled stopping");
         free(d);
     }
-    loop_del(&xs_p);
+    if (wh) {
+        loop_del(&xs_p);
+        xswatch_close(wh);
+        wh = NULL;
+    }
 }

@@ -2,9 +2,9 @@
 /*
  * Which domains have a console to serve, learnt from xenstore alone:
  * @introduceDomain and @releaseDomain make us re-list /local/domain
- * (new domains are tracked, vanished ones forgotten); each tracked domain
- * has watches on its console directory and its name, and every event on
- * them re-reads that one domain's keys:
+ * (vanished domains are forgotten); a watch on /local/domain re-reads
+ * one domain's keys whenever /local/domain/N itself, its name or its
+ * console directory changes (other paths are ignored):
  *
  *   console/ring-ref (frame number), console/port, console/type (absent
  *   or "xenconsoled"), console/limit (optional: bytes kept for the pty),

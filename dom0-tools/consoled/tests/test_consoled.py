@@ -316,6 +316,21 @@ def test_changed_ring_ref_reopens(env):
     assert first.startswith("/dev/pts/")
 
 
+def test_name_removed_tears_down(env):
+    g = Guest(env, 14)
+    fd = open_tty(g.tty())
+    try:
+        env.xs.rm(f"{g.home}/name")
+        with pytest.raises(EOFError):
+            read_until(fd, b"never", timeout=10)
+    finally:
+        os.close(fd)
+    g.no_tty()
+    assert "dom14: console closed: domain name removed" in env.log()
+    env.xs.write(f"{g.home}/name", g.name)
+    g.tty()
+
+
 def test_other_console_types_and_bad_keys_ignored(env):
     g = Guest(env, 12)
     g.tty()
