@@ -326,7 +326,7 @@ def test_name_removed_tears_down(env):
     finally:
         os.close(fd)
     g.no_tty()
-    assert "dom14: console closed: domain name removed" in env.log()
+    wait_for(lambda: "dom14: console closed: domain name removed" in env.log())
     env.xs.write(f"{g.home}/name", g.name)
     g.tty()
 
