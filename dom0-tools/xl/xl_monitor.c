@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <abi/sched.h>
+
 #include "xl.h"
 #include "xl_create.h"
 #include "xl_xs.h"
@@ -75,6 +77,22 @@ static struct xs_handle *connect_store(domid_t id)
     }
 }
 
+/* The watch connection only waits for events: Debian's static libxenstore
+ * has no reader thread, so an event arriving while a request on the same
+ * connection waits for its reply breaks it.  Changes go on a connection of
+ * their own. */
+static void forget(domid_t id)
+{
+    struct xs_handle *w = xs_open(XS_OPEN_SOCKETONLY);
+
+    if (!w) {
+        say("domain %u: xenstore tree left: %s", id, mica_strerror(errno));
+        return;
+    }
+    xl_xs_forget_domain(w, id);
+    xs_close(w);
+}
+
 /* Wait for the domain to need something; false when it is gone. */
 static bool wait_for_shutdown(struct xl *x, struct xs_handle **h, domid_t id,
                               struct mica_ctl_domaininfo *info)
@@ -111,7 +129,7 @@ static void monitor(struct xl *x, const struct xl_domain_config *dc, domid_t id)
     for (;;) {
         if (!wait_for_shutdown(x, &h, id, &info)) {
             say("domain %u: gone", id);
-            xl_xs_forget_domain(h, id);
+            forget(id);
             break;
         }
         enum xl_action a = action_for(dc, info.shutdown_reason);
@@ -121,7 +139,7 @@ static void monitor(struct xl *x, const struct xl_domain_config *dc, domid_t id)
             break;
         if (mica_domain_destroy(x->m, id))
             say("domain %u: destroy: %s", id, mica_strerror(errno));
-        xl_xs_forget_domain(h, id);
+        forget(id);
         if (a != XL_ACTION_RESTART)
             break;
         domid_t next;

@@ -28,7 +28,7 @@ struct xs_batch {
     xs_transaction_t t;
     domid_t domid;
     bool failed;
-    char failed_path[128];
+    char failed_path[256];
 };
 
 static void put(struct xs_batch *b, enum xs_who who, const char *value, const char *fmt, ...)
