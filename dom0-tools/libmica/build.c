@@ -423,7 +423,9 @@ int mica_build_pv(struct mica *m, domid_t id, const struct mica_build_config *cf
         failed(&b, "set_store_console");
     else if (!fill(&b, &sc, info.shared_info_frame)) {
         vcpu0(&b, &ctx);
-        if (mica_setvcpucontext(m, id, 0, &ctx))
+        if (mica_pin_l4(m, id, b.p2m[b.l.pt]))
+            failed(&b, "pin of the boot page tables");
+        else if (mica_setvcpucontext(m, id, 0, &ctx))
             failed(&b, "setvcpucontext");
         else
             rc = 0;

@@ -118,9 +118,10 @@ int mica_setvcpucontext(struct mica *m, domid_t id, uint32_t vcpu,
     return rc;
 }
 
-static long call5(struct mica *m, unsigned int nr, uint64_t a1, uint64_t a2, uint64_t a3)
+static long call5(struct mica *m, unsigned int nr, uint64_t a1, uint64_t a2, uint64_t a3,
+                  uint64_t a4)
 {
-    const uint64_t a[5] = { a1, a2, a3, 0, 0 };
+    const uint64_t a[5] = { a1, a2, a3, a4, 0 };
 
     if (!m->t.call5) {
         errno = ENOSYS;
@@ -152,7 +153,7 @@ int mica_gnttab_frame(struct mica *m, domid_t id, xen_pfn_t *frame)
     op->nr_frames = 1;
     set_xen_guest_handle(op->frame_list, list);
     if (call5(m, __HYPERVISOR_grant_table_op, GNTTABOP_setup_table,
-              (uint64_t)(uintptr_t)op, 1) >= 0) {
+              (uint64_t)(uintptr_t)op, 1, 0) >= 0) {
         if (op->status != GNTST_okay)
             errno = gntst_errno(op->status);
         else if (*list == 0)
@@ -162,6 +163,22 @@ int mica_gnttab_frame(struct mica *m, domid_t id, xen_pfn_t *frame)
             rc = 0;
         }
     }
+    int e = errno;
+    m->t.free(m->t.ctx, op);
+    errno = e;
+    return rc;
+}
+
+int mica_pin_l4(struct mica *m, domid_t id, xen_pfn_t l4)
+{
+    struct mmuext_op *op = mica_hbuf(m, sizeof(*op));
+    int rc = -1;
+
+    if (!op)
+        return -1;
+    *op = (struct mmuext_op){ .cmd = MMUEXT_PIN_L4_TABLE, .arg1.mfn = l4 };
+    if (call5(m, __HYPERVISOR_mmuext_op, (uint64_t)(uintptr_t)op, 1, 0, id) >= 0)
+        rc = 0;
     int e = errno;
     m->t.free(m->t.ctx, op);
     errno = e;

@@ -89,6 +89,10 @@ int mica_setvcpucontext(struct mica *m, domid_t id, uint32_t vcpu,
 /* GNTTABOP_setup_table(dom = id, nr_frames = 1): the MFN of the domain's
  * first grant-table frame (EPERM/ESRCH/EIO from a GNTST_* status). */
 int mica_gnttab_frame(struct mica *m, domid_t id, xen_pfn_t *frame);
+/* MMUEXT_PIN_L4_TABLE with foreigndom = id: the tables of the domain being
+ * built are validated as its own and stay pinned (its kernel unpins them,
+ * as Linux does with its boot tables). */
+int mica_pin_l4(struct mica *m, domid_t id, xen_pfn_t l4);
 /* Foreign memory, read/write; see mica_transport.map_foreign. */
 void *mica_map_foreign(struct mica *m, domid_t id, const xen_pfn_t *mfns, size_t n);
 int mica_unmap_foreign(struct mica *m, void *addr, size_t n);

@@ -147,13 +147,15 @@ static void raw_on(struct session *s)
         return;
     t = s->saved;
     cfmakeraw(&t);
-    s->raw = !tcsetattr(s->in, TCSAFLUSH, &t);
+    /* TCSANOW: what the user typed ahead (an Enter to wake the guest's
+     * shell) is kept for the guest, not discarded. */
+    s->raw = !tcsetattr(s->in, TCSANOW, &t);
 }
 
 static void raw_off(struct session *s)
 {
     if (s->raw)
-        tcsetattr(s->in, TCSAFLUSH, &s->saved);
+        tcsetattr(s->in, TCSADRAIN, &s->saved);
     s->raw = false;
 }
 

@@ -201,7 +201,7 @@ int cmd_create(struct xl *x, int argc, char **argv)
     int c;
 
     optind = 1;
-    while ((c = xl_getopt(x, argc, argv, "+cpqf:")) != -1) {
+    while ((c = xl_getopt(x, argc, argv, "cpqf:")) != -1) {
         switch (c) {
         case 'c': console = true; break;
         case 'p': paused = true; break;

@@ -25,19 +25,18 @@ static void flush_one(uint64_t va)
 
 /* foreigndom: DOMID_SELF; or, for a privileged domain, DOMID_IO (mapping
  * I/O memory: the entries themselves are checked as always, I/O frames
- * only for privileged domains) or -- mmu_update only -- another live
- * domain, whose frames its new L1 entries then map and whose M2P entries
- * it may set (building that domain).  As in Xen, naming oneself by id is
+ * only for privileged domains) or another live domain: mmu_update's new
+ * L1 entries then map its frames and may set its M2P entries, mmuext_op
+ * pins and unpins its tables (building that domain).  As in Xen, naming oneself by id is
  * -ESRCH.  Returns the owner of mapped frames (NULL: the caller's own). */
-static int foreign_owner(const struct domain *d, uint64_t fd, bool may_map_foreign,
-                         const struct domain **owner)
+static int foreign_owner(const struct domain *d, uint64_t fd, const struct domain **owner)
 {
     domid_t id = (domid_t)fd;
 
     *owner = NULL;
     if (id == DOMID_SELF || (id == DOMID_IO && d->is_privileged))
         return 0;
-    if (!may_map_foreign || !d->is_privileged || id == d->domain_id ||
+    if (!d->is_privileged || id == d->domain_id ||
         !(*owner = domain_by_id(id)))
         return -ESRCH;
     return 0;
@@ -101,7 +100,7 @@ static long mmu_update_one(struct pt_ctx *c, const void *p)
  * and mmuext_op.  Stops at the first error, which it returns; continues
  * itself (-ERESTART) when the budget runs out.
  */
-static long run_batch(struct cpu_regs *regs, size_t size, bool may_map_foreign,
+static long run_batch(struct cpu_regs *regs, size_t size,
                       long (*one)(struct pt_ctx *c, const void *req))
 {
     struct domain *d = current->domain;
@@ -114,7 +113,7 @@ static long run_batch(struct cpu_regs *regs, size_t size, bool may_map_foreign,
 
     if ((rc = batch_start(&count, pdone, &done)))
         return rc;
-    if ((rc = foreign_owner(d, regs->r10, may_map_foreign, &c.pg_owner)))
+    if ((rc = foreign_owner(d, regs->r10, &c.pg_owner)))
         return rc;
     rc = pt_drain(&c);
     for (; rc == 0 && i < count; i++) {
@@ -135,7 +134,7 @@ static long run_batch(struct cpu_regs *regs, size_t size, bool may_map_foreign,
 
 long do_mmu_update(struct cpu_regs *regs)
 {
-    return run_batch(regs, sizeof(struct mmu_update), true, mmu_update_one);
+    return run_batch(regs, sizeof(struct mmu_update), mmu_update_one);
 }
 
 _Static_assert(sizeof(struct mmu_update) <= 24 && sizeof(struct mmuext_op) <= 24,
@@ -214,12 +213,43 @@ static long page_op(struct pt_ctx *c, mfn_t dst, mfn_t src, bool copy)
     return rc;
 }
 
+/* A privileged builder pins (or unpins) the tables of the domain it builds,
+ * as Xen's toolstack does before setvcpucontext: validated as that domain's
+ * own, against its frames only.  No other op takes a foreign domain. */
+static long mmuext_foreign(struct pt_ctx *c, const struct mmuext_op *op)
+{
+    struct pt_ctx fc = { domain_by_id(c->pg_owner->domain_id), c->budget, NULL };
+    long rc;
+
+    if (!fc.d)
+        return -ESRCH;
+    if ((rc = pt_drain(&fc)) == 0) {
+        switch (op->cmd) {
+        case MMUEXT_PIN_L1_TABLE:
+        case MMUEXT_PIN_L2_TABLE:
+        case MMUEXT_PIN_L3_TABLE:
+        case MMUEXT_PIN_L4_TABLE:
+            rc = pt_pin(&fc, op->arg1.mfn, (enum pgt)(op->cmd - MMUEXT_PIN_L1_TABLE + PGT_l1));
+            break;
+        case MMUEXT_UNPIN_TABLE:
+            rc = pt_unpin(&fc, op->arg1.mfn);
+            break;
+        default:
+            rc = -EINVAL;
+        }
+    }
+    c->budget = fc.budget;
+    return rc;
+}
+
 static long mmuext_one(struct pt_ctx *c, const void *p)
 {
     const struct mmuext_op *op = p;
     struct vcpu *v = current;
     uint64_t mask;
 
+    if (c->pg_owner)
+        return mmuext_foreign(c, op);
     switch (op->cmd) {
     case MMUEXT_PIN_L1_TABLE:
     case MMUEXT_PIN_L2_TABLE:
@@ -269,7 +299,7 @@ static long mmuext_one(struct pt_ctx *c, const void *p)
 
 long do_mmuext_op(struct cpu_regs *regs)
 {
-    return run_batch(regs, sizeof(struct mmuext_op), false, mmuext_one);
+    return run_batch(regs, sizeof(struct mmuext_op), mmuext_one);
 }
 
 /* The L1 entry mapping va in the current kernel page tables, as a machine

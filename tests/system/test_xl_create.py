@@ -58,7 +58,9 @@ def dom0(tmp_path_factory):
 def test_create_c_reaches_the_guests_shell(dom0):
     dom0.boot.child.sendline("xl create /etc/xen/debian.cfg -c")
     dom0.boot.expect(r"Parsing config from /etc/xen/debian.cfg", timeout=60)
-    dom0.boot.expect(r"MICA-INIT: up", timeout=GUEST_BOOT)
+    i = dom0.boot.child.expect([r"MICA-INIT: up", r"\n\(d0\) (xl: .*|.*\.cfg:\d+: .*)\r"],
+                               timeout=GUEST_BOOT)
+    assert i == 0, dom0.boot.child.match.group(1)
     dom0.boot.expect(PROMPT, timeout=120)
     # The guest's shell: not the control domain, the same Debian kernel.
     out, rc = dom0.run("grep -c control_d /proc/xen/capabilities; uname -r")

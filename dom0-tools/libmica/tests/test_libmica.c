@@ -490,6 +490,7 @@ static void build_checks_layout(void **state)
     assert_true(r.stack_top <= VB + (r.region_pages - 128) * 4096);   /* 512 KiB slack */
 
     xen_pfn_t l4 = xen_cr3_to_pfn(c->ctrlreg[3]);
+    assert_int_equal(b->pinned_l4, l4);     /* pinned as Xen's builder does */
     const struct start_info *si = (const void *)at(l4, r.start_info_va);
     check_start_info(si, b, &r);
 

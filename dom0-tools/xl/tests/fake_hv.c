@@ -346,10 +346,28 @@ static long build_op(struct mica_ctl_op *op, struct mica_ctl_domaininfo *d)
     }
 }
 
+/* mmuext_op with foreigndom: only pinning the built domain's L4, once,
+ * with nothing mapped (a mapped frame could not become a table). */
+static long pin(const uint64_t a[5])
+{
+    const struct mmuext_op *op = (const void *)(uintptr_t)a[0];
+    struct fake_built *b = fake_built((domid_t)a[3]);
+
+    if (a[1] != 1 || !b)
+        return fail(a[1] != 1 ? EINVAL : ESRCH);
+    if (op->cmd != MMUEXT_PIN_L4_TABLE || !owns(b->id, op->arg1.mfn) || b->pinned_l4 ||
+        fake.mapped_pages)
+        return fail(EINVAL);
+    b->pinned_l4 = op->arg1.mfn;
+    return 0;
+}
+
 static long call5(void *ctx, unsigned int nr, const uint64_t a[5])
 {
     (void)ctx;
     fake.calls++;
+    if (nr == __HYPERVISOR_mmuext_op)
+        return pin(a);
     if (nr != __HYPERVISOR_grant_table_op || a[0] != GNTTABOP_setup_table || a[2] != 1)
         return fail(ENOSYS);
     struct gnttab_setup_table *op = (void *)(uintptr_t)a[1];

@@ -30,6 +30,7 @@ struct fake_built {
     uint64_t populated;                 /* frames given by populate_physmap */
     xen_pfn_t shared_info, grant;       /* the hypervisor's own frames */
     bool rings_set, ctx_set;
+    xen_pfn_t pinned_l4;                /* MMUEXT_PIN_L4_TABLE's frame, 0: none */
     struct mica_ctl_store_console sc;
     struct vcpu_guest_context ctx;
 };

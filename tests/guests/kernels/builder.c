@@ -560,6 +560,15 @@ static long set_while_mapped(const struct kit_pv_domain *d, uint64_t pfn)
     return rrc ? rrc : rc;
 }
 
+/* mmuext_op on the child's frames (foreigndom = the child), as Xen's
+ * toolstack pins the tables of the domain it builds. */
+static long pin_foreign(const struct kit_pv_domain *d, unsigned int cmd, uint64_t mfn)
+{
+    struct mmuext_op op = { .cmd = cmd, .arg1.mfn = mfn };
+
+    return HYPERVISOR_mmuext_op(&op, 1, NULL, d->domid);
+}
+
 static int setvcpucontext_checks(struct kit_pv_domain *d)
 {
     struct mica_ctl_op op = kit_ctl_op(MICA_CTL_getvcpuinfo, d->domid);
@@ -572,6 +581,16 @@ static int setvcpucontext_checks(struct kit_pv_domain *d)
     expect_rc(set_while_mapped(d, d->l.pt), -XEN_EINVAL, "its L4 mapped writable by us");
     expect_rc(set_while_mapped(d, d->l.pt + d->l.pt_pages - 1), -XEN_EINVAL,
               "its last L1 mapped writable by us");
+    expect_rc(pin_foreign(d, MMUEXT_PIN_L4_TABLE, virt_to_mfn(kit_mem.l4)), -XEN_EINVAL,
+              "pinning our own L4 as the child's");
+    expect_rc(pin_foreign(d, MMUEXT_TLB_FLUSH_LOCAL, 0), -XEN_EINVAL,
+              "a foreign mmuext_op other than pin/unpin");
+    expect_ok(pin_foreign(d, MMUEXT_PIN_L4_TABLE, kit_pv_mfn(d, d->l.pt)), "pin its L4");
+    expect_rc(pin_foreign(d, MMUEXT_PIN_L4_TABLE, kit_pv_mfn(d, d->l.pt)), -XEN_EINVAL,
+              "pin its L4 twice");
+    expect_ok(pin_foreign(d, MMUEXT_UNPIN_TABLE, kit_pv_mfn(d, d->l.pt)), "unpin its L4");
+    expect_ok(pin_foreign(d, MMUEXT_PIN_L4_TABLE, kit_pv_mfn(d, d->l.pt)),
+              "pin its L4 again (destroy drops the pin)");
     kit_pv_context(d, &ctx);
     expect_ok(kit_ctl_vcpucontext(MICA_CTL_setvcpucontext, d->domid, 0, &ctx),
               "setvcpucontext once nothing maps the tables");
