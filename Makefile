@@ -80,6 +80,8 @@ bench: all
 	@scripts/bench-domains $(BUILD)/hypervisor/mica.elf $(BUILD)/guests/pair.elf
 	@echo '== boot: Debian Linux 6.1 as the default domain and as two guests =='
 	@scripts/bench-linux $(BUILD)/hypervisor/mica.elf $(LINUX) 3
+	@echo '== toolstack: xl create of a Debian guest from dom0, xl list =='
+	@scripts/bench-xl $(ISO) 3
 
 # Long runs on demand: the hostile-domain scenario over many seeds.
 SOAK_SEEDS ?= 20
