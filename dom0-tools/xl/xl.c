@@ -35,6 +35,7 @@ static const struct xl_cmd cmds[] = {
     { "domid", cmd_domid, "Convert a domain name to domain id", "<DomainName>" },
     { "domname", cmd_domname, "Convert a domain id to domain name", "<DomainId>" },
     { "vcpu-list", cmd_vcpu_list, "List the VCPUs for all/some domains", "[Domain...]" },
+    { "uptime", cmd_uptime, "Print uptime for all/some domains", "[Domain...]" },
     { "info", cmd_info, "Get information about Xen host", "" },
     { "dmesg", cmd_dmesg, "Read and/or clear dmesg buffer", "[-c]" },
     { "help", cmd_help, "Print this help", "[command]" },

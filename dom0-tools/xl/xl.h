@@ -6,7 +6,8 @@
  * xl_list.c (list, domid, domname, vcpu-list), xl_host.c (info, dmesg),
  * xl_dom.c (pause, unpause, destroy), xl_create.c (create) with
  * xl_monitor.c (the per-domain monitor), xl_shutdown.c (shutdown, reboot),
- * xl_console.c (console), xl_cfg.c (xl.cfg files), xl_xs.c (xenstore).
+ * xl_console.c (console), xl_uptime.c (uptime), xl_cfg.c (xl.cfg files),
+ * xl_xs.c (xenstore).
  */
 #ifndef XL_H
 #define XL_H
@@ -61,6 +62,7 @@ int cmd_create(struct xl *x, int argc, char **argv);
 int cmd_console(struct xl *x, int argc, char **argv);
 int cmd_shutdown(struct xl *x, int argc, char **argv);
 int cmd_reboot(struct xl *x, int argc, char **argv);
+int cmd_uptime(struct xl *x, int argc, char **argv);
 /* Attach this terminal to domain id's console (xl_console.c). */
 int xl_console_attach(struct xl *x, domid_t id);
 

@@ -33,7 +33,7 @@ def domains(sh):
 
 def wait_gone(sh, name):
     """The monitor destroys a guest after it shuts down: poll xl domid."""
-    out, rc = run(sh, f"i=0; while xl domid {name} >/dev/null 2>&1 && [ $i -lt 300 ]; "
+    out, rc = run(sh, f"i=0; while xl domid {name} >/dev/null 2>&1 && [ $i -lt 1500 ]; "
                       f"do sleep 0.2; i=$((i+1)); done; xl domid {name}")
     assert rc != 0, out
 
@@ -144,6 +144,49 @@ def test_bad_configs_are_named_and_leave_nothing(dom0):
         assert rc == 1, out
         assert re.search(want, out), (want, out)
         assert len([l for l in out.splitlines() if l.startswith("xl") or "bad.cfg:" in l]) >= 1
+    assert set(domains(dom0)) == {"Domain-0"}
+
+
+def test_uptime_counts_from_create(dom0):
+    out, rc = run(dom0, "xl create /etc/xen/debian.cfg && sleep 2 && xl uptime")
+    assert rc == 0, out
+    lines = out.splitlines()
+    head = lines.index(next(l for l in lines if l.startswith("Name")))
+    assert re.match(r"Name +ID Uptime$", lines[head]), out
+    up = {l.split()[0]: l.split()[-1] for l in lines[head + 1:]}
+    assert set(up) == {"Domain-0", "debian"}, out
+    h, m, s = map(int, up["debian"].split(":"))
+    assert 2 <= h * 3600 + m * 60 + s < 3600, out
+
+
+def test_guest_survives_a_consoled_restart(dom0):
+    """kill -9 of consoled with the guest running: a new consoled finds the
+    guest's console again in xenstore and xl console reaches its shell."""
+    wait_console_marker(dom0, "debian", markers(dom0, "debian"))
+    out, rc = run(dom0, "kill -9 $(pidof consoled) && sleep 1 && "
+                        "(setsid consoled </dev/null >>/var/log/xen/consoled.log 2>&1 &) && sleep 2")
+    assert rc == 0, out
+    dom0.boot.child.sendline("xl console debian")
+    dom0.boot.child.sendline("")
+    dom0.boot.expect(PROMPT, timeout=60)
+    out, rc = dom0.run("grep -c control_d /proc/xen/capabilities")
+    assert out.splitlines()[-1] == "0", out                   # the guest's shell
+    dom0.boot.child.send(CTRL_RBRACKET)
+    dom0.boot.child.sendline("")
+    dom0.boot.expect(PROMPT, timeout=60)
+    out, rc = run(dom0, "xl destroy debian")
+    assert rc == 0, out
+    wait_gone(dom0, "debian")
+
+
+def test_a_guest_that_crashes_at_boot_is_destroyed_by_on_crash(dom0):
+    out, rc = run(dom0, "xl create /etc/xen/debian.cfg 'name=\"crash\"' "
+                        "'extra=\"console=hvc0 rdinit=/no/such/init init=/no/such/init\"'")
+    assert rc == 0, out
+    wait_gone(dom0, "crash")
+    out, rc = run(dom0, "cat /var/log/xen/xl-crash.log; grep -c 'Kernel panic' "
+                        "/var/log/xen/console/guest-crash.log")
+    assert "shut down (crash): destroy" in out, out
     assert set(domains(dom0)) == {"Domain-0"}
 
 
