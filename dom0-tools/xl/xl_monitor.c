@@ -68,11 +68,19 @@ static struct xs_handle *connect_store(domid_t id)
 {
     for (;;) {
         struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
-        if (h && xs_watch(h, "@releaseDomain", "mica-monitor"))
-            return h;
-        if (h)
+        const char *what = "connect";
+        int err = errno;
+
+        if (h) {
+            if (xs_watch(h, "@releaseDomain", "mica-monitor"))
+                return h;
+            /* libxenstore's watch starts its reader thread; when that
+             * fails, errno may be stale: said as found. */
+            err = errno;
+            what = "watch @releaseDomain";
             xs_close(h);
-        say("domain %u: xenstored unreachable (%s); trying again", id, mica_strerror(errno));
+        }
+        say("domain %u: xenstored: %s: %s; trying again", id, what, mica_strerror(err));
         sleep(1);
     }
 }
