@@ -151,3 +151,47 @@ int xl_main(struct xl *x, int argc, char **argv)
     optind = 1;                 /* getopt over the command's own arguments */
     return c->fn(x, argc - i, argv + i);
 }
+
+/* The domains named on the command line, or all of them. */
+int xl_select_domains(struct xl *x, int argc, char **argv,
+                      struct mica_ctl_domaininfo **out, unsigned int *n)
+{
+    struct mica_ctl_domaininfo *all;
+    unsigned int nall, kept = 0;
+
+    if (mica_domain_list(x->m, &all, &nall))
+        return xl_error(x, "listing domains", errno);
+    if (optind >= argc) {
+        *out = all, *n = nall;
+        return 0;
+    }
+    struct mica_ctl_domaininfo *sel = calloc((size_t)(argc - optind), sizeof(*sel));
+    for (int a = optind; sel && a < argc; a++) {
+        domid_t id;
+        unsigned int i;
+        if (xl_find_domain_in(x, argv[a], all, nall, &id)) {
+            free(all), free(sel);
+            return XL_FAIL;
+        }
+        for (i = 0; i < nall && all[i].domain != id; i++)
+            ;
+        if (i == nall) {
+            fprintf(x->err, "xl: domain %u does not exist\n", id);
+            free(all), free(sel);
+            return XL_FAIL;
+        }
+        sel[kept++] = all[i];
+    }
+    free(all);
+    if (!sel)
+        return xl_error(x, "listing domains", ENOMEM);
+    *out = sel, *n = kept;
+    return 0;
+}
+
+void xl_uuid_str(const uint8_t u[16], char out[37])
+{
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+             u[13], u[14], u[15]);
+}

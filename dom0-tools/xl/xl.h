@@ -45,6 +45,12 @@ int xl_find_domain(struct xl *x, const char *spec, domid_t *id);
 /* The same against a list the caller has already (NULL: fetch one). */
 int xl_find_domain_in(struct xl *x, const char *spec, const struct mica_ctl_domaininfo *all,
                       unsigned int n, domid_t *id);
+/* The domains named by argv[optind..] (all of them if none), in a
+ * malloc'ed array: 0, or XL_FAIL (said why). */
+int xl_select_domains(struct xl *x, int argc, char **argv,
+                      struct mica_ctl_domaininfo **out, unsigned int *n);
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" */
+void xl_uuid_str(const uint8_t u[16], char out[37]);
 /* The options of a command: getopt over `opts`; '?' said why already. */
 int xl_getopt(struct xl *x, int argc, char **argv, const char *opts);
 int xl_usage(struct xl *x, const char *cmd);

@@ -47,13 +47,6 @@ static void fresh_uuid(uint8_t u[16])
     u[8] = (u[8] & 0x3f) | 0x80;
 }
 
-void xl_uuid_str(const uint8_t u[16], char out[37])
-{
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
-             u[13], u[14], u[15]);
-}
-
 /* Is a domain of this name running?  Names must be unique, as in Xen. */
 static int name_taken(struct xl *x, const char *name)
 {
@@ -61,8 +54,10 @@ static int name_taken(struct xl *x, const char *name)
     unsigned int n;
     int taken = 0;
 
-    if (mica_domain_list(x->m, &doms, &n))
-        return xl_error(x, "list domains", errno) ? -1 : -1;
+    if (mica_domain_list(x->m, &doms, &n)) {
+        xl_error(x, "list domains", errno);
+        return -1;
+    }
     for (unsigned int i = 0; i < n; i++)
         if (!(doms[i].flags & MICA_DOMINF_dying) &&
             !strncmp(doms[i].name, name, sizeof(doms[i].name)))

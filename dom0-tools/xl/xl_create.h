@@ -11,6 +11,5 @@
 int xl_create_domain(struct xl *x, const struct xl_domain_config *dc, bool paused, domid_t *id);
 /* Fork the domain's monitor (xl_monitor.c); returns in the parent. */
 int xl_monitor_start(struct xl *x, const struct xl_domain_config *dc, domid_t id);
-void xl_uuid_str(const uint8_t u[16], char out[37]);
 
 #endif /* XL_CREATE_H */

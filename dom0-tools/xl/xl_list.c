@@ -36,13 +36,6 @@ static void state(const struct mica_ctl_domaininfo *d, char s[7])
     s[6] = 0;
 }
 
-static void uuid(const xen_domain_handle_t h, char out[37])
-{
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11],
-             h[12], h[13], h[14], h[15]);
-}
-
 static void print_row(struct xl *x, const struct mica_ctl_domaininfo *d, bool verbose)
 {
     char s[7], u[37];
@@ -51,7 +44,7 @@ static void print_row(struct xl *x, const struct mica_ctl_domaininfo *d, bool ve
     fprintf(x->out, "%-40.*s %5u %5lu %5u     %s  %8.1f", (int)sizeof(d->name), d->name,
             d->domain, mem_mib(d), d->nr_online_vcpus, s, (double)d->cpu_time / 1e9);
     if (verbose) {
-        uuid(d->handle, u);
+        xl_uuid_str(d->handle, u);
         fprintf(x->out, " %s %5s", u,
                 d->flags & MICA_DOMINF_shutdown ? "" : "-");
         if (d->flags & MICA_DOMINF_shutdown)
@@ -67,7 +60,7 @@ static json_t *domain_json(const struct mica_ctl_domaininfo *d)
 {
     char u[37];
 
-    uuid(d->handle, u);
+    xl_uuid_str(d->handle, u);
     return json_pack("{s:i, s:{s:{s:s, s:s, s:s}, s:{s:i, s:I, s:I}}}",
                      "domid", d->domain,
                      "config",
@@ -75,43 +68,6 @@ static json_t *domain_json(const struct mica_ctl_domaininfo *d)
                        "b_info", "max_vcpus", d->max_vcpu_id + 1,
                                  "max_memkb", (json_int_t)(d->max_pages * 4),
                                  "target_memkb", (json_int_t)(d->tot_pages * 4));
-}
-
-/* The domains named on the command line, or all of them. */
-static int select_domains(struct xl *x, int argc, char **argv,
-                          struct mica_ctl_domaininfo **out, unsigned int *n)
-{
-    struct mica_ctl_domaininfo *all;
-    unsigned int nall, kept = 0;
-
-    if (mica_domain_list(x->m, &all, &nall))
-        return xl_error(x, "listing domains", errno);
-    if (optind >= argc) {
-        *out = all, *n = nall;
-        return 0;
-    }
-    struct mica_ctl_domaininfo *sel = calloc((size_t)(argc - optind), sizeof(*sel));
-    for (int a = optind; sel && a < argc; a++) {
-        domid_t id;
-        unsigned int i;
-        if (xl_find_domain_in(x, argv[a], all, nall, &id)) {
-            free(all), free(sel);
-            return XL_FAIL;
-        }
-        for (i = 0; i < nall && all[i].domain != id; i++)
-            ;
-        if (i == nall) {
-            fprintf(x->err, "xl: domain %u does not exist\n", id);
-            free(all), free(sel);
-            return XL_FAIL;
-        }
-        sel[kept++] = all[i];
-    }
-    free(all);
-    if (!sel)
-        return xl_error(x, "listing domains", ENOMEM);
-    *out = sel, *n = kept;
-    return 0;
 }
 
 int cmd_list(struct xl *x, int argc, char **argv)
@@ -129,7 +85,7 @@ int cmd_list(struct xl *x, int argc, char **argv)
         else
             return XL_FAIL;
     }
-    if (select_domains(x, argc, argv, &d, &n))
+    if (xl_select_domains(x, argc, argv, &d, &n))
         return XL_FAIL;
     if (lng) {
         json_t *arr = json_array();
@@ -184,7 +140,7 @@ int cmd_vcpu_list(struct xl *x, int argc, char **argv)
     struct mica_ctl_domaininfo *d;
     unsigned int n;
 
-    if (select_domains(x, argc, argv, &d, &n))
+    if (xl_select_domains(x, argc, argv, &d, &n))
         return XL_FAIL;
     fprintf(x->out, "%-32s %5s %5s %5s %5s %9s %s\n", "Name", "ID", "VCPU", "CPU", "State",
             "Time(s)", "Affinity (Hard / Soft)");

@@ -58,10 +58,10 @@ int cmd_uptime(struct xl *x, int argc, char **argv)
     struct timeval tv;
     double secs;
 
-    if (argc > 1 && argv[1][0] == '-')
-        return xl_usage(x, argv[0]);
-    if (mica_domain_list(x->m, &doms, &n))
-        return xl_error(x, "list domains", errno);
+    if (xl_getopt(x, argc, argv, "") != -1)
+        return XL_FAIL;             /* it takes no options: xl_getopt said so */
+    if (xl_select_domains(x, argc, argv, &doms, &n))
+        return XL_FAIL;
     gettimeofday(&tv, NULL);
     double now = (double)tv.tv_sec + tv.tv_usec / 1e6;
     struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
@@ -69,18 +69,7 @@ int cmd_uptime(struct xl *x, int argc, char **argv)
     fprintf(x->out, "%-33s %4s %s\n", "Name", "ID", "Uptime");
     for (unsigned int i = 0; i < n; i++) {
         const struct mica_ctl_domaininfo *d = &doms[i];
-        bool wanted = argc == 1;
-        for (int a = 1; a < argc && !wanted; a++) {
-            domid_t id;
-            if (xl_find_domain_in(x, argv[a], doms, n, &id)) {
-                free(doms);
-                if (h)
-                    xs_close(h);
-                return XL_FAIL;
-            }
-            wanted = id == d->domain;
-        }
-        if (!wanted || (d->flags & MICA_DOMINF_dying))
+        if (d->flags & MICA_DOMINF_dying)
             continue;
         if (d->domain == 0 ? dom0_uptime(&secs) : h && started(h, d->domain, now, &secs))
             print_one(x, d->name, d->domain, secs);
