@@ -154,6 +154,47 @@ int mica_domain_destroy(struct mica *m, domid_t id)
     return simple(m, MICA_CTL_destroydomain, id);
 }
 
+int mica_domain_rename(struct mica *m, domid_t id, const char *name)
+{
+    struct mica_ctl_op op = { .cmd = MICA_CTL_setdomainname, .domain = id };
+    size_t len = strlen(name);
+
+    if (len >= sizeof(op.u.domainname.name)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(op.u.domainname.name, name, len);
+    return mica_ctl(m, &op);
+}
+
+int mica_domain_sethandle(struct mica *m, domid_t id, const uint8_t handle[16])
+{
+    struct mica_ctl_op op = { .cmd = MICA_CTL_setdomainhandle, .domain = id };
+
+    memcpy(op.u.domainhandle.handle, handle, sizeof(op.u.domainhandle.handle));
+    return mica_ctl(m, &op);
+}
+
+int mica_sched_get(struct mica *m, domid_t id, uint32_t *weight, uint32_t *cap)
+{
+    struct mica_ctl_op op = { .cmd = MICA_CTL_getschedparams, .domain = id };
+
+    if (mica_ctl(m, &op))
+        return -1;
+    *weight = op.u.schedparams.weight;
+    *cap = op.u.schedparams.cap;
+    return 0;
+}
+
+int mica_sched_set(struct mica *m, domid_t id, uint32_t weight, uint32_t cap)
+{
+    struct mica_ctl_op op = { .cmd = MICA_CTL_setschedparams, .domain = id };
+
+    op.u.schedparams.weight = weight;
+    op.u.schedparams.cap = cap;
+    return mica_ctl(m, &op);
+}
+
 int mica_domain_info(struct mica *m, domid_t id, struct mica_ctl_domaininfo *out)
 {
     struct mica_ctl_op op = { .cmd = MICA_CTL_getdomaininfo, .domain = id };

@@ -54,6 +54,14 @@ int mica_domain_pause(struct mica *m, domid_t id);
 int mica_domain_unpause(struct mica *m, domid_t id);
 int mica_domain_destroy(struct mica *m, domid_t id);
 int mica_vcpu_info(struct mica *m, domid_t id, uint32_t vcpu, struct mica_ctl_getvcpuinfo *out);
+/* The hypervisor's name for a domain (its log and console prefix): at most
+ * MICA_NAME_LEN - 1 printable characters, ENAMETOOLONG / EINVAL otherwise.
+ * Unique names are the toolstack's business. */
+int mica_domain_rename(struct mica *m, domid_t id, const char *name);
+int mica_domain_sethandle(struct mica *m, domid_t id, const uint8_t handle[16]);
+/* Scheduler weight (1 .. 65535, default 256) and cap (% of one CPU, 0 = none). */
+int mica_sched_get(struct mica *m, domid_t id, uint32_t *weight, uint32_t *cap);
+int mica_sched_set(struct mica *m, domid_t id, uint32_t weight, uint32_t cap);
 
 /* The host. */
 int mica_physinfo(struct mica *m, struct mica_ctl_physinfo *out);

@@ -6,9 +6,12 @@
  * drive xl_main() against a fake hypervisor.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "xl.h"
 
@@ -32,6 +35,13 @@ static const struct xl_cmd cmds[] = {
     { "destroy", cmd_destroy, "Terminate a domain immediately", "<Domain>" },
     { "pause", cmd_pause, "Pause execution of a domain", "<Domain>" },
     { "unpause", cmd_unpause, "Unpause a paused domain", "<Domain>" },
+    { "rename", cmd_rename, "Rename a domain", "<Domain> <NewDomainName>" },
+    { "sched-credit2", cmd_sched_credit2, "Get/set credit2 scheduler parameters",
+      "[-d <Domain> [-w[=WEIGHT]] [-c[=CAP]]] [-s]\n\n"
+      "  -d DOMAIN  domain to show or change\n"
+      "  -w WEIGHT  its weight, 1 to 65535 (default 256): its share of the CPU\n"
+      "  -c CAP     its cap, percent of one CPU (0 = none, at most 100)\n"
+      "  -s         the scheduler's own parameters (Mica's have no rate limit)" },
     { "domid", cmd_domid, "Convert a domain name to domain id", "<DomainName>" },
     { "domname", cmd_domname, "Convert a domain id to domain name", "<DomainId>" },
     { "vcpu-list", cmd_vcpu_list, "List the VCPUs for all/some domains", "[Domain...]" },
@@ -194,4 +204,22 @@ void xl_uuid_str(const uint8_t u[16], char out[37])
     snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
              u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
              u[13], u[14], u[15]);
+}
+
+void xl_uuid_generate(uint8_t u[16])
+{
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    ssize_t got = fd >= 0 ? read(fd, u, 16) : -1;
+
+    if (fd >= 0)
+        close(fd);
+    if (got != 16) {                /* no urandom: time and pid, still unique enough */
+        struct timeval tv;
+        gettimeofday(&tv, NULL);
+        uint64_t a = (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec, b = (uint64_t)getpid();
+        memcpy(u, &a, 8);
+        memcpy(u + 8, &b, 8);
+    }
+    u[6] = (u[6] & 0x0f) | 0x40;    /* version 4 (random), RFC 4122 variant */
+    u[8] = (u[8] & 0x3f) | 0x80;
 }

@@ -6,8 +6,8 @@
  * xl_list.c (list, domid, domname, vcpu-list), xl_host.c (info, dmesg),
  * xl_dom.c (pause, unpause, destroy), xl_create.c (create) with
  * xl_monitor.c (the per-domain monitor), xl_shutdown.c (shutdown, reboot),
- * xl_console.c (console), xl_uptime.c (uptime), xl_cfg.c (xl.cfg files),
- * xl_xs.c (xenstore).
+ * xl_console.c (console), xl_uptime.c (uptime), xl_rename.c (rename),
+ * xl_sched.c (sched-credit2), xl_cfg.c (xl.cfg files), xl_xs.c (xenstore).
  */
 #ifndef XL_H
 #define XL_H
@@ -51,6 +51,8 @@ int xl_select_domains(struct xl *x, int argc, char **argv,
                       struct mica_ctl_domaininfo **out, unsigned int *n);
 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" */
 void xl_uuid_str(const uint8_t u[16], char out[37]);
+/* A random (version 4) UUID. */
+void xl_uuid_generate(uint8_t u[16]);
 /* The options of a command: getopt over `opts`; '?' said why already. */
 int xl_getopt(struct xl *x, int argc, char **argv, const char *opts);
 int xl_usage(struct xl *x, const char *cmd);
@@ -69,6 +71,8 @@ int cmd_console(struct xl *x, int argc, char **argv);
 int cmd_shutdown(struct xl *x, int argc, char **argv);
 int cmd_reboot(struct xl *x, int argc, char **argv);
 int cmd_uptime(struct xl *x, int argc, char **argv);
+int cmd_rename(struct xl *x, int argc, char **argv);
+int cmd_sched_credit2(struct xl *x, int argc, char **argv);
 /* Attach this terminal to domain id's console (xl_console.c). */
 int xl_console_attach(struct xl *x, domid_t id);
 

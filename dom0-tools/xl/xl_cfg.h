@@ -132,6 +132,10 @@ struct xl_vif {
 };
 
 #define XL_CFG_NAME_MAX     31          /* MICA_NAME_LEN less its NUL */
+#define XL_STR_(x) #x
+#define XL_STR(x) XL_STR_(x)
+/* What is wrong with a domain name ("is empty", ...), or NULL. */
+const char *xl_name_problem(const char *name);
 #define XL_CFG_VCPUS_MAX    32          /* XEN_LEGACY_MAX_VCPUS: Mica's limit */
 #define XL_CFG_MEMORY_MAX   (1u << 22)  /* MiB (4 TiB): keeps KiB and pages in range */
 #define XL_CFG_MEMORY_DEFAULT 32        /* MiB: libxl's default when memory= is absent */

@@ -239,10 +239,25 @@ static void check_keys(struct dom *dm)
 
 /* ---- The typed settings ---- */
 
+const char *xl_name_problem(const char *n)
+{
+    if (!*n)
+        return "is empty";
+    if (strlen(n) > XL_CFG_NAME_MAX)
+        return "is longer than " XL_STR(XL_CFG_NAME_MAX) " characters";
+    for (const char *p = n; *p; p++)
+        if (*p < 0x20 || *p >= 0x7f)
+            return "has a character that is not printable ASCII";
+    /* xl takes a number on its command line as a domain id. */
+    if (strspn(n, "0123456789") == strlen(n))
+        return "is a number, which xl would read as a domain id";
+    return NULL;
+}
+
 static int get_name(struct dom *dm, struct xl_domain_config *dc)
 {
     const struct xl_cfg_setting *s = scalar(dm, "name");
-    const char *n;
+    const char *n, *why;
     char buf[56];
 
     if (!s)
@@ -250,16 +265,8 @@ static int get_name(struct dom *dm, struct xl_domain_config *dc)
     n = s->value.text;
     if (!*n)
         return bad(dm, s, "name", "empty");
-    if (strlen(n) > XL_CFG_NAME_MAX)
-        return bad(dm, s, "name", "'%s' is longer than %d characters", clean(n, buf),
-                   XL_CFG_NAME_MAX);
-    for (const char *p = n; *p; p++)
-        if (*p < 0x20 || *p >= 0x7f)
-            return bad(dm, s, "name", "'%s' has a character that is not printable ASCII",
-                       clean(n, buf));
-    /* xl takes a number on its command line as a domain id. */
-    if (strspn(n, "0123456789") == strlen(n))
-        return bad(dm, s, "name", "'%s' is a number, which xl would read as a domain id", n);
+    if ((why = xl_name_problem(n)))
+        return bad(dm, s, "name", "'%s' %s", clean(n, buf), why);
     return get_string(dm, "name", &dc->name);
 }
 

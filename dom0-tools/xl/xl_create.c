@@ -29,24 +29,6 @@
 
 #define RAMDISK_MAX (512u << 20)
 
-static void fresh_uuid(uint8_t u[16])
-{
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    ssize_t got = fd >= 0 ? read(fd, u, 16) : -1;
-
-    if (fd >= 0)
-        close(fd);
-    if (got != 16) {                /* no urandom: time and pid, still unique enough */
-        struct timeval tv;
-        gettimeofday(&tv, NULL);
-        uint64_t a = (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec, b = (uint64_t)getpid();
-        memcpy(u, &a, 8);
-        memcpy(u + 8, &b, 8);
-    }
-    u[6] = (u[6] & 0x0f) | 0x40;    /* version 4 (random), RFC 4122 variant */
-    u[8] = (u[8] & 0x3f) | 0x80;
-}
-
 /* Is a domain of this name running?  Names must be unique, as in Xen. */
 static int name_taken(struct xl *x, const char *name)
 {
@@ -108,7 +90,7 @@ int xl_create_domain(struct xl *x, const struct xl_domain_config *dc, bool pause
     if (dc->have_uuid)
         memcpy(handle, dc->uuid, 16);
     else
-        fresh_uuid(handle);
+        xl_uuid_generate(handle);
     xl_uuid_str(handle, uuid);
 
     /* The limit is maxmem; the builder populates memory. */

@@ -8,8 +8,13 @@
  *
  *   gone or dying   its xenstore tree goes, the monitor ends
  *   shut down       the action for the reason: destroy; restart (destroy,
- *                   then create it again from the same config and monitor
- *                   the new domain); preserve (leave it shut down and end)
+ *                   then create it again from the same config, under the
+ *                   name it has now, and monitor the new domain);
+ *                   rename-restart (keep it, shut down, as
+ *                   NAME-YYYYMMDDTHHMMZ with a new UUID, and start a new
+ *                   one as restart does); preserve (leave it and end);
+ *                   coredump-destroy/-restart as destroy/restart (no core
+ *                   file yet); soft-reset as destroy
  *
  * It holds no resource of the domain: killing it loses only the actions.
  * If xenstored restarts, the monitor reconnects.  Its log is
@@ -29,6 +34,7 @@
 
 #include "xl.h"
 #include "xl_create.h"
+#include "xl_rename.h"
 #include "xl_xs.h"
 
 #define LOG_DIR "/var/log/xen"
@@ -128,10 +134,30 @@ static bool wait_for_shutdown(struct xl *x, struct xs_handle **h, domid_t id,
     }
 }
 
+/* Xen's xl writes a core file for coredump-X and then does X; Mica's xl
+ * writes none yet, so it does X and says so.  soft-reset (Xen's aid for
+ * an HVM guest's kexec) has no PV meaning here: destroy. */
+static enum xl_action effective(domid_t id, enum xl_action a)
+{
+    switch (a) {
+    case XL_ACTION_COREDUMP_DESTROY:
+    case XL_ACTION_COREDUMP_RESTART:
+        say("domain %u: no core dump written (not supported by this xl)", id);
+        return a == XL_ACTION_COREDUMP_DESTROY ? XL_ACTION_DESTROY : XL_ACTION_RESTART;
+    case XL_ACTION_SOFT_RESET:
+        say("domain %u: soft-reset is not supported for a PV domain: destroying it", id);
+        return XL_ACTION_DESTROY;
+    default:
+        return a;
+    }
+}
+
 static void monitor(struct xl *x, const struct xl_domain_config *dc, domid_t id)
 {
     struct xs_handle *h = connect_store(id);
     struct mica_ctl_domaininfo info;
+    struct xl_domain_config cur = *dc;      /* its name follows xl rename */
+    char name[MICA_NAME_LEN + 1];
 
     say("domain %u '%s': watching", id, dc->name);
     for (;;) {
@@ -143,19 +169,32 @@ static void monitor(struct xl *x, const struct xl_domain_config *dc, domid_t id)
         enum xl_action a = action_for(dc, info.shutdown_reason);
         say("domain %u: shut down (%s): %s", id, reason_name(info.shutdown_reason),
             xl_action_name(a));
-        if (a == XL_ACTION_PRESERVE)
+        if ((a = effective(id, a)) == XL_ACTION_PRESERVE)
             break;
-        if (mica_domain_destroy(x->m, id))
-            say("domain %u: destroy: %s", id, mica_strerror(errno));
-        forget(id);
-        if (a != XL_ACTION_RESTART)
-            break;
+        /* A restart takes the name the domain has now. */
+        snprintf(name, sizeof(name), "%.*s", MICA_NAME_LEN, info.name);
+        cur.name = name;
+        if (a == XL_ACTION_RENAME_RESTART) {
+            /* The old one stays, renamed, for whoever wants to look at it. */
+            if (xl_preserve_domain(x, NULL, id, name)) {
+                say("domain %u: could not be renamed: left as it is, no restart", id);
+                break;
+            }
+            if (mica_domain_info(x->m, id, &info) == 0)
+                say("domain %u: kept as '%.*s'", id, MICA_NAME_LEN, info.name);
+        } else {
+            if (mica_domain_destroy(x->m, id))
+                say("domain %u: destroy: %s", id, mica_strerror(errno));
+            forget(id);
+            if (a != XL_ACTION_RESTART)
+                break;
+        }
         domid_t next;
-        if (xl_create_domain(x, dc, false, &next)) {
-            say("domain '%s': restart failed", dc->name);
+        if (xl_create_domain(x, &cur, false, &next)) {
+            say("domain '%s': restart failed", name);
             break;
         }
-        say("domain '%s': restarted as domain %u", dc->name, next);
+        say("domain '%s': restarted as domain %u", name, next);
         id = next;
     }
     xs_close(h);

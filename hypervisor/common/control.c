@@ -58,6 +58,17 @@ static domid_t pick_id(void)
     return DOMID_INVALID;
 }
 
+/* A name from the caller, its last byte forced to 0: printable ASCII only,
+ * as it goes to the log and the console prefix. */
+static bool name_ok(char name[MICA_NAME_LEN])
+{
+    name[MICA_NAME_LEN - 1] = 0;
+    for (const char *n = name; *n; n++)
+        if (*n < 0x20 || *n > 0x7e)
+            return false;
+    return true;
+}
+
 static long createdomain(struct mica_ctl_op *op)
 {
     struct mica_ctl_createdomain *c = &op->u.createdomain;
@@ -71,10 +82,8 @@ static long createdomain(struct mica_ctl_op *op)
         return -ENOSPC;
     if (id == 0 || id >= DOMID_FIRST_RESERVED)
         return -EINVAL;
-    c->name[MICA_NAME_LEN - 1] = 0;
-    for (const char *n = c->name; *n; n++)
-        if (*n < 0x20 || *n > 0x7e)
-            return -EINVAL;         /* it goes to the log and the console prefix */
+    if (!name_ok(c->name))
+        return -EINVAL;
     struct domain_params p = {
         .privileged = c->flags & MICA_CDF_privileged, .max_vcpus = c->max_vcpus,
         .max_pages = c->max_pages, .name = c->name,
@@ -403,6 +412,25 @@ static long getvcpuinfo(struct domain *d, struct mica_ctl_getvcpuinfo *i)
     return 0;
 }
 
+static long setdomainname(struct domain *d, struct mica_ctl_domainname *n)
+{
+    if (!name_ok(n->name) || !n->name[0])
+        return -EINVAL;
+    pr_info("d%u '%s' renamed '%s' by d%u", d->domain_id, d->name, n->name,
+            current->domain->domain_id);
+    memcpy(d->name, n->name, sizeof(d->name));
+    return 0;
+}
+
+static long setschedparams(struct domain *d, const struct mica_ctl_schedparams *p)
+{
+    if (p->weight < 1 || p->weight > SCHED_MAX_WEIGHT || p->cap > SCHED_MAX_CAP)
+        return -EINVAL;
+    d->sched_weight = p->weight;
+    d->sched_cap = p->cap;
+    return 0;
+}
+
 static long run(struct mica_ctl_op *op)
 {
     struct domain *d;
@@ -429,6 +457,21 @@ static long run(struct mica_ctl_op *op)
         return (d = domain_by_id(op->domain)) ? getvcpucontext(d, &op->u.vcpucontext) : -ESRCH;
     case MICA_CTL_getvcpuinfo:
         return (d = domain_by_id(op->domain)) ? getvcpuinfo(d, &op->u.getvcpuinfo) : -ESRCH;
+    case MICA_CTL_setdomainname:
+        return (d = domain_by_id(op->domain)) ? setdomainname(d, &op->u.domainname) : -ESRCH;
+    case MICA_CTL_setdomainhandle:
+        if (!(d = domain_by_id(op->domain)))
+            return -ESRCH;
+        memcpy(d->handle, op->u.domainhandle.handle, sizeof(d->handle));
+        return 0;
+    case MICA_CTL_getschedparams:
+        if (!(d = domain_by_id(op->domain)))
+            return -ESRCH;
+        op->u.schedparams.weight = d->sched_weight ? d->sched_weight : SCHED_DEFAULT_WEIGHT;
+        op->u.schedparams.cap = d->sched_cap;
+        return 0;
+    case MICA_CTL_setschedparams:
+        return (d = domain_by_id(op->domain)) ? setschedparams(d, &op->u.schedparams) : -ESRCH;
     default:
         break;
     }
@@ -464,7 +507,8 @@ static long run(struct mica_ctl_op *op)
 static bool copies_back(uint32_t cmd, long rc)
 {
     if (cmd == MICA_CTL_destroydomain || cmd == MICA_CTL_pausedomain ||
-        cmd == MICA_CTL_unpausedomain)
+        cmd == MICA_CTL_unpausedomain || cmd == MICA_CTL_setdomainname ||
+        cmd == MICA_CTL_setdomainhandle || cmd == MICA_CTL_setschedparams)
         return false;
     return rc == 0 || cmd == MICA_CTL_populate_physmap;
 }

@@ -49,9 +49,11 @@ def wait_console_marker(sh, name, count=1, timeout=GUEST_BOOT):
     """Until the guest's console log (consoled's) shows its shell `count`
     times."""
     log = f"/var/log/xen/console/guest-{name}.log"
-    out, rc = run(sh, f"i=0; while [ $(grep -c \"{SHELL_UP}\" {log} 2>/dev/null || echo 0) "
-                      f"-lt {count} ] && [ $i -lt {timeout * 2} ]; do sleep 0.5; i=$((i+1)); done; "
-                      f"grep -c \"{SHELL_UP}\" {log}", timeout=timeout + 60)
+    # grep -c prints 0 (and fails) for a log without the line, nothing for
+    # no log yet.
+    out, rc = run(sh, f"i=0; n=0; while [ ${{n:-0}} -lt {count} ] && [ $i -lt {timeout * 2} ]; "
+                      f"do sleep 0.5; i=$((i+1)); n=$(grep -c \"{SHELL_UP}\" {log} 2>/dev/null); "
+                      f"done; grep -c \"{SHELL_UP}\" {log}", timeout=timeout + 60)
     assert rc == 0 and int(out.splitlines()[-1]) >= count, out
 
 
@@ -138,6 +140,45 @@ def test_reboot_restarts_the_guest_with_a_new_id(dom0):
     out, rc = run(dom0, "xl destroy debian")
     assert rc == 0, out
     wait_gone(dom0, "debian")
+
+
+def test_rename_sched_and_rename_restart(dom0):
+    """xl rename and sched-credit2 on a running guest; then on_reboot =
+    rename-restart keeps the old domain, shut down, as NAME-YYYYMMDDTHHMMZ
+    and starts a new one under the name the guest had."""
+    out, rc = run(dom0, "xl create /etc/xen/debian.cfg 'name=\"web\"' "
+                        "'on_reboot=\"rename-restart\"'")
+    assert rc == 0, out
+    first = domid(dom0, "web")
+    wait_console_marker(dom0, "web", 1)
+    out, rc = run(dom0, "xl rename web shop && xl rename shop Domain-0")
+    assert rc == 1 and "domain 0 is already called 'Domain-0'" in out, out
+    doms = domains(dom0)
+    assert "web" not in doms and doms.get("shop") == first, doms
+    out, rc = run(dom0, "xl sched-credit2 -d shop -w 512 -c 50 && xl sched-credit2")
+    assert rc == 0, out
+    assert re.search(rf"^shop +{first} +512 +50$", out, re.M), out
+    assert re.search(r"^Domain-0 +0 +256 +0$", out, re.M), out
+
+    out, rc = run(dom0, "xl reboot shop")
+    assert rc == 0, out
+    deadline = time.monotonic() + GUEST_BOOT    # a hang guard, not a measurement
+    while domid(dom0, "shop") in (None, first) and time.monotonic() < deadline:
+        time.sleep(1)
+    second = domid(dom0, "shop")
+    assert second not in (None, first)
+    kept = [n for n, i in domains(dom0).items() if i == first]
+    assert kept and re.fullmatch(r"shop-\d{8}T\d{4}Z", kept[0]), domains(dom0)
+    out, rc = run(dom0, f"xl list {first}")
+    assert "---s--" in out, out                 # shut down (reboot), kept
+    wait_console_marker(dom0, "shop", 1)
+    out, rc = run(dom0, "cat /var/log/xen/xl-web.log")
+    assert f"domain {first}: shut down (reboot): rename-restart" in out, out
+    assert f"kept as '{kept[0]}'" in out and f"restarted as domain {second}" in out, out
+    out, rc = run(dom0, f"xl destroy {first} && xl destroy shop")
+    assert rc == 0, out
+    wait_gone(dom0, "shop")
+    assert set(domains(dom0)) == {"Domain-0"}
 
 
 def test_bad_configs_are_named_and_leave_nothing(dom0):

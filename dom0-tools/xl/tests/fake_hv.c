@@ -191,6 +191,39 @@ static long control(struct mica_ctl_op *op)
             fake.nr--;
         }
         return 0;
+    case MICA_CTL_setdomainname: {
+        char *n = op->u.domainname.name;
+        n[MICA_NAME_LEN - 1] = 0;
+        if (!d)
+            return fail(ESRCH);
+        if (!*n)
+            return fail(EINVAL);
+        for (const char *c = n; *c; c++)
+            if (*c < 0x20 || *c > 0x7e)
+                return fail(EINVAL);
+        memcpy(d->name, n, MICA_NAME_LEN);
+        return 0;
+    }
+    case MICA_CTL_setdomainhandle:
+        if (!d)
+            return fail(ESRCH);
+        memcpy(d->handle, op->u.domainhandle.handle, sizeof(d->handle));
+        return 0;
+    case MICA_CTL_getschedparams:
+        if (!d)
+            return fail(ESRCH);
+        op->u.schedparams.weight = fake.sched[op->domain].weight ?: 256;
+        op->u.schedparams.cap = fake.sched[op->domain].cap;
+        return 0;
+    case MICA_CTL_setschedparams:
+        if (!d)
+            return fail(ESRCH);
+        if (!op->u.schedparams.weight || op->u.schedparams.weight > 65535 ||
+            op->u.schedparams.cap > 100)
+            return fail(EINVAL);
+        fake.sched[op->domain].weight = op->u.schedparams.weight;
+        fake.sched[op->domain].cap = op->u.schedparams.cap;
+        return 0;
     case MICA_CTL_getvcpuinfo:
         if (!d)
             return fail(ESRCH);

@@ -41,6 +41,7 @@ struct fake_hv {
     char console[65536];
     size_t console_len;
     uint32_t interface_version;     /* what the hypervisor speaks */
+    struct { uint32_t weight, cap; } sched[DOMID_FIRST_RESERVED];  /* 0: default */
     unsigned int calls;
     /* Building. */
     uint8_t *mem;                       /* FAKE_FRAMES frames, shared */

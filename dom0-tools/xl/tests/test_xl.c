@@ -168,6 +168,59 @@ static void pause_unpause_destroy(void **state)
     assert_string_equal(err, "xl: pause domain 0: EINVAL: invalid argument\n");
 }
 
+static void sched_credit2_shows_and_sets_weight_and_cap(void **state)
+{
+    (void)state;
+    assert_int_equal(xl("sched-credit2", NULL), 0);
+    assert_string_equal(out, "Cpupool Pool-0: [sched params unavailable]\n"
+                             "Name                                ID Weight  Cap\n"
+                             "Domain-0                             0    256    0\n"
+                             "guest                                3    256    0\n");
+    assert_int_equal(xl("sched-credit2", "-d", "guest", "-w", "512", NULL), 0);
+    assert_int_equal(xl("sched-credit2", "-d", "3", "-c", "50", NULL), 0);
+    assert_int_equal(xl("sched-credit2", "-d", "guest", NULL), 0);
+    assert_string_equal(out, "Name                                ID Weight  Cap\n"
+                             "guest                                3    512   50\n");
+    assert_int_equal(fake.sched[3].weight, 512);     /* -c kept the weight */
+    assert_int_equal(fake.sched[3].cap, 50);
+    assert_int_equal(xl("sched-credit2", "-d", "guest", "-w", "0", NULL), 1);
+    assert_string_equal(err, "xl: sched-credit2: weight '0' is out of range (1 to 65535)\n");
+    assert_int_equal(xl("sched-credit2", "-d", "guest", "-c", "101", NULL), 1);
+    assert_string_equal(err, "xl: sched-credit2: cap '101' is out of range (0 to 100)\n");
+    assert_int_equal(xl("sched-credit2", "-d", "guest", "-w", "12x", NULL), 1);
+    assert_int_equal(xl("sched-credit2", "-w", "300", NULL), 1);
+    assert_string_equal(err, "Must specify a domain.\n");
+    assert_int_equal(xl("sched-credit2", "-d", "nobody", NULL), 1);
+    assert_int_equal(xl("sched-credit2", "-p", "Pool-1", NULL), 1);
+    assert_string_equal(err, "unknown cpupool 'Pool-1'\n");
+    assert_int_equal(xl("sched-credit2", "-s", "-r", "1000", NULL), 1);
+    assert_int_equal(fake.sched[3].weight, 512);     /* nothing changed by the refusals */
+    assert_int_equal(fake.sched[3].cap, 50);
+}
+
+static void rename_refuses_bad_and_taken_names(void **state)
+{
+    (void)state;
+    setenv("XENSTORED_PATH", "/nonexistent/xenstored-socket", 1);
+    assert_int_equal(xl("rename", "guest", "42", NULL), 1);
+    assert_string_equal(err, "xl: rename: '42' is a number, which xl would read as a domain id\n");
+    assert_int_equal(xl("rename", "guest", "", NULL), 1);
+    assert_string_equal(err, "xl: rename: '' is empty\n");
+    assert_int_equal(xl("rename", "guest", "0123456789abcdef0123456789abcdef", NULL), 1);
+    assert_non_null(strstr(err, "is longer than 31 characters"));
+    assert_int_equal(xl("rename", "guest", "Domain-0", NULL), 1);
+    assert_string_equal(err, "xl: rename: domain 0 is already called 'Domain-0'\n");
+    assert_int_equal(xl("rename", "ghost", "web", NULL), 1);
+    assert_int_equal(xl("rename", "guest", NULL), 1);
+    assert_non_null(strstr(err, "Usage: xl rename <Domain> <NewDomainName>"));
+    /* Without xenstored nothing changes, not even the hypervisor's name. */
+    assert_int_equal(xl("rename", "guest", "web", NULL), 1);
+    assert_non_null(strstr(err, "xl: rename: cannot reach xenstored: "));
+    assert_int_equal(xl("domname", "3", NULL), 0);
+    assert_string_equal(out, "guest\n");
+    unsetenv("XENSTORED_PATH");
+}
+
 static void vcpu_list(void **state)
 {
     (void)state;
@@ -241,6 +294,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(domid_and_domname, setup, teardown),
         cmocka_unit_test_setup_teardown(pause_unpause_destroy, setup, teardown),
         cmocka_unit_test_setup_teardown(vcpu_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(sched_credit2_shows_and_sets_weight_and_cap, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(rename_refuses_bad_and_taken_names, setup, teardown),
         cmocka_unit_test_setup_teardown(info_reports_the_host, setup, teardown),
         cmocka_unit_test_setup_teardown(dmesg_reads_the_whole_ring_and_clears_it, setup, teardown),
         cmocka_unit_test_setup_teardown(errors_are_one_line_with_the_xen_errno, setup, teardown),

@@ -21,6 +21,8 @@ enum vcpu_state {
 };
 
 #define SCHED_DEFAULT_WEIGHT 256
+#define SCHED_MAX_WEIGHT 65535
+#define SCHED_MAX_CAP 100      /* percent of one CPU */
 extern uint64_t sched_slice_ns;
 
 /* Pick the next vCPU and switch to it; returns when the caller's vCPU

@@ -314,7 +314,7 @@ static int physinfo_describes_the_machine(void)
 
 static int wrong_version_and_unknown_ops_refused(void)
 {
-    static const uint32_t unknown[] = { 0, 15, 31, 34, 255, 0xffffffffU };
+    static const uint32_t unknown[] = { 0, 19, 31, 34, 255, 0xffffffffU };
     struct mica_ctl_op op = kit_ctl_op(MICA_CTL_physinfo, DOMID_INVALID);
 
     op.interface_version = MICA_CTL_INTERFACE_VERSION - 1;
@@ -351,6 +351,79 @@ static int self_and_missing_domains_refused(void)
     expect_true(info.tot_pages > 0 && info.tot_pages <= info.max_pages, "pages within limit");
     expect_ne(info.cpu_time, 0, "cpu_time");
     expect_eq(strncmp(info.name, "builder", MICA_NAME_LEN), 0, "name from the boot config");
+    return KIT_PASS;
+}
+
+static long set_name(domid_t id, const char *name)
+{
+    struct mica_ctl_op op = kit_ctl_op(MICA_CTL_setdomainname, id);
+
+    size_t n = strnlen(name, MICA_NAME_LEN - 1) + 1;
+
+    memcpy(op.u.domainname.name, name, n);
+    return HYPERVISOR_mica_control(&op);
+}
+
+static long sched_params(uint32_t cmd, domid_t id, uint32_t *weight, uint32_t *cap)
+{
+    struct mica_ctl_op op = kit_ctl_op(cmd, id);
+
+    op.u.schedparams.weight = *weight;
+    op.u.schedparams.cap = *cap;
+    long rc = HYPERVISOR_mica_control(&op);
+    *weight = op.u.schedparams.weight;
+    *cap = op.u.schedparams.cap;
+    return rc;
+}
+
+static int rename_handle_and_sched_params_checked(void)
+{
+    struct mica_ctl_domaininfo info;
+    uint32_t w = 0, c = 0;
+
+    expect_rc(set_name(0, ""), -XEN_EINVAL, "an empty name");
+    expect_rc(set_name(0, "bad\x01name"), -XEN_EINVAL, "a control character in the name");
+    expect_rc(set_name(1000, "ghost"), -XEN_ESRCH, "rename d1000");
+    expect_ok(set_name(0, "0123456789abcdef0123456789abcdef-too-long"), "a long name is cut");
+    expect_ok(kit_ctl_domaininfo(0, &info), "getdomaininfo");
+    expect_eq(strncmp(info.name, "0123456789abcdef0123456789abcde", MICA_NAME_LEN), 0,
+              "the name cut to 31 characters");
+    expect_ok(set_name(0, "builder"), "rename back");
+    struct mica_ctl_op op = kit_ctl_op(MICA_CTL_setdomainhandle, 0);
+    xen_domain_handle_t was;
+    expect_ok(kit_ctl_domaininfo(0, &info), "getdomaininfo");
+    memcpy(was, info.handle, sizeof(was));
+    for (unsigned int i = 0; i < sizeof(op.u.domainhandle.handle); i++)
+        op.u.domainhandle.handle[i] = (uint8_t)(0xa0 + i);
+    expect_ok(HYPERVISOR_mica_control(&op), "setdomainhandle");
+    expect_ok(kit_ctl_domaininfo(0, &info), "getdomaininfo");
+    expect_eq(info.handle[15], 0xaf, "the new handle reported");
+    memcpy(op.u.domainhandle.handle, was, sizeof(was));
+    expect_ok(HYPERVISOR_mica_control(&op), "setdomainhandle back");
+    op = kit_ctl_op(MICA_CTL_setdomainhandle, 1000);
+    expect_rc(HYPERVISOR_mica_control(&op), -XEN_ESRCH, "setdomainhandle of d1000");
+    expect_ok(kit_ctl_domaininfo(0, &info), "getdomaininfo");
+    expect_eq(strncmp(info.name, "builder", MICA_NAME_LEN), 0, "the name back");
+
+    expect_ok(sched_params(MICA_CTL_getschedparams, 0, &w, &c), "getschedparams");
+    expect_eq(w, 256, "default weight reported as 256");
+    expect_eq(c, 0, "no cap");
+    static const uint32_t bad[][2] = { { 0, 0 }, { 65536, 0 }, { 256, 101 }, { ~0U, ~0U } };
+    for (unsigned int i = 0; i < ARRAY_SIZE(bad); i++) {
+        w = bad[i][0], c = bad[i][1];
+        expect_rc(sched_params(MICA_CTL_setschedparams, 0, &w, &c), -XEN_EINVAL,
+                  "weight or cap out of range");
+    }
+    w = 65535, c = 100;
+    expect_ok(sched_params(MICA_CTL_setschedparams, 0, &w, &c), "setschedparams (limits)");
+    w = c = 0;
+    expect_ok(sched_params(MICA_CTL_getschedparams, 0, &w, &c), "getschedparams");
+    expect_eq(w, 65535, "weight set");
+    expect_eq(c, 100, "cap set");
+    w = 256, c = 0;
+    expect_ok(sched_params(MICA_CTL_setschedparams, 0, &w, &c), "setschedparams (back)");
+    expect_rc(sched_params(MICA_CTL_getschedparams, 1000, &w, &c), -XEN_ESRCH, "get d1000");
+    expect_rc(sched_params(MICA_CTL_setschedparams, 1000, &w, &c), -XEN_ESRCH, "set d1000");
     return KIT_PASS;
 }
 
@@ -919,6 +992,8 @@ static const struct kit_test tests[] = {
     { "wrong_version_and_unknown_ops_refused", wrong_version_and_unknown_ops_refused,
       KIT_HOSTILE },
     { "self_and_missing_domains_refused", self_and_missing_domains_refused, KIT_HOSTILE },
+    { "rename_handle_and_sched_params_checked", rename_handle_and_sched_params_checked,
+      KIT_HOSTILE },
     { "readconsole_returns_the_boot_log", readconsole_returns_the_boot_log, 0 },
     { "createdomain_refuses_bad_arguments", createdomain_refuses_bad_arguments, KIT_HOSTILE },
     { "createdomain_of_an_id_in_use_refused", createdomain_of_an_id_in_use_refused,

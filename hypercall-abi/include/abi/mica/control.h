@@ -54,6 +54,10 @@
 #define MICA_CTL_populate_physmap  12   /* mica_ctl_populate_physmap */
 #define MICA_CTL_getmemlist        13   /* mica_ctl_getmemlist */
 #define MICA_CTL_set_store_console 14   /* mica_ctl_store_console */
+#define MICA_CTL_setdomainname     15   /* mica_ctl_domainname */
+#define MICA_CTL_setdomainhandle   16   /* mica_ctl_domainhandle */
+#define MICA_CTL_getschedparams    17   /* mica_ctl_schedparams */
+#define MICA_CTL_setschedparams    18   /* mica_ctl_schedparams */
 /* System control: `domain` is ignored (set it to DOMID_INVALID). */
 #define MICA_CTL_physinfo          32   /* mica_ctl_physinfo */
 #define MICA_CTL_readconsole       33   /* mica_ctl_readconsole */
@@ -214,6 +218,36 @@ struct mica_ctl_store_console {
 };
 _Static_assert(sizeof(struct mica_ctl_store_console) == 32, "mica_ctl_store_console");
 
+/*
+ * A live domain's name (the caller's own too): printable ASCII as in
+ * createdomain, "" refused.  The hypervisor keeps names for its log and
+ * console prefix only and does not require them to be unique; the
+ * toolstack does.
+ */
+struct mica_ctl_domainname {
+    char name[MICA_NAME_LEN];   /* IN */
+};
+_Static_assert(sizeof(struct mica_ctl_domainname) == 32, "mica_ctl_domainname");
+
+/* A live domain's UUID (the caller's own too), as Xen's setdomainhandle:
+ * the toolstack gives a domain it keeps for inspection a new identity. */
+struct mica_ctl_domainhandle {
+    xen_domain_handle_t handle; /* IN */
+};
+_Static_assert(sizeof(struct mica_ctl_domainhandle) == 16, "mica_ctl_domainhandle");
+
+/*
+ * A live domain's scheduler parameters (the caller's own too), as the boot
+ * configuration's `weight` and `cap` (docs/scheduler.md): weight 1 .. 65535
+ * (get reports 256 for a domain left at the default), cap 0 .. 100 percent
+ * of one CPU, 0 = none.  Set takes both and applies them at once.
+ */
+struct mica_ctl_schedparams {
+    uint32_t weight;            /* IN (set) / OUT (get) */
+    uint32_t cap;               /* IN (set) / OUT (get) */
+};
+_Static_assert(sizeof(struct mica_ctl_schedparams) == 8, "mica_ctl_schedparams");
+
 /* mica_ctl_physinfo.capabilities */
 #define MICA_PHYSCAP_hvm  (1U << 0)     /* never set: PV only */
 #define MICA_PHYSCAP_pv   (1U << 1)
@@ -266,6 +300,9 @@ struct mica_ctl_op {
         struct mica_ctl_store_console     store_console;
         struct mica_ctl_physinfo          physinfo;
         struct mica_ctl_readconsole       readconsole;
+        struct mica_ctl_domainname        domainname;
+        struct mica_ctl_domainhandle      domainhandle;
+        struct mica_ctl_schedparams       schedparams;
         uint8_t pad[MICA_CTL_PAYLOAD_BYTES];
     } u;                        /* IN/OUT, per cmd */
 };

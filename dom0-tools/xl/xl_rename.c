@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xl rename, and the renaming a monitor does when it keeps a domain aside
+ * for a restart (on_* = rename-restart).  A domain's name lives in three
+ * places, as on Xen: the hypervisor (Mica keeps one for its log and the
+ * console prefix; `xl list` reads it), /local/domain/N/name and
+ * /vm/<uuid>/name.  The hypervisor goes first (it refuses what it cannot
+ * hold), then xenstore in one transaction; a failed transaction puts the
+ * hypervisor's name back.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <xenstore.h>
+
+#include "xl.h"
+#include "xl_cfg.h"
+#include "xl_rename.h"
+
+#define XS_RETRIES 16
+
+/* The live domain other than `self` that is called `name`, or 0. */
+static int name_used_by_other(struct xl *x, const char *name, domid_t self, domid_t *other)
+{
+    struct mica_ctl_domaininfo *doms;
+    unsigned int n;
+    int found = 0;
+
+    if (mica_domain_list(x->m, &doms, &n))
+        return xl_error(x, "list domains", errno), -1;
+    for (unsigned int i = 0; i < n && !found; i++)
+        if (doms[i].domain != self && !(doms[i].flags & MICA_DOMINF_dying) &&
+            !strncmp(doms[i].name, name, sizeof(doms[i].name))) {
+            *other = doms[i].domain;
+            found = 1;
+        }
+    free(doms);
+    return found;
+}
+
+static char *read_node(struct xs_handle *h, xs_transaction_t t, const char *path)
+{
+    unsigned int len;
+    return xs_read(h, t, path, &len);
+}
+
+/* Copy the subtree at `from` to `to` (values and permissions). */
+static bool copy_tree(struct xs_handle *h, xs_transaction_t t, const char *from, const char *to)
+{
+    unsigned int len, nperms, n;
+    char *v = xs_read(h, t, from, &len);
+    struct xs_permissions *perms = xs_get_permissions(h, t, from, &nperms);
+    bool ok = v && perms && xs_write(h, t, to, v, len) &&
+              xs_set_permissions(h, t, to, perms, nperms);
+    char **kids = ok ? xs_directory(h, t, from, &n) : NULL;
+
+    free(v);
+    free(perms);
+    if (ok && kids)
+        for (unsigned int i = 0; i < n && ok; i++) {
+            char f[512], d[512];
+            snprintf(f, sizeof(f), "%s/%s", from, kids[i]);
+            snprintf(d, sizeof(d), "%s/%s", to, kids[i]);
+            ok = copy_tree(h, t, f, d);
+        }
+    free(kids);
+    return ok;
+}
+
+/*
+ * In one transaction: the name in the domain's home and /vm entry, and
+ * with new_vm set its /vm entry moved there (uuid updated).  A domain
+ * without a home (a boot-time domain nobody introduced) has nothing to
+ * change.  0, or -1 with errno.
+ */
+static int xs_rename(struct xs_handle *h, domid_t id, const char *name, const char *new_uuid)
+{
+    char home[64], path[256];
+
+    snprintf(home, sizeof(home), "/local/domain/%u", id);
+    for (unsigned int attempt = 0; attempt < XS_RETRIES; attempt++) {
+        xs_transaction_t t = xs_transaction_start(h);
+        bool ok = t != XBT_NULL;
+        char *have = ok ? read_node(h, t, home) : NULL;
+        char *vm = NULL;
+
+        if (!ok)
+            return -1;
+        if (!have) {
+            int err = errno;
+            xs_transaction_end(h, t, true);
+            if (err == ENOENT)
+                return 0;
+            errno = err;
+            return -1;
+        }
+        free(have);
+        snprintf(path, sizeof(path), "%s/name", home);
+        ok = xs_write(h, t, path, name, strlen(name));
+        snprintf(path, sizeof(path), "%s/vm", home);
+        vm = ok ? read_node(h, t, path) : NULL;
+        if (ok && vm && !strncmp(vm, "/vm/", 4) && strlen(vm) < 128) {
+            char target[128];
+            if (new_uuid) {
+                snprintf(target, sizeof(target), "/vm/%s", new_uuid);
+                ok = copy_tree(h, t, vm, target) && xs_rm(h, t, vm) &&
+                     xs_write(h, t, path, target, strlen(target));
+                snprintf(path, sizeof(path), "%s/uuid", target);
+                ok = ok && xs_write(h, t, path, new_uuid, strlen(new_uuid));
+            } else {
+                snprintf(target, sizeof(target), "%s", vm);
+            }
+            snprintf(path, sizeof(path), "%s/name", target);
+            ok = ok && xs_write(h, t, path, name, strlen(name));
+        }
+        free(vm);
+        int err = errno;
+        if (!ok) {
+            xs_transaction_end(h, t, true);
+            errno = err;
+            return -1;
+        }
+        if (xs_transaction_end(h, t, false))
+            return 0;
+        if (errno != EAGAIN)
+            return -1;
+    }
+    errno = EAGAIN;
+    return -1;
+}
+
+int xl_rename_domain(struct xl *x, struct xs_handle *h, domid_t id, const char *name,
+                     const uint8_t *new_handle)
+{
+    struct mica_ctl_domaininfo info;
+    const char *why;
+    domid_t other;
+    int used;
+    char what[96], uuid[37];
+
+    if ((why = xl_name_problem(name))) {
+        fprintf(x->err, "xl: rename: '%s' %s\n", name, why);
+        return XL_FAIL;
+    }
+    if (mica_domain_info(x->m, id, &info)) {
+        snprintf(what, sizeof(what), "rename domain %u", id);
+        return xl_error(x, what, errno);
+    }
+    if ((used = name_used_by_other(x, name, id, &other)) != 0) {
+        if (used > 0)
+            fprintf(x->err, "xl: rename: domain %u is already called '%s'\n", other, name);
+        return XL_FAIL;
+    }
+    struct xs_handle *own = NULL;
+    if (!h && !(h = own = xs_open(XS_OPEN_SOCKETONLY)))
+        return xl_error(x, "rename: cannot reach xenstored", errno);
+    int rc = XL_OK;
+    if (mica_domain_rename(x->m, id, name)) {
+        snprintf(what, sizeof(what), "rename domain %u to '%s'", id, name);
+        rc = xl_error(x, what, errno);
+    } else {
+        if (new_handle)
+            xl_uuid_str(new_handle, uuid);
+        if ((new_handle && mica_domain_sethandle(x->m, id, new_handle)) ||
+            xs_rename(h, id, name, new_handle ? uuid : NULL)) {
+            int err = errno;
+            char old[MICA_NAME_LEN + 1];
+            snprintf(old, sizeof(old), "%.*s", MICA_NAME_LEN, info.name);
+            (void)mica_domain_rename(x->m, id, old);
+            (void)mica_domain_sethandle(x->m, id, info.handle);
+            snprintf(what, sizeof(what), "rename domain %u in xenstore", id);
+            rc = xl_error(x, what, err);
+        }
+    }
+    if (own)
+        xs_close(own);
+    return rc;
+}
+
+int xl_preserve_domain(struct xl *x, struct xs_handle *h, domid_t id, const char *name)
+{
+    char stamp[24], kept[MICA_NAME_LEN];
+    uint8_t handle[16];
+    struct tm tm;
+    time_t now = time(NULL);
+
+    /* name-YYYYMMDDTHHMMZ, as Xen's xl; the name is cut to make room. */
+    if (!gmtime_r(&now, &tm) || !strftime(stamp, sizeof(stamp), "-%Y%m%dT%H%MZ", &tm)) {
+        fprintf(x->err, "xl: preserve domain %u: cannot read the time\n", id);
+        return XL_FAIL;
+    }
+    int room = (int)(sizeof(kept) - 1 - strlen(stamp));
+    snprintf(kept, sizeof(kept), "%.*s%s", room, name, stamp);
+    xl_uuid_generate(handle);
+    return xl_rename_domain(x, h, id, kept, handle);
+}
+
+int cmd_rename(struct xl *x, int argc, char **argv)
+{
+    domid_t id;
+
+    if (argc != 3)
+        return xl_usage(x, argv[0]);
+    if (xl_find_domain(x, argv[1], &id))
+        return XL_FAIL;
+    return xl_rename_domain(x, NULL, id, argv[2], NULL);
+}
