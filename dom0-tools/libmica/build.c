@@ -9,6 +9,7 @@
  * still maps writable cannot become a page table (mm/pt.c, rule 2), and
  * the hypervisor would refuse the L4.
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #define PTE_W 0x002ULL
 #define PTE_A 0x020ULL
 #define PTE_D 0x040ULL
+#define PTE_NX (1ULL << 63)
 
 struct layout {
     uint64_t kend;                      /* pfns: first after the kernel image */
@@ -215,15 +217,28 @@ static int hypercall_page(struct builder *b)
     return put(b, k->notes.hypercall_page - b->vb, p, PAGE);
 }
 
+/* The CPU has NX (the hypervisor then runs with EFER.NXE, so guest entries
+ * may carry it): CPUID leaf 0x80000001, EDX bit 20. */
+static bool cpu_has_nx(void)
+{
+    unsigned int a, b, c, d;
+
+    return __get_cpuid(0x80000001, &a, &b, &c, &d) && (d & (1u << 20));
+}
+
 /* Every page of the region mapped read-write, except the tables, which are
  * read-only (a PV guest may not hold a writable mapping of its own page
- * tables).  Built here, then copied in. */
+ * tables).  Nothing after the kernel image is code: no-execute, so that
+ * what Linux leaves mapped of the region (it takes it down only up to the
+ * 4 MiB boundary after the tables; the stack and slack may run past) is
+ * never writable and executable at once.  Built here, then copied in. */
 static int page_tables(struct builder *b)
 {
     const struct layout *l = &b->l;
     uint64_t *t = calloc(l->pt_pages, PAGE);
     uint64_t first = va(b, 0);
     const uint64_t upper = PTE_P | PTE_W | PTE_A;
+    const uint64_t nx = cpu_has_nx() ? PTE_NX : 0;
     uint64_t l3 = 1, l2 = l3 + l->nr_l3, l1 = l2 + l->nr_l2;   /* table indices */
 
     if (!t)
@@ -239,7 +254,8 @@ static int page_tables(struct builder *b)
         t[i3 * 512 + ((v >> 30) & 511)] = b->p2m[l->pt + i2] << 12 | upper;
         t[i2 * 512 + ((v >> 21) & 511)] = b->p2m[l->pt + i1] << 12 | upper;
         t[i1 * 512 + ((v >> 12) & 511)] = b->p2m[pfn] << 12 | PTE_P | PTE_A |
-                                          (is_pt ? 0 : PTE_W | PTE_D);
+                                          (is_pt ? 0 : PTE_W | PTE_D) |
+                                          (pfn >= l->kend ? nx : 0);
     }
     int rc = put(b, l->pt * PAGE, t, l->pt_pages * PAGE);
     free(t);

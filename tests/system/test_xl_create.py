@@ -75,11 +75,17 @@ def test_create_c_reaches_the_guests_shell(dom0):
     # The guest's shell: not the control domain, the same Debian kernel.
     out, rc = dom0.run("grep -c control_d /proc/xen/capabilities; uname -r")
     assert out.splitlines()[-2:] == ["0", linux_abi()], out
+    # Nothing of the start-of-day region that Linux leaves mapped is both
+    # writable and executable (libmica maps all after the image NX).
+    out, rc = dom0.run("dmesg | grep 'W+X'")
+    assert "Checked W+X mappings: passed" in out, out
     dom0.boot.child.send(CTRL_RBRACKET)
     dom0.boot.child.sendline("")
     dom0.boot.expect(PROMPT, timeout=60)
     out, rc = dom0.run("grep -c control_d /proc/xen/capabilities")
     assert out.splitlines()[-1] == "1", out                   # back in dom0
+    out, rc = dom0.run("dmesg | grep 'W+X'")                  # the hypervisor's builder
+    assert "Checked W+X mappings: passed" in out, out
 
 
 def test_list_shows_the_guest(dom0):

@@ -120,7 +120,11 @@ static void copy_in(const struct layout *l, uint64_t va, const uint8_t *src, uin
 }
 
 /* Bootstrap tables: every page of the region mapped read-write, except the
- * tables themselves, which are read-only (rule 3 of mm/pt.c). */
+ * tables themselves, which are read-only (rule 3 of mm/pt.c).  Nothing
+ * after the kernel image is code, so it is mapped no-execute (when the CPU
+ * has NX): Linux takes down the region only up to the 4 MiB boundary after
+ * the tables, and where the stack and slack run past it, what stays mapped
+ * must not be writable and executable at once. */
 static void build_tables(const struct layout *l)
 {
     uint64_t first = pfn_va(l, 0);
@@ -138,7 +142,8 @@ static void build_tables(const struct layout *l)
         ((uint64_t *)pfn_map(i3))[(va >> 30) & 511] = (pfn_to_mfn(i2) << PAGE_SHIFT) | upper;
         ((uint64_t *)pfn_map(i2))[(va >> 21) & 511] = (pfn_to_mfn(i1) << PAGE_SHIFT) | upper;
         ((uint64_t *)pfn_map(i1))[(va >> 12) & 511] = (pfn_to_mfn(pfn) << PAGE_SHIFT) |
-            _PAGE_PRESENT | _PAGE_ACCESSED | (is_pt ? 0 : _PAGE_RW | _PAGE_DIRTY);
+            _PAGE_PRESENT | _PAGE_ACCESSED | (is_pt ? 0 : _PAGE_RW | _PAGE_DIRTY) |
+            (pfn >= l->kend ? paging_nx_bit() : 0);
     }
 }
 
