@@ -21,6 +21,7 @@
 #include "build.h"
 
 #define PAGE         4096ULL
+#define MAX(a, b)    ((a) > (b) ? (a) : (b))
 #define SLACK_PAGES  128                /* 512 KiB after the region */
 #define REGION_ALIGN 1024               /* pages: the region ends on 4 MiB */
 #define REGION_MAX   (1ULL << 18)       /* pages: 1 GiB, as the hypervisor's builder */
@@ -434,6 +435,8 @@ int mica_build_pv(struct mica *m, domid_t id, const struct mica_build_config *cf
         failed(&b, "max_mem");
     else if (mica_populate_physmap(m, id, 0, b.nr_pages, b.p2m))
         failed(&b, "populate_physmap");
+    else if (mica_set_memory_map(m, id, MAX(cfg->maxmem_kib, cfg->memory_kib) << 10))
+        failed(&b, "set_memory_map");
     else if (sc.store_mfn = b.p2m[b.l.store], sc.console_mfn = b.p2m[b.l.console],
              mica_set_store_console(m, id, &sc))
         failed(&b, "set_store_console");

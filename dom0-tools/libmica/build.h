@@ -30,6 +30,8 @@ struct mica_build_config {
     size_t ramdisk_len;
     const char *cmdline;                /* NULL: ""; at most 1023 bytes */
     uint64_t memory_kib;                /* pages populated = memory_kib / 4 */
+    uint64_t maxmem_kib;                /* RAM in the guest's E820, what it may balloon
+                                         * up to (>= memory_kib; 0: memory_kib) */
     domid_t store_domid;                /* xenstored's domain; DOMID_INVALID: none */
     domid_t console_domid;              /* consoled's; DOMID_XEN: Mica's serial */
 };

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <abi/grant_table.h>
+#include <abi/memory.h>
 
 #include "libmica.h"
 #include "libmica_priv.h"
@@ -166,6 +167,29 @@ int mica_gnttab_frame(struct mica *m, domid_t id, xen_pfn_t *frame)
     int e = errno;
     m->t.free(m->t.ctx, op);
     errno = e;
+    return rc;
+}
+
+int mica_set_memory_map(struct mica *m, domid_t id, uint64_t ram_bytes)
+{
+    struct xen_foreign_memory_map *f = mica_hbuf(m, sizeof(*f) + sizeof(struct mica_e820entry));
+    int rc = -1;
+
+    if (!f)
+        return -1;
+    struct mica_e820entry *e = (struct mica_e820entry *)(f + 1);
+    e->addr = 0;
+    e->size = ram_bytes;
+    e->type = MICA_E820_RAM;
+    f->domid = id;
+    f->map.nr_entries = 1;
+    set_xen_guest_handle(f->map.buffer, e);
+    if (call5(m, __HYPERVISOR_memory_op, XENMEM_set_memory_map, (uint64_t)(uintptr_t)f, 0,
+              0) >= 0)
+        rc = 0;
+    int err = errno;
+    m->t.free(m->t.ctx, f);
+    errno = err;
     return rc;
 }
 

@@ -101,6 +101,9 @@ int mica_gnttab_frame(struct mica *m, domid_t id, xen_pfn_t *frame);
  * built are validated as its own and stay pinned (its kernel unpins them,
  * as Linux does with its boot tables). */
 int mica_pin_l4(struct mica *m, domid_t id, xen_pfn_t l4);
+/* The guest's E820 (XENMEM_set_memory_map): one RAM range of ram_bytes,
+ * so that it may balloon up to there. */
+int mica_set_memory_map(struct mica *m, domid_t id, uint64_t ram_bytes);
 /* Foreign memory, read/write; see mica_transport.map_foreign. */
 void *mica_map_foreign(struct mica *m, domid_t id, const xen_pfn_t *mfns, size_t n);
 int mica_unmap_foreign(struct mica *m, void *addr, size_t n);

@@ -35,6 +35,15 @@ static const struct xl_cmd cmds[] = {
     { "destroy", cmd_destroy, "Terminate a domain immediately", "<Domain>" },
     { "pause", cmd_pause, "Pause execution of a domain", "<Domain>" },
     { "unpause", cmd_unpause, "Unpause a paused domain", "<Domain>" },
+    { "mem-set", cmd_mem_set, "Set the current memory usage for a domain",
+      "[-t SECONDS] [--no-wait] <Domain> <Memory>\n\n"
+      "  Memory: a number with a unit b, k, m (the default), g or t\n"
+      "  -t SECONDS  how long to wait for the guest to get there (default 60)\n"
+      "  --no-wait   set the target and return (Xen's xl)\n"
+      "  exit 0 reached, 1 refused, 2 deadline while moving, 3 guest stopped short,\n"
+      "  4 host has no free memory, 5 target changed by another mem-set" },
+    { "mem-max", cmd_mem_max, "Set the maximum amount reservation for a domain",
+      "<Domain> <Memory>" },
     { "rename", cmd_rename, "Rename a domain", "<Domain> <NewDomainName>" },
     { "sched-credit2", cmd_sched_credit2, "Get/set credit2 scheduler parameters",
       "[-d <Domain> [-w[=WEIGHT]] [-c[=CAP]]] [-s]\n\n"

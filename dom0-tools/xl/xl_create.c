@@ -104,6 +104,7 @@ int xl_create_domain(struct xl *x, const struct xl_domain_config *dc, bool pause
     struct mica_build_config bc = {
         .kernel = &kernel, .ramdisk = ramdisk, .ramdisk_len = ramdisk_len,
         .cmdline = dc->cmdline, .memory_kib = dc->memory_mib << 10,
+        .maxmem_kib = dc->maxmem_mib << 10,
         .store_domid = 0, .console_domid = 0,
     };
     struct mica_build_result br;

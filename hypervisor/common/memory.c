@@ -34,6 +34,7 @@
 #include <mica/mm.h>
 #include <mica/multiboot2.h>
 #include <mica/paging.h>
+#include <mica/string.h>
 /* memory_op's command: the operation, and for the batched ones the
  * extent to start from (Xen's encoding, internal to the hypervisor). */
 #define MEMOP_EXTENT_SHIFT 6
@@ -362,22 +363,51 @@ static long memory_exchange(struct cpu_regs *regs)
     return rc;
 }
 
-/* The guest's own E820: its pseudo-physical memory, as one RAM range. */
+/* The guest's own E820: what the toolstack set, as much as the buffer
+ * holds (as Xen), else its pseudo-physical memory as one RAM range. */
 static long memory_map(struct domain *d, uint64_t arg)
 {
     struct xen_memory_map map;
-    struct mica_e820entry e = {
+    struct mica_e820entry dflt = {
         .addr = 0, .size = (d->max_gpfn + 1) << PAGE_SHIFT, .type = MICA_E820_RAM,
     };
+    const struct mica_e820entry *e = d->nr_e820 ? d->e820 : &dflt;
+    unsigned int n = d->nr_e820 ? d->nr_e820 : 1;
 
     if (copy_from_guest(&map, arg, sizeof(map)))
         return -EFAULT;
     if (map.nr_entries < 1)
         return -EINVAL;
-    if (copy_to_guest((uint64_t)(uintptr_t)map.buffer.p, &e, sizeof(e)))
+    n = MIN(n, map.nr_entries);
+    if (copy_to_guest((uint64_t)(uintptr_t)map.buffer.p, e, n * sizeof(*e)))
         return -EFAULT;
-    map.nr_entries = 1;
+    map.nr_entries = n;
     return copy_to_guest(arg, &map, sizeof(map)) ? -EFAULT : 0;
+}
+
+/* XENMEM_set_memory_map: the toolstack gives a domain its E820 (a PV guest
+ * that may balloon up to maxmem is shown RAM up to there).  Up to
+ * DOMAIN_E820_MAX entries, taken as given (only the guest reads them);
+ * none puts the default back. */
+static long set_memory_map(uint64_t arg)
+{
+    struct xen_foreign_memory_map f;
+    struct mica_e820entry e[DOMAIN_E820_MAX];
+    struct domain *d;
+
+    if (!current->domain->is_privileged)
+        return -EPERM;
+    if (copy_from_guest(&f, arg, sizeof(f)))
+        return -EFAULT;
+    if (f.map.nr_entries > DOMAIN_E820_MAX)
+        return -EINVAL;
+    if (!(d = target(f.domid)))
+        return -ESRCH;
+    if (copy_from_guest(e, (uint64_t)(uintptr_t)f.map.buffer.p, f.map.nr_entries * sizeof(e[0])))
+        return -EFAULT;
+    memcpy(d->e820, e, f.map.nr_entries * sizeof(e[0]));
+    d->nr_e820 = f.map.nr_entries;
+    return 0;
 }
 
 /* The machine's E820 (the firmware map Mica booted with), for the
@@ -455,6 +485,8 @@ long do_memory_op(struct cpu_regs *regs)
     }
     case XENMEM_memory_map:
         return memory_map(current->domain, arg);
+    case XENMEM_set_memory_map:
+        return set_memory_map(arg);
     case XENMEM_machine_memory_map:
         return machine_memory_map(arg);
     default:

@@ -29,6 +29,7 @@ BUILDER_TESTS = [
     "wrong_version_and_unknown_ops_refused",
     "self_and_missing_domains_refused",
     "rename_handle_and_sched_params_checked",
+    "memory_map_set_by_the_toolstack",
     "readconsole_returns_the_boot_log",
     "createdomain_refuses_bad_arguments",
     "createdomain_of_an_id_in_use_refused",

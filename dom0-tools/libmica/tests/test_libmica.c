@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <cpuid.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -411,7 +412,7 @@ static struct mica_build_config config(struct built_dom *d)
     return (struct mica_build_config){
         .kernel = &d->k, .ramdisk = d->ramdisk, .ramdisk_len = RAMDISK_LEN,
         .cmdline = "console=hvc0 root=/dev/xvda", .memory_kib = MEM_KIB,
-        .store_domid = 0, .console_domid = 0,
+        .maxmem_kib = 2 * MEM_KIB, .store_domid = 0, .console_domid = 0,
     };
 }
 
@@ -436,10 +437,18 @@ static void check_start_info(const struct start_info *si, const struct fake_buil
     assert_int_equal(r->console_port, 2);
 }
 
+static bool host_has_nx(void)
+{
+    unsigned int a, b, c, d;
+    return __get_cpuid(0x80000001, &a, &b, &c, &d) && (d & (1u << 20));
+}
+
 /* Every pfn of the region maps VB + pfn * 4 KiB to p2m[pfn]; tables are
- * read-only and nothing else is; every table met is one of the boot
- * tables; nothing is mapped past the region. */
-static void check_tables(xen_pfn_t l4, const xen_pfn_t *p2m, const struct mica_build_result *r)
+ * read-only and nothing else is; the kernel image is executable and
+ * nothing after it is (where the CPU has NX); every table met is one of
+ * the boot tables; nothing is mapped past the region. */
+static void check_tables(xen_pfn_t l4, const xen_pfn_t *p2m, const struct mica_build_result *r,
+                         uint64_t kend)
 {
     uint64_t pt = (r->pt_base - VB) >> 12, n = r->nr_pt_frames;
 
@@ -451,6 +460,7 @@ static void check_tables(xen_pfn_t l4, const xen_pfn_t *p2m, const struct mica_b
         assert_int_equal((pte & 0x000ffffffffff000ULL) >> 12, p2m[pfn]);
         bool is_pt = pfn >= pt && pfn < pt + n;
         assert_int_equal(!!(pte & 2), !is_pt);
+        assert_int_equal(pte >> 63, pfn >= kend && host_has_nx());
         for (int i = 0; i < 4; i++) {
             bool found = false;
             for (uint64_t j = 0; j < n; j++)
@@ -502,7 +512,8 @@ static void build_checks_layout(void **state)
         assert_int_equal(fake.owner[p2m[i] - FAKE_MFN_BASE], d.id);
         assert_int_equal(seen[p2m[i] - FAKE_MFN_BASE]++, 0);
     }
-    check_tables(l4, p2m, &r);
+    check_tables(l4, p2m, &r, (d.k.virt_end - VB) >> 12);
+    assert_int_equal(b->e820_ram, 2 * MEM_KIB * 1024);   /* it may balloon to maxmem */
 
     /* Kernel, bss, hypercall page, ramdisk, store and console pages. */
     size_t len;

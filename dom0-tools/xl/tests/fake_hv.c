@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <abi/grant_table.h>
+#include <abi/memory.h>
 #include <abi/version.h>
 
 #include "fake_hv.h"
@@ -401,6 +402,17 @@ static long call5(void *ctx, unsigned int nr, const uint64_t a[5])
     fake.calls++;
     if (nr == __HYPERVISOR_mmuext_op)
         return pin(a);
+    if (nr == __HYPERVISOR_memory_op && a[0] == XENMEM_set_memory_map) {
+        struct xen_foreign_memory_map *f = (void *)(uintptr_t)a[1];
+        struct fake_built *b = fake_built(f->domid);
+        const struct mica_e820entry *e = (const void *)(uintptr_t)f->map.buffer.p;
+        if (!b)
+            return fail(ESRCH);
+        if (f->map.nr_entries != 1 || e->addr || e->type != MICA_E820_RAM)
+            return fail(EINVAL);            /* what the builder sends, nothing else */
+        b->e820_ram = e->size;
+        return 0;
+    }
     if (nr != __HYPERVISOR_grant_table_op || a[0] != GNTTABOP_setup_table || a[2] != 1)
         return fail(ENOSYS);
     struct gnttab_setup_table *op = (void *)(uintptr_t)a[1];

@@ -31,6 +31,7 @@ struct fake_built {
     xen_pfn_t shared_info, grant;       /* the hypervisor's own frames */
     bool rings_set, ctx_set;
     xen_pfn_t pinned_l4;                /* MMUEXT_PIN_L4_TABLE's frame, 0: none */
+    uint64_t e820_ram;                  /* XENMEM_set_memory_map's RAM bytes, 0: none */
     struct mica_ctl_store_console sc;
     struct vcpu_guest_context ctx;
 };

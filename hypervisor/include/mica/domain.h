@@ -6,10 +6,13 @@
 #ifndef MICA_DOMAIN_H
 #define MICA_DOMAIN_H
 
+#include <abi/memory.h>
 #include <abi/vcpu.h>
 #include <abi/xen.h>
 #include <mica/types.h>
 #include <mica/x86.h>
+
+#define DOMAIN_E820_MAX 8      /* entries of a toolstack-set memory map */
 
 struct domain;
 struct evtchn_domain;
@@ -85,6 +88,9 @@ struct domain {
     uint64_t tot_pages;         /* frames owned, allocated or not */
     uint64_t max_pages;         /* tot_pages never exceeds this */
     uint64_t max_gpfn;          /* highest pseudo-physical frame of the guest */
+    /* The E820 the toolstack set (XENMEM_set_memory_map); none: the default. */
+    struct mica_e820entry e820[DOMAIN_E820_MAX];
+    unsigned int nr_e820;
 
     /* Page tables waiting to drop their entries' references (mm/pt.c). */
     mfn_t deval_head;

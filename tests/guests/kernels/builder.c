@@ -31,6 +31,7 @@
  * time is printed as a bench line for scripts/bench-domains.
  */
 #include <abi/event_channel.h>
+#include <abi/memory.h>
 #include <abi/io/console.h>
 #include "builder.h"
 #include "clock.h"
@@ -424,6 +425,54 @@ static int rename_handle_and_sched_params_checked(void)
     expect_ok(sched_params(MICA_CTL_setschedparams, 0, &w, &c), "setschedparams (back)");
     expect_rc(sched_params(MICA_CTL_getschedparams, 1000, &w, &c), -XEN_ESRCH, "get d1000");
     expect_rc(sched_params(MICA_CTL_setschedparams, 1000, &w, &c), -XEN_ESRCH, "set d1000");
+    return KIT_PASS;
+}
+
+struct e820 {
+    uint64_t addr, size;
+    uint32_t type;
+} __attribute__((packed));
+
+static long set_map(domid_t id, const struct e820 *e, unsigned int n)
+{
+    struct xen_foreign_memory_map f = { .domid = id, .map = { .nr_entries = n } };
+
+    set_xen_guest_handle(f.map.buffer, (void *)e);
+    return HYPERVISOR_memory_op(XENMEM_set_memory_map, &f);
+}
+
+static long get_map(struct e820 *e, unsigned int n)
+{
+    struct xen_memory_map map = { .nr_entries = n };
+
+    set_xen_guest_handle(map.buffer, e);
+    long rc = HYPERVISOR_memory_op(XENMEM_memory_map, &map);
+    return rc ? rc : (long)map.nr_entries;
+}
+
+/* The toolstack's E820 for a domain (how a guest learns it may balloon
+ * up to maxmem): what XENMEM_memory_map then reports. */
+static int memory_map_set_by_the_toolstack(void)
+{
+    static const struct e820 two[2] = { { 0, 0x9f000, 1 }, { 0x100000, 0x7f00000, 1 } };
+    struct e820 got[9] = { 0 };
+
+    expect_rc(get_map(got, 4), 1, "the default: one RAM range");
+    uint64_t dflt = got[0].size;
+    expect_ok(set_map(DOMID_SELF, two, 2), "set_memory_map");
+    expect_rc(get_map(got, 4), 2, "two entries back");
+    expect_true(got[0].addr == two[0].addr && got[0].size == two[0].size &&
+                got[1].addr == two[1].addr && got[1].size == two[1].size && got[1].type == 1,
+                "the entries as set");
+    expect_rc(get_map(got, 1), 1, "a one-entry buffer gets the first");
+    expect_rc(set_map(DOMID_SELF, got, 9), -XEN_EINVAL, "nine entries");
+    expect_rc(set_map(1000, two, 2), -XEN_ESRCH, "a domain that does not exist");
+    expect_rc(set_map(DOMID_SELF, (const struct e820 *)0xffff82d040000000UL, 2), -XEN_EFAULT,
+              "entries in the hypervisor");
+    expect_rc(get_map(got, 4), 2, "a refused set changes nothing");
+    expect_ok(set_map(DOMID_SELF, two, 0), "no entries");
+    expect_rc(get_map(got, 4), 1, "the default again");
+    expect_eq(got[0].size, dflt, "the default's size");
     return KIT_PASS;
 }
 
@@ -994,6 +1043,7 @@ static const struct kit_test tests[] = {
     { "self_and_missing_domains_refused", self_and_missing_domains_refused, KIT_HOSTILE },
     { "rename_handle_and_sched_params_checked", rename_handle_and_sched_params_checked,
       KIT_HOSTILE },
+    { "memory_map_set_by_the_toolstack", memory_map_set_by_the_toolstack, KIT_HOSTILE },
     { "readconsole_returns_the_boot_log", readconsole_returns_the_boot_log, 0 },
     { "createdomain_refuses_bad_arguments", createdomain_refuses_bad_arguments, KIT_HOSTILE },
     { "createdomain_of_an_id_in_use_refused", createdomain_of_an_id_in_use_refused,
