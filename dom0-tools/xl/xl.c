@@ -32,6 +32,7 @@ static const struct xl_cmd cmds[] = {
       "  -a  all domains but domain 0\n"
       "  -w  wait for the domain to shut down" },
     { "reboot", cmd_reboot, "Issue a reboot signal to a domain", "[-a] [-w] <Domain>" },
+    { "sysrq", cmd_sysrq, "Send a sysrq to a domain", "<Domain> <letter>" },
     { "destroy", cmd_destroy, "Terminate a domain immediately", "<Domain>" },
     { "pause", cmd_pause, "Pause execution of a domain", "<Domain>" },
     { "unpause", cmd_unpause, "Unpause a paused domain", "<Domain>" },

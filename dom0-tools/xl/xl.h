@@ -5,7 +5,7 @@
  * command table names each one with its help (xl.c), one file per area:
  * xl_list.c (list, domid, domname, vcpu-list), xl_host.c (info, dmesg),
  * xl_dom.c (pause, unpause, destroy), xl_create.c (create) with
- * xl_monitor.c (the per-domain monitor), xl_shutdown.c (shutdown, reboot),
+ * xl_monitor.c (the per-domain monitor), xl_shutdown.c (shutdown, reboot, sysrq),
  * xl_console.c (console), xl_uptime.c (uptime), xl_rename.c (rename),
  * xl_sched.c (sched-credit2), xl_mem.c (mem-set, mem-max), xl_cfg.c (xl.cfg files), xl_xs.c (xenstore).
  */
@@ -74,6 +74,7 @@ int cmd_uptime(struct xl *x, int argc, char **argv);
 int cmd_rename(struct xl *x, int argc, char **argv);
 int cmd_sched_credit2(struct xl *x, int argc, char **argv);
 int cmd_mem_set(struct xl *x, int argc, char **argv);
+int cmd_sysrq(struct xl *x, int argc, char **argv);
 int cmd_mem_max(struct xl *x, int argc, char **argv);
 /* Attach this terminal to domain id's console (xl_console.c). */
 int xl_console_attach(struct xl *x, domid_t id);

@@ -186,6 +186,13 @@ static int wait_target(struct xl *x, struct xs_handle *h, domid_t id, uint64_t t
                     shrink ? "will not give more" : "will not take more");
             return MEM_STALLED;
         }
+        if (t - start >= deadline_s && moved_at == start) {
+            fprintf(x->err, "%sdomain %u: stopped at %" PRIu64 " MiB of %" PRIu64 " MiB: "
+                    "nothing moved in the %.0f s deadline (no balloon driver, or the guest "
+                    "is not running)\n", tty ? "\n" : "", id, last / 256, target_kib >> 10,
+                    deadline_s);
+            return MEM_STALLED;
+        }
         if (t - start >= deadline_s) {
             fprintf(x->err, "%sdomain %u: at %" PRIu64 " MiB of %" PRIu64 " MiB when the "
                     "deadline of %.0f s passed (still moving, %+.1f MiB/s)\n", tty ? "\n" : "",

@@ -102,3 +102,27 @@ int cmd_reboot(struct xl *x, int argc, char **argv)
 {
     return shutdown_or_reboot(x, argc, argv, "reboot");
 }
+
+/* xl sysrq: a magic SysRq key for the guest (its xenbus control watch
+ * reads control/sysrq and hands the key to the kernel's sysrq handler). */
+int cmd_sysrq(struct xl *x, int argc, char **argv)
+{
+    domid_t id;
+    char what[64];
+
+    if (argc != 3)
+        return xl_usage(x, argv[0]);
+    if (strlen(argv[2]) != 1 || argv[2][0] <= ' ' || argv[2][0] > '~') {
+        fprintf(x->err, "xl: sysrq: '%s' is not one key\n", argv[2]);
+        return XL_FAIL;
+    }
+    if (xl_find_domain(x, argv[1], &id))
+        return XL_FAIL;
+    snprintf(what, sizeof(what), "sysrq to domain %u", id);
+    struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
+    if (!h)
+        return xl_error(x, "sysrq: cannot reach xenstored", errno);
+    int rc = xl_xs_write(h, id, "control/sysrq", argv[2]) ? xl_error(x, what, errno) : XL_OK;
+    xs_close(h);
+    return rc;
+}

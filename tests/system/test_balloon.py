@@ -1,0 +1,142 @@
+# SPDX-License-Identifier: MIT
+"""Ballooning (issue 17): `xl mem-set` moves a running Debian guest's
+memory through its stock balloon driver, down and up to its maxmem, and
+says how it went; refusals change nothing; a guest that does not balloon
+gives a reported stop, never a hang; concurrent requests end with the last
+one's target; a guest that crashes after ballooning gives all its memory
+back.  After every operation the memory adds up: free memory plus every
+domain's actual memory stays what it was (the hypervisor's own share does
+not move).  One dom0 boot for the module.
+"""
+import re
+
+import pytest
+
+from test_linux import LinuxShell
+from test_xl_create import GUEST_BOOT, domains, run, wait_console_marker, wait_gone
+
+
+def mem(sh):
+    """{name: MiB} from xl list (actual memory)."""
+    out, rc = run(sh, "xl list")
+    assert rc == 0, out
+    return {l.split()[0]: int(l.split()[2]) for l in out.splitlines()[1:] if l.strip()}
+
+
+def info(sh):
+    out, rc = run(sh, "xl info")
+    assert rc == 0, out
+    get = lambda k: int(re.search(rf"^{k} +: (\d+)$", out, re.M).group(1))
+    return get("total_memory"), get("free_memory")
+
+
+def hypervisor_share(sh):
+    """total - free - every domain's actual, in MiB (each rounded down)."""
+    total, free = info(sh)
+    return total - free - sum(mem(sh).values())
+
+
+def adds_up(sh, before):
+    """The hypervisor's share stays put, within the MiB rounding of xl's
+    columns (one per domain and one for free memory)."""
+    now = hypervisor_share(sh)
+    assert abs(now - before) <= len(mem(sh)) + 1, (before, now)
+
+
+@pytest.fixture(scope="module")
+def dom0(tmp_path_factory):
+    sh = LinuxShell(tmp_path_factory.mktemp("balloon"), "balloon", vcpus=2)
+    yield sh
+    if sh.boot.status is None:
+        sh.boot.child.terminate(force=True)
+
+
+@pytest.fixture(scope="module")
+def share(dom0):
+    return hypervisor_share(dom0)
+
+
+def mem_set(sh, args, timeout=300):
+    out, rc = run(sh, f"xl mem-set {args}", timeout=timeout)
+    return out, rc
+
+
+def test_guest_shrinks_and_grows(dom0, share):
+    # sysrq_always_enabled: Debian's default mask leaves out the crash key,
+    # which the last test uses.
+    out, rc = run(dom0, "xl create /etc/xen/debian.cfg 'name=\"web\"' memory=256 maxmem=512 "
+                        "'extra=\"console=hvc0 sysrq_always_enabled\"'")
+    assert rc == 0, out
+    wait_console_marker(dom0, "web", 1)
+    assert mem(dom0)["web"] in (256, 257), mem(dom0)
+    adds_up(dom0, share)
+
+    out, rc = mem_set(dom0, "web 128m")
+    assert rc == 0 and re.search(r"domain \d+: at 12[89] MiB, its target", out), out
+    assert mem(dom0)["web"] in (128, 129), mem(dom0)
+    adds_up(dom0, share)
+
+    out, rc = mem_set(dom0, "web 400")              # MiB by default, above its boot size
+    assert rc == 0 and "its target" in out, out
+    assert mem(dom0)["web"] in (400, 401), mem(dom0)
+    adds_up(dom0, share)
+
+
+def test_refusals_change_nothing(dom0, share):
+    before = mem(dom0)["web"]
+    for args, want in [("web 600m", "above the domain's maximum, 512 MiB"),
+                       ("web 20m", "below xl's floor of 64 MiB"),
+                       ("web 12x", "invalid memory size: 12x"),
+                       ("-t 0 web 200m", "not a number of seconds"),
+                       ("nobody 200m", "invalid domain identifier")]:
+        out, rc = mem_set(dom0, args)
+        assert rc == 1 and want in out, (args, out)
+    out, rc = run(dom0, "xl mem-max web 200")
+    assert rc == 1 and "below the domain's target" in out, out
+    assert mem(dom0)["web"] == before
+    adds_up(dom0, share)
+
+
+def test_concurrent_mem_sets_end_at_the_last_target(dom0, share):
+    out, rc = run(dom0, "xl mem-set -t 120 web 100m >/tmp/first.out 2>&1 & first=$!; "
+                        "sleep 0.3; xl mem-set -t 120 web 300m; second=$?; "
+                        "wait $first; echo \"rc $? $second\"; cat /tmp/first.out", timeout=400)
+    m = re.search(r"rc (\d+) (\d+)", out)
+    assert m, out
+    # The first either got to 100 before the second wrote, or saw its
+    # target replaced; the second always ends at its own.
+    assert m.group(1) in ("0", "5") and m.group(2) == "0", out
+    if m.group(1) == "5":
+        assert "changed to 300 MiB by another request" in out, out
+    assert mem(dom0)["web"] in (300, 301), mem(dom0)
+    adds_up(dom0, share)
+
+
+def test_a_guest_that_does_not_balloon_is_reported_not_waited_for(dom0, share):
+    """A paused guest (built, never run) moves nothing: mem-set says so and
+    ends before its deadline."""
+    out, rc = run(dom0, "xl create -p /etc/xen/debian.cfg 'name=\"still\"' memory=128")
+    assert rc == 0, out
+    out, rc = mem_set(dom0, "-t 60 still 96m", timeout=120)
+    assert rc == 3 and "nothing moved" in out, out
+    out, rc = mem_set(dom0, "-t 2 still 80m", timeout=120)
+    assert rc == 3 and "nothing moved in the 2 s deadline" in out, out
+    out, rc = run(dom0, "xl destroy still")
+    assert rc == 0, out
+    wait_gone(dom0, "still")
+    adds_up(dom0, share)
+
+
+def test_a_guest_that_crashes_after_ballooning_gives_its_memory_back(dom0, share):
+    total, free_before = info(dom0)
+    out, rc = mem_set(dom0, "web 128m")
+    assert rc == 0, out
+    out, rc = run(dom0, "xl sysrq web c")            # the guest's kernel crashes
+    assert rc == 0, out
+    wait_gone(dom0, "web")                           # on_crash = destroy
+    out, rc = run(dom0, "cat /var/log/xen/xl-web.log")
+    assert "shut down (crash): destroy" in out, out
+    assert set(domains(dom0)) == {"Domain-0"}
+    total, free_after = info(dom0)
+    assert free_after >= free_before + 128, (free_before, free_after)   # its 300 MiB back
+    adds_up(dom0, share)
