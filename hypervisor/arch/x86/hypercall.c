@@ -34,6 +34,8 @@ static const hypercall_fn hypercall_table[] = {
     [__HYPERVISOR_stack_switch] = do_stack_switch,
     [__HYPERVISOR_set_callbacks] = do_set_callbacks,
     [__HYPERVISOR_fpu_taskswitch] = do_fpu_taskswitch,
+    [__HYPERVISOR_set_debugreg] = do_set_debugreg,
+    [__HYPERVISOR_get_debugreg] = do_get_debugreg,
     [__HYPERVISOR_set_segment_base] = do_set_segment_base,
     [__HYPERVISOR_callback_op] = do_callback_op,
     [__HYPERVISOR_memory_op] = do_memory_op,
@@ -63,8 +65,13 @@ static long dispatch(uint64_t nr, struct cpu_regs *regs)
 
 /*
  * multicall: run a batch of hypercalls, each entry's result in its own
- * `result`.  No nesting and no iret inside a batch.  A preempted entry has
- * its rewritten arguments stored back and the batch continues from it.
+ * `result`.  No nesting.  An iret entry returns from the frame on the
+ * guest's stack and ends the batch there, as on Xen since XSA-213: what
+ * follows never runs (it might in user mode), and the guest resumes where
+ * the frame says, with its rax (the entry's own result is not written:
+ * after a return to user mode its table may not be mapped).  A preempted
+ * entry has its rewritten arguments stored back and the batch continues
+ * from it.
  */
 #define MULTICALL_BATCH 64
 long do_multicall(struct cpu_regs *regs)
@@ -86,8 +93,11 @@ long do_multicall(struct cpu_regs *regs)
         struct cpu_regs f = *regs;
         f.rdi = e.args[0], f.rsi = e.args[1], f.rdx = e.args[2];
         f.r10 = e.args[3], f.r8 = e.args[4];
-        long rc = (e.op == __HYPERVISOR_multicall || e.op == __HYPERVISOR_iret)
-                      ? -EINVAL : dispatch(e.op, &f);
+        if (e.op == __HYPERVISOR_iret) {
+            do_iret(regs);
+            return -EJUSTRETURN;
+        }
+        long rc = e.op == __HYPERVISOR_multicall ? -EINVAL : dispatch(e.op, &f);
         if (rc == -ERESTART) {
             e.args[0] = f.rdi, e.args[1] = f.rsi, e.args[2] = f.rdx;
             e.args[3] = f.r10, e.args[4] = f.r8;
@@ -124,7 +134,7 @@ void hypercall_entry(struct cpu_regs *regs)
     rc = dispatch(nr, regs);
     if (rc == -ERESTART)
         regs->rip -= 2;         /* re-issue the syscall with the new args */
-    else
+    else if (rc != -EJUSTRETURN)
         regs->rax = (uint64_t)rc;
     sched_exit_to_guest(regs);
     guest_exit(regs);
