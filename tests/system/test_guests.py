@@ -44,6 +44,7 @@ EXPECTED = {
         "user_page_table_is_accepted",
         "user_syscall_reaches_the_syscall_callback",
         "user_mode_cannot_reach_kernel_memory",
+        "architectural_iopl_comes_from_the_iret_frame",
         "user_cli_and_port_io_need_virtual_iopl_3",
     ],
     "softint": [

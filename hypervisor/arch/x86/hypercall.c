@@ -290,6 +290,7 @@ long do_vm_assist(struct cpu_regs *regs)
     /* 4gb_segments means nothing to a 64-bit guest but Linux asks for it. */
     const unsigned long allowed = (1UL << VMASST_TYPE_4gb_segments) |
                                   (1UL << VMASST_TYPE_writable_pagetables) |
+                                  (1UL << VMASST_TYPE_architectural_iopl) |
                                   (1UL << VMASST_TYPE_runstate_update_flag);
 
     if (type >= 64 || !(allowed & (1UL << type)))

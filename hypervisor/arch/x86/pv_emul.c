@@ -297,9 +297,10 @@ bool pv_emulate_privop(struct vcpu *v, struct cpu_regs *r)
     uint8_t rex = 0;
     bool ok = false;
 
-    /* As Xen: the kernel counts as CPL 1 and user mode as CPL 3 against the
+    /* As Xen: the kernel counts as CPL 1 (CPL 0 once it asked for
+     * VMASST_TYPE_architectural_iopl) and user mode as CPL 3 against the
      * virtual IOPL, for port I/O and cli/sti; the rest is the kernel's only. */
-    unsigned int cpl = v->kernel_mode ? 1 : 3;
+    unsigned int cpl = !v->kernel_mode ? 3 : pv_architectural_iopl(v) ? 0 : 1;
 
     if (r->error_code != 0 || copy_from_guest(b, r->rip, sizeof(b)))
         return false;

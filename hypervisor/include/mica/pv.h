@@ -54,6 +54,13 @@ void pv_debug_save(struct vcpu *v);
 void pv_debug_trap(struct vcpu *v);
 void pv_debug_trap_in_hypervisor(void);
 
+/* VMASST_TYPE_architectural_iopl: the virtual IOPL is the one in the
+ * guest's iret and bounce frames, and its kernel counts as CPL 0. */
+static inline bool pv_architectural_iopl(const struct vcpu *v)
+{
+    return v->domain->vm_assist & (1UL << VMASST_TYPE_architectural_iopl);
+}
+
 /* Leave for the guest with this frame (arch/x86/guest_entry.asm). */
 void guest_exit(struct cpu_regs *regs) __attribute__((noreturn));
 /* Guest RFLAGS as the CPU will load them: IF on, IOPL 0, no VM/NT. */
