@@ -76,6 +76,7 @@ EXPECTED = {
         "multicall_refuses_nesting",
         "multicall_iret_returns_and_ends_the_batch",
         "multicall_long_batch_continues",
+        "sysctl_checks_the_version_and_has_no_ops",
         "features_linux_needs_are_reported",
         "grant_table_query_and_setup",
         "grant_copy_through_a_self_grant",

@@ -9,6 +9,7 @@
  * pending event, once events exist).
  */
 #include <abi/sched.h>
+#include <abi/sysctl.h>
 #include <abi/version.h>
 #include <abi/mica/control.h>
 #include <mica/console.h>
@@ -52,6 +53,7 @@ static const hypercall_fn hypercall_table[] = {
     [__HYPERVISOR_vm_assist] = do_vm_assist,
     [__HYPERVISOR_mmuext_op] = do_mmuext_op,
     [__HYPERVISOR_sched_op] = do_sched_op,
+    [__HYPERVISOR_sysctl] = do_sysctl,
     [__HYPERVISOR_mica_control] = do_mica_control,
 };
 
@@ -280,6 +282,22 @@ long do_xen_version(struct cpu_regs *regs)
     default:
         return -ENOSYS;
     }
+}
+
+/* ---- sysctl ---------------------------------------------------------------- */
+
+/* Xen's checks, in Xen's order, and no op behind them (abi/sysctl.h). */
+long do_sysctl(struct cpu_regs *regs)
+{
+    struct xen_sysctl op;
+
+    if (copy_from_guest(&op, regs->rdi, sizeof(op)))
+        return -EFAULT;
+    if (op.interface_version != XEN_SYSCTL_INTERFACE_VERSION)
+        return -EACCES;
+    if (!current->domain->is_privileged)
+        return -EPERM;
+    return -ENOSYS;
 }
 
 /* ---- vm_assist ------------------------------------------------------------- */

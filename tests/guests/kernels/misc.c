@@ -8,6 +8,7 @@
  * uses before it can share a page (setup_table, query_size, version, copy).
  * Hostile cases next to the normal ones.
  */
+#include <abi/sysctl.h>
 #include <abi/features.h>
 #include <abi/grant_table.h>
 #include <abi/memory.h>
@@ -492,6 +493,20 @@ static int grant_map_at_a_va_and_unmap(void)
     return KIT_PASS;
 }
 
+/* The privileged domain passes Xen's sysctl gate (version, then
+ * privilege) and finds no op behind it: Mica's tools use hypercall 56. */
+static int sysctl_checks_the_version_and_has_no_ops(void)
+{
+    static struct xen_sysctl op;
+
+    op = (struct xen_sysctl){ .cmd = 1, .interface_version = XEN_SYSCTL_INTERFACE_VERSION };
+    expect_rc(_hypercall1(__HYPERVISOR_sysctl, KIT_UL(&op)), -XEN_ENOSYS, "readconsole");
+    op.interface_version = 0x14;
+    expect_rc(_hypercall1(__HYPERVISOR_sysctl, KIT_UL(&op)), -XEN_EACCES, "Xen 4.16's version");
+    expect_rc(_hypercall1(__HYPERVISOR_sysctl, 0), -XEN_EFAULT, "a null structure");
+    return KIT_PASS;
+}
+
 static const struct kit_test tests[] = {
     { "reservation_matches_start_info", reservation_matches_start_info, 0 },
     { "maximum_ram_page_covers_our_frames", maximum_ram_page_covers_our_frames, 0 },
@@ -503,6 +518,8 @@ static const struct kit_test tests[] = {
     { "multicall_refuses_nesting", multicall_refuses_nesting, KIT_HOSTILE },
     { "multicall_iret_returns_and_ends_the_batch", multicall_iret_returns_and_ends_the_batch, 0 },
     { "multicall_long_batch_continues", multicall_long_batch_continues, 0 },
+    { "sysctl_checks_the_version_and_has_no_ops", sysctl_checks_the_version_and_has_no_ops,
+      KIT_HOSTILE },
     { "features_linux_needs_are_reported", features_linux_needs_are_reported, 0 },
     { "grant_table_query_and_setup", grant_table_query_and_setup, 0 },
     { "grant_copy_through_a_self_grant", grant_copy_through_a_self_grant, 0 },
