@@ -63,6 +63,7 @@ EXPECTED = {
         "ldt_selector_loads_after_lazy_mapping",
         "set_ldt_refusals",
         "ldt_page_with_a_tss_gives_the_guest_a_page_fault",
+        "far_call_through_an_ldt_selector_without_ldt_is_gp_selector",
         "empty_gdt_releases_the_frame",
     ],
     "misc": [
