@@ -58,8 +58,9 @@
  *
  * 5. Mappings.  A grantee's map_grant_ref takes one pin (a write pin
  *    unless GNTMAP_readonly) and records it in the grantee's maptrack,
- *    whose index is the handle; unmap_grant_ref gives the pin back and frees
- *    the handle, only once every part of the mapping is gone.  A host
+ *    whose index is the handle; unmap_grant_ref removes the parts (host,
+ *    device) it names, and gives the pin back and frees the handle once
+ *    every part of the mapping is gone.  A host
  *    mapping is an L1 entry of the grantee that holds its own frame
  *    references (mm/pt.c), so the pin and the PTE are counted separately:
  *    a guest that overwrites the PTE itself drops the PTE's references and
@@ -675,25 +676,40 @@ static int map_one(struct domain *cd, struct gnttab_map_grant_ref *op)
     return GNTST_okay;
 }
 
-static int unmap_one(struct domain *cd, const struct gnttab_unmap_grant_ref *op)
+/*
+ * Unmap the parts of mapping `handle` the caller names, as Xen does: the
+ * host mapping when host_addr is given (replaced by the entry at new_addr,
+ * for unmap_and_replace), the device mapping when dev_bus_addr is (it must
+ * be the frame's).  The pin goes, and the handle with it, once no part is
+ * left.  Naming no part of the mapping does nothing and succeeds, as in Xen.
+ */
+static int unmap_one(struct domain *cd, grant_handle_t handle, uint64_t host_addr,
+                     uint64_t dev_bus_addr, uint64_t new_addr)
 {
-    struct maptrack *m = maptrack(cd->grant, op->handle);
+    struct maptrack *m = maptrack(cd->grant, handle);
     struct pt_ctx c = { cd, PT_BUDGET, NULL };
+    uint16_t parts = 0;
 
     if (!m)
         return GNTST_bad_handle;
     bool write = !(m->flags & GNTMAP_readonly);
-
-    /* Every part of the mapping must go (no partial unmap). */
-    if ((m->flags & GNTMAP_device_map) && op->dev_bus_addr &&
-        op->dev_bus_addr != (uint64_t)m->mfn << PAGE_SHIFT)
+    if (dev_bus_addr && dev_bus_addr != (uint64_t)m->mfn << PAGE_SHIFT)
         return GNTST_general_error;
-    if (m->flags & GNTMAP_host_map) {
-        uint64_t pte = op->host_addr ? host_pte(op->host_addr, m->flags) : 0;
-        if (!pte || pt_unmap_grant(&c, pte, m->mfn, write))
+    if (host_addr && (m->flags & GNTMAP_host_map))
+        parts |= GNTMAP_host_map;
+    if (dev_bus_addr && (m->flags & GNTMAP_device_map))
+        parts |= GNTMAP_device_map;
+    if (parts & GNTMAP_host_map) {
+        /* Replacing needs a linear address for the host mapping, as in Xen. */
+        uint64_t pte = host_pte(host_addr, m->flags);
+        uint64_t npte = new_addr ? l1e_maddr_of(current, new_addr) : 0;
+        if (!pte || (new_addr && (!npte || (m->flags & GNTMAP_contains_pte))) ||
+            pt_unmap_grant(&c, pte, m->mfn, write, npte))
             return GNTST_general_error;
     }
-    maptrack_put(cd->grant, m);
+    m->flags &= (uint16_t)~parts;
+    if (parts && !(m->flags & (GNTMAP_host_map | GNTMAP_device_map)))
+        maptrack_put(cd->grant, m);
     return GNTST_okay;
 }
 
@@ -720,8 +736,22 @@ static long unmap_at(struct domain *cd, uint64_t at)
 
     if (copy_from_guest(&op, at, sizeof(op)))
         return -EFAULT;
-    op.status = (int16_t)unmap_one(cd, &op);
+    op.status = (int16_t)unmap_one(cd, op.handle, op.host_addr, op.dev_bus_addr, 0);
     return copy_to_guest(at + offsetof(struct gnttab_unmap_grant_ref, status), &op.status,
+                         sizeof(op.status)) ? -EFAULT : 0;
+}
+
+/* GNTTABOP_unmap_and_replace: the host mapping at host_addr goes and the
+ * entry at new_addr takes its place (new_addr's own is cleared). */
+static long replace_at(struct domain *cd, uint64_t at)
+{
+    struct gnttab_unmap_and_replace op;
+
+    if (copy_from_guest(&op, at, sizeof(op)))
+        return -EFAULT;
+    op.status = op.host_addr ? (int16_t)unmap_one(cd, op.handle, op.host_addr, 0, op.new_addr)
+                             : GNTST_general_error;
+    return copy_to_guest(at + offsetof(struct gnttab_unmap_and_replace, status), &op.status,
                          sizeof(op.status)) ? -EFAULT : 0;
 }
 
@@ -746,6 +776,8 @@ long do_grant_table_op(struct cpu_regs *regs)
         return run_batch(cd, regs, sizeof(struct gnttab_map_grant_ref), map_at);
     case GNTTABOP_unmap_grant_ref:
         return run_batch(cd, regs, sizeof(struct gnttab_unmap_grant_ref), unmap_at);
+    case GNTTABOP_unmap_and_replace:
+        return run_batch(cd, regs, sizeof(struct gnttab_unmap_and_replace), replace_at);
     default:                    return -ENOSYS;
     }
 }

@@ -42,12 +42,15 @@ void *mm_map_frame(mfn_t mfn)
     return mem[mfn];
 }
 
-/* The VA form of host_addr: this L1 entry for every address but 0. */
-static uint64_t va_l1e;
+/* The VA form of host_addr: this L1 entry for every address but 0 (and
+ * 0x1000, unmap_and_replace's new_addr, when replace_l1e is set). */
+static uint64_t va_l1e, replace_l1e;
 
 uint64_t l1e_maddr_of(const struct vcpu *v, uint64_t va)
 {
     (void)v;
+    if (va == 0x1000 && replace_l1e)
+        return replace_l1e;
     return va ? va_l1e : 0;
 }
 
@@ -333,11 +336,21 @@ static void map_read_only_by_va_and_device(void **state)
     assert_int_not_equal(dv.handle, r.handle);
 
     assert_int_equal(unmap1(D0, 0, 0x5000, dv.handle), GNTST_general_error);
-    assert_int_equal(unmap1(D0, 0, 0, dv.handle), GNTST_okay);
-    assert_int_equal(unmap1(D0, 0, 0, r.handle), GNTST_general_error);  /* no host_addr */
-    assert_int_equal(unmap1(D0, 0x1000, r.dev_bus_addr, r.handle), GNTST_okay);
+    assert_int_equal(unmap1(D0, 0, 0, dv.handle), GNTST_okay);      /* names nothing */
+    assert_int_equal(unmap1(D0, 0x1000, 0, dv.handle), GNTST_okay); /* no host part */
+    assert_int_equal(unmap1(D0, 0, r.dev_bus_addr, dv.handle), GNTST_okay);
+    assert_int_equal(unmap1(D0, 0, r.dev_bus_addr, dv.handle), GNTST_bad_handle);
+    /* Host and device parts go separately (XSA-224); the pin with the last. */
+    assert_int_equal(unmap1(D0, 0, 0, r.handle), GNTST_okay);
+    assert_int_equal(pte_mfn(l1e(l1, 9)), f);
+    assert_int_equal(unmap1(D0, 0x1000, 0, r.handle), GNTST_okay);
     assert_int_equal(l1e(l1, 9), 0);
+    assert_int_equal(entry(D1, 4)->flags, GTF_permit_access | GTF_readonly | GTF_reading);
+    assert_int_equal(unmap1(D0, 0x1000, 0, r.handle), GNTST_okay);  /* host part gone */
+    assert_int_equal(entry(D1, 4)->flags, GTF_permit_access | GTF_readonly | GTF_reading);
+    assert_int_equal(unmap1(D0, 0, r.dev_bus_addr, r.handle), GNTST_okay);
     assert_int_equal(entry(D1, 4)->flags, GTF_permit_access | GTF_readonly);
+    assert_int_equal(unmap1(D0, 0, r.dev_bus_addr, r.handle), GNTST_bad_handle);
     unpin(D0, l1);
 }
 
@@ -413,6 +426,58 @@ static void map_replaces_and_is_overwritten(void **state)
     unpin(D0, l1);
 }
 
+/* unmap_and_replace, in XSA-234's shape: a read-only grant mapping is
+ * replaced by the entry of another slot -- a writable grant mapping --
+ * which moves there with its references and leaves its slot empty.  The
+ * moved grant can no longer be unmapped by its old slot, even when the
+ * guest maps the frame there again read-only: its write pin stays. */
+static void unmap_and_replace_moves_the_entry(void **state)
+{
+    (void)state;
+    mfn_t f = frame_of(D1), g = frame_of(D1), l1 = pinned_l1(D0);
+    grant(D1, 5, 0, f, GTF_permit_access);
+    grant(D1, 6, 0, g, GTF_permit_access);
+
+    struct gnttab_map_grant_ref w = mop(slot(l1, 1), GNTMAP_host_map | GNTMAP_contains_pte, 5, 1);
+    struct gnttab_map_grant_ref r = mop(slot(l1, 2), GNTMAP_host_map | GNTMAP_contains_pte |
+                                        GNTMAP_readonly, 6, 1);
+    assert_int_equal(map1(D0, &w), GNTST_okay);
+    assert_int_equal(map1(D0, &r), GNTST_okay);
+    assert_int_equal(table[f].type_count, 2);               /* pin and PTE */
+
+    /* With GNTMAP_contains_pte there is no replacing, as in Xen. */
+    struct gnttab_unmap_and_replace ur = { .host_addr = slot(l1, 2), .new_addr = 0x1000,
+                                           .handle = r.handle, .status = 77 };
+    replace_l1e = slot(l1, 1);
+    assert_int_equal(hc(D0, GNTTABOP_unmap_and_replace, &ur, 1), 0);
+    assert_int_equal(ur.status, GNTST_general_error);
+
+    /* Map g read-only by VA, then replace it with the entry at new_addr. */
+    assert_int_equal(unmap1(D0, slot(l1, 2), 0, r.handle), GNTST_okay);
+    r = mop(0x2000, GNTMAP_host_map | GNTMAP_readonly, 6, 1);
+    va_l1e = slot(l1, 2);
+    assert_int_equal(map1(D0, &r), GNTST_okay);
+    ur = (struct gnttab_unmap_and_replace){ .host_addr = 0x2000, .new_addr = 0x1000,
+                                            .handle = r.handle, .status = 77 };
+    assert_int_equal(hc(D0, GNTTABOP_unmap_and_replace, &ur, 1), 0);
+    replace_l1e = 0;
+    assert_int_equal(ur.status, GNTST_okay);
+    assert_int_equal(l1e(l1, 1), 0);
+    assert_int_equal(pte_mfn(l1e(l1, 2)), f);               /* f's PTE moved */
+    assert_true(l1e(l1, 2) & _PAGE_RW);
+    assert_int_equal(table[f].type_count, 2);               /* its references with it */
+    assert_int_equal(entry(D1, 6)->flags, GTF_permit_access);   /* g's pin gone */
+
+    /* Unmapping the writable grant by its old slot fails: f keeps its
+     * writable references; by the slot it moved to it goes. */
+    assert_int_equal(unmap1(D0, slot(l1, 1), 0, w.handle), GNTST_general_error);
+    assert_int_equal(table[f].type_count, 2);
+    assert_int_equal(unmap1(D0, slot(l1, 2), 0, w.handle), GNTST_okay);
+    assert_int_equal(table[f].type_count, 0);
+    assert_int_equal(entry(D1, 5)->flags, GTF_permit_access);
+    unpin(D0, l1);
+}
+
 static void map_many_and_batches(void **state)
 {
     (void)state;
@@ -432,7 +497,8 @@ static void map_many_and_batches(void **state)
     assert_int_equal(rc, 0);
     for (unsigned int i = 0; i < 100; i++) {
         assert_int_equal(ops[i].status, GNTST_okay);
-        uops[i] = (struct gnttab_unmap_grant_ref){ .handle = ops[i].handle };
+        uops[i] = (struct gnttab_unmap_grant_ref){ .handle = ops[i].handle,
+                                                   .dev_bus_addr = ops[i].dev_bus_addr };
     }
     assert_int_equal(table[f].type_count, 100);
     regs = (struct cpu_regs){ .rdi = GNTTABOP_unmap_grant_ref, .rsi = (uintptr_t)uops,
@@ -714,7 +780,7 @@ static void unknown_ops_and_no_table(void **state)
     uint8_t arg[64] = { 0 };
     static const unsigned int nosys[] = {
         GNTTABOP_dump_table,
-        GNTTABOP_transfer, GNTTABOP_unmap_and_replace, GNTTABOP_get_status_frames,
+        GNTTABOP_transfer, GNTTABOP_get_status_frames,
         GNTTABOP_swap_grant_ref, GNTTABOP_cache_flush, 13, 0xffffffffu,
     };
     for (unsigned int i = 0; i < ARRAY_SIZE(nosys); i++)
@@ -1155,6 +1221,7 @@ int main(void)
         T(map_read_only_by_va_and_device),
         T(map_refusals),
         T(map_replaces_and_is_overwritten),
+        T(unmap_and_replace_moves_the_entry),
         T(map_many_and_batches),
         T(model_random_run),
     };

@@ -84,6 +84,8 @@ EXPECTED = {
         "grant_table_hostile_arguments",
         "grant_copy_long_batch_continues",
         "grant_map_at_a_va_and_unmap",
+        "grant_host_and_device_parts_unmap_separately",
+        "grant_unmap_and_replace_moves_the_pte",
     ],
     "time": [
         "shared_info_is_mapped_and_masked",

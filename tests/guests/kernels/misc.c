@@ -231,6 +231,8 @@ static int features_linux_needs_are_reported(void)
 #define GT_SLOT 0
 #define SRC_SLOT 1
 #define DST_SLOT 2
+#define OTHER_SLOT 3
+#define REPLACE_SLOT 4
 
 static volatile struct grant_entry_v1 *grant_frame0(void)
 {
@@ -507,6 +509,106 @@ static int sysctl_checks_the_version_and_has_no_ops(void)
     return KIT_PASS;
 }
 
+/* Host and device parts of one grant mapping unmap separately, as Xen
+ * does since XSA-224, and the pin (with its writable reference) goes only
+ * with the last part: afterwards the frame can become a page table. */
+static int grant_host_and_device_parts_unmap_separately(void)
+{
+    static uint64_t frames[1];
+    uint64_t src = kit_scratch_fresh(SRC_SLOT);
+
+    expect_true(src, "a fresh frame");
+    expect_eq(setup_table(1, frames), GNTST_okay, "setup_table(1)");
+    grant(13, GTF_permit_access, 0, src);
+    struct gnttab_map_grant_ref op = {
+        .host_addr = kit_scratch_va(DST_SLOT), .flags = GNTMAP_host_map | GNTMAP_device_map,
+        .ref = 13, .dom = DOMID_SELF, .status = 99,
+    };
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_map_grant_ref, &op, 1), "map host+device");
+    expect_eq(op.status, GNTST_okay, "map status");
+    expect_eq(op.dev_bus_addr, src << 12, "the bus address is the frame's");
+
+    struct gnttab_unmap_grant_ref u = { .host_addr = kit_scratch_va(DST_SLOT),
+                                        .handle = op.handle, .status = 99 };
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, &u, 1), "unmap host");
+    expect_eq(u.status, GNTST_okay, "host part unmapped alone");
+    expect_eq(*kit_l1e_ptr(kit_scratch_va(DST_SLOT)), 0, "the PTE is gone");
+    expect_eq(grant_frame0()[13].flags, GTF_permit_access | GTF_reading | GTF_writing,
+              "the device part still holds the grant");
+    u = (struct gnttab_unmap_grant_ref){ .dev_bus_addr = (src + 1) << 12, .handle = op.handle };
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, &u, 1), "unmap bad bus");
+    expect_eq(u.status, GNTST_general_error, "a bus address that is not the frame's");
+    u.dev_bus_addr = src << 12;
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, &u, 1), "unmap device");
+    expect_eq(u.status, GNTST_okay, "device part unmapped");
+    expect_eq(grant_frame0()[13].flags, GTF_permit_access, "idle again");
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, &u, 1), "unmap again");
+    expect_eq(u.status, GNTST_bad_handle, "the handle is free");
+    /* No writable reference is left over (XSA-224 dropped one too many). */
+    expect_ok(kit_scratch_map(SRC_SLOT, src, PTE_RO), "our own mapping read-only");
+    expect_ok(kit_mmuext1(MMUEXT_PIN_L1_TABLE, src), "the frame pins as an L1");
+    expect_ok(kit_mmuext1(MMUEXT_UNPIN_TABLE, src), "unpin");
+    grant(13, GTF_invalid, 0, 0);
+    expect_ok(kit_scratch_restore(GT_SLOT), "restore");
+    expect_ok(kit_scratch_restore(SRC_SLOT), "restore");
+    expect_ok(kit_scratch_restore(DST_SLOT), "restore");
+    return KIT_PASS;
+}
+
+/* GNTTABOP_unmap_and_replace (XSA-234's shape): a read-only grant mapping
+ * at one address is replaced by the entry at new_addr -- here a writable
+ * grant mapping -- which moves with its references and leaves new_addr
+ * unmapped; the moved grant is then unmapped where it now is. */
+static int grant_unmap_and_replace_moves_the_pte(void)
+{
+    static uint64_t frames[1];
+    uint64_t f1 = kit_scratch_fresh(SRC_SLOT), f2 = kit_scratch_fresh(OTHER_SLOT);
+    uint64_t at_w = kit_scratch_va(DST_SLOT), at_r = kit_scratch_va(REPLACE_SLOT);
+
+    expect_true(f1 && f2, "fresh frames");
+    expect_eq(setup_table(1, frames), GNTST_okay, "setup_table(1)");
+    grant(14, GTF_permit_access, 0, f1);
+    grant(15, GTF_permit_access, 0, f2);
+    struct gnttab_map_grant_ref w = { .host_addr = at_w, .flags = GNTMAP_host_map, .ref = 14,
+                                      .dom = DOMID_SELF };
+    struct gnttab_map_grant_ref r = { .host_addr = at_r, .ref = 15, .dom = DOMID_SELF,
+                                      .flags = GNTMAP_host_map | GNTMAP_readonly };
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_map_grant_ref, &w, 1), "map f1 writable");
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_map_grant_ref, &r, 1), "map f2 read-only");
+    expect_eq(w.status | r.status, GNTST_okay, "map status");
+
+    struct gnttab_unmap_and_replace ur = { .host_addr = at_r, .new_addr = at_w,
+                                           .handle = r.handle, .status = 99 };
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_unmap_and_replace, &ur, 1),
+              "unmap_and_replace");
+    expect_eq(ur.status, GNTST_okay, "replace status");
+    expect_eq(*kit_l1e_ptr(at_w), 0, "new_addr's entry is gone");
+    expect_eq(pte_mfn(*kit_l1e_ptr(at_r)), f1, "host_addr now maps f1");
+    expect_true(*kit_l1e_ptr(at_r) & _PAGE_RW, "writable, as it was");
+    expect_eq(grant_frame0()[15].flags, GTF_permit_access, "f2's grant idle");
+    ((volatile uint8_t *)at_r)[5] = 0x77;
+    expect_eq(((volatile uint8_t *)kit_scratch_va(SRC_SLOT))[5], 0x77, "writes reach f1");
+
+    struct gnttab_unmap_grant_ref u = { .host_addr = at_w, .handle = w.handle, .status = 99 };
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, &u, 1), "unmap old place");
+    expect_eq(u.status, GNTST_general_error, "f1's grant is not at its old address");
+    u.host_addr = at_r;
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, &u, 1), "unmap new place");
+    expect_eq(u.status, GNTST_okay, "unmapped where it moved");
+    expect_eq(grant_frame0()[14].flags, GTF_permit_access, "f1's grant idle");
+    ur = (struct gnttab_unmap_and_replace){ .host_addr = at_r, .handle = 4095, .status = 99 };
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_unmap_and_replace, &ur, 1), "replace again");
+    expect_eq(ur.status, GNTST_bad_handle, "a handle not in use");
+    grant(14, GTF_invalid, 0, 0);
+    grant(15, GTF_invalid, 0, 0);
+    expect_ok(kit_scratch_restore(GT_SLOT), "restore");
+    expect_ok(kit_scratch_restore(SRC_SLOT), "restore");
+    expect_ok(kit_scratch_restore(DST_SLOT), "restore");
+    expect_ok(kit_scratch_restore(OTHER_SLOT), "restore");
+    expect_ok(kit_scratch_restore(REPLACE_SLOT), "restore");
+    return KIT_PASS;
+}
+
 static const struct kit_test tests[] = {
     { "reservation_matches_start_info", reservation_matches_start_info, 0 },
     { "maximum_ram_page_covers_our_frames", maximum_ram_page_covers_our_frames, 0 },
@@ -526,6 +628,9 @@ static const struct kit_test tests[] = {
     { "grant_table_hostile_arguments", grant_table_hostile_arguments, KIT_HOSTILE },
     { "grant_copy_long_batch_continues", grant_copy_long_batch_continues, 0 },
     { "grant_map_at_a_va_and_unmap", grant_map_at_a_va_and_unmap, 0 },
+    { "grant_host_and_device_parts_unmap_separately",
+      grant_host_and_device_parts_unmap_separately, KIT_HOSTILE },
+    { "grant_unmap_and_replace_moves_the_pte", grant_unmap_and_replace_moves_the_pte, 0 },
 };
 
 KIT_KERNEL("misc", tests);
