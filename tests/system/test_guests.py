@@ -99,6 +99,7 @@ EXPECTED = {
         "poll_times_out",
         "runstate_area_is_kept",
         "bad_event_ops_refused",
+        "fifo_init_control_refused_as_xen_refuses",
         "registered_vcpu_info_takes_over",
     ],
     "hello": [
