@@ -159,6 +159,7 @@ EXPECTED = {
         "bad_values_refused_and_nothing_changes",
         "data_breakpoint_gives_db_with_dr6_b0",
         "breakpoint_on_a_hypercall_buffer_stays_out_of_the_guest",
+        "single_step_into_a_hypercall_stays_out_of_the_hypervisor",
         "dr4_dr5_follow_the_guests_cr4_de",
         "io_breakpoint_needs_cr4_de_and_reads_back",
     ],

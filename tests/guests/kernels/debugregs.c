@@ -158,6 +158,37 @@ static int breakpoint_on_a_hypercall_buffer_stays_out_of_the_guest(void)
     return KIT_PASS;
 }
 
+/* TF set by popf traps after the next instruction: a `syscall` (here a
+ * hypercall), so on hardware the #DB arrives on the first instruction of
+ * Mica's entry, in ring 0, on the guest's stack pointer; Mica takes it on
+ * its own stack and drops it.  (QEMU's TCG does not raise this one: there
+ * the test only shows that the hypercall completes.)  The step after the
+ * return is the guest's, with DR6.BS. */
+static int single_step_into_a_hypercall_stays_out_of_the_hypervisor(void)
+{
+    long v;
+
+    kit_trap_arm(0);
+    __asm__ volatile(KIT_RESUME_AFTER
+                     "pushfq\n\t"
+                     "orq $0x100, (%%rsp)\n\t"
+                     "popfq\n\t"
+                     "syscall\n\t"
+                     "nop\n\t"
+                     "nop" KIT_RESUME_LABEL
+                     : "=a"(v)
+                     : "a"((long)__HYPERVISOR_xen_version), "D"((long)XENVER_version),
+                       "S"(0L)
+                     : "rcx", "rdx", "r8", "r10", KIT_RESUME_CLOBBERS);
+    kit_trap_disarm();
+    expect_eq(v, HYPERVISOR_xen_version(XENVER_version, NULL), "the hypercall's result");
+    expect_eq(kit_trap_count, 1, "one #DB, in the guest, after the return");
+    expect_eq(kit_trap_last.vector, 1, "#DB");
+    expect_eq(READ_DR(6) & (1UL << 14), 1UL << 14, "DR6.BS for the guest's step");
+    WRITE_DR(6, DR6_DEFAULT);
+    return KIT_PASS;
+}
+
 static int dr4_dr5_follow_the_guests_cr4_de(void)
 {
     uint64_t cr4 = read_cr4();
@@ -208,6 +239,8 @@ static const struct kit_test tests[] = {
     { "data_breakpoint_gives_db_with_dr6_b0", data_breakpoint_gives_db_with_dr6_b0, 0 },
     { "breakpoint_on_a_hypercall_buffer_stays_out_of_the_guest",
       breakpoint_on_a_hypercall_buffer_stays_out_of_the_guest, KIT_HOSTILE },
+    { "single_step_into_a_hypercall_stays_out_of_the_hypervisor",
+      single_step_into_a_hypercall_stays_out_of_the_hypervisor, KIT_HOSTILE },
     { "dr4_dr5_follow_the_guests_cr4_de", dr4_dr5_follow_the_guests_cr4_de, 0 },
     { "io_breakpoint_needs_cr4_de_and_reads_back", io_breakpoint_needs_cr4_de_and_reads_back, 0 },
 };
