@@ -112,14 +112,22 @@ static void io_breakpoints_need_de_and_never_reach_the_cpu(void **st)
     assert_int_equal(rd(&s, 7, 0), 0x400);
     assert_int_equal(dr_write(&s, 7, io0, DR_FEAT_DE), 0);
     assert_int_equal(rd(&s, 7, DR_FEAT_DE), io0);           /* the guest reads it back */
-    assert_int_equal(s.dr7 & 3, 0);                         /* the CPU never gets it */
+    assert_int_equal(s.dr7, 0x600);                         /* the CPU never gets it */
     assert_false(dr_active(&s));
     /* Without DE it is refused again, and the old setting stays. */
     assert_int_equal(dr_write(&s, 7, io0, 0), -EPERM);
     assert_int_equal(rd(&s, 7, 0), io0);
-    /* An I/O type with no enable bit set is not an I/O breakpoint. */
-    assert_int_equal(dr_write(&s, 7, (0x2UL << 20) | 0x1, 0), 0);
-    assert_int_equal(rd(&s, 7, 0), (0x2UL << 20) | 0x401);
+    /* Xen's rule: with any breakpoint enabled, even a disabled I/O one
+     * needs DE; with DE it reads back and its fields never reach the CPU. */
+    assert_int_equal(dr_write(&s, 7, (0x2UL << 20) | 0x1, 0), -EPERM);
+    assert_int_equal(dr_write(&s, 7, (0x2UL << 20) | 0x1, DR_FEAT_DE), 0);
+    assert_int_equal(rd(&s, 7, DR_FEAT_DE), (0x2UL << 20) | 0x401);
+    assert_int_equal(s.dr7, 0x401);
+    assert_true(dr_active(&s));
+    /* Nothing enabled: no DE needed, and nothing for the CPU. */
+    assert_int_equal(dr_write(&s, 7, (0x2UL << 20), 0), 0);
+    assert_int_equal(rd(&s, 7, 0), (0x2UL << 20) | 0x400);
+    assert_false(dr_active(&s));
 }
 
 static void dr4_dr5_alias_without_de_and_do_not_exist_with_it(void **st)

@@ -38,14 +38,15 @@ static uint32_t dr7_adjust(uint32_t v, unsigned int feat)
     return (v & ~zeros) | X86_DR7_DEFAULT;
 }
 
-/* The enable bits (L, G) of the I/O breakpoints in v. */
-static uint32_t dr7_io_enables(uint32_t v)
+/* The bits of DR7 that describe I/O breakpoints (R/W = 2): their enable,
+ * R/W and LEN fields. */
+static uint32_t dr7_io_mask(uint32_t v)
 {
     uint32_t io = 0;
 
     for (unsigned int n = 0; n < 4; n++)
         if (((v >> (16 + 4 * n)) & 3) == X86_DR7_RW_IO)
-            io |= v & (3U << (2 * n));
+            io |= (3U << (2 * n)) | (0xfU << (16 + 4 * n));
     return io;
 }
 
@@ -69,15 +70,13 @@ int dr_write(struct dr_state *s, unsigned int reg, uint64_t value, unsigned int 
     case 7: {
         if (value >> 32)
             return -EINVAL;
-        uint32_t v = dr7_adjust((uint32_t)value, feat), io = 0;
+        uint32_t v = dr7_adjust((uint32_t)value, feat), io = dr7_io_mask(v);
         if (v & X86_DR7_GD)
             return -EPERM;
-        if (v & X86_DR7_ACTIVE) {
-            io = dr7_io_enables(v);
-            if (io && !(feat & DR_FEAT_DE))
-                return -EPERM;
-        }
-        s->dr7_io = io;
+        /* As Xen: with any breakpoint enabled, an I/O one needs CR4.DE. */
+        if ((v & X86_DR7_ACTIVE) && io && !(feat & DR_FEAT_DE))
+            return -EPERM;
+        s->dr7_io = v & io;
         s->dr7 = v & ~io;
         return 0;
     }

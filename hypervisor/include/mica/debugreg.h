@@ -29,8 +29,8 @@
 struct dr_state {
     uint64_t dr[4];             /* guest addresses (guest_range_ok) */
     uint32_t dr6;               /* the guest's virtual DR6 (never loaded) */
-    uint32_t dr7;               /* what the CPU gets: no I/O enables */
-    uint32_t dr7_io;            /* enable bits of I/O breakpoints: kept, not loaded */
+    uint32_t dr7;               /* what the CPU gets: no I/O breakpoint */
+    uint32_t dr7_io;            /* the I/O breakpoints' bits: kept, never loaded */
 };
 
 /* A vCPU's state at creation: DR0-3 zero, DR6 and DR7 at their defaults. */
