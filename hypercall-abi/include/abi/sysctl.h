@@ -19,8 +19,9 @@ struct xen_sysctl {
     uint32_t interface_version;     /* IN: XEN_SYSCTL_INTERFACE_VERSION */
     union {
         uint8_t pad[128];           /* IN/OUT: the op's arguments */
-    } u;
+    } __attribute__((aligned(8))) u;    /* Xen's members are 64-bit aligned */
 };
 _Static_assert(sizeof(struct xen_sysctl) == 136, "xen_sysctl layout");
+_Static_assert(_Alignof(struct xen_sysctl) == 8, "xen_sysctl alignment");
 
 #endif /* ABI_SYSCTL_H */
