@@ -743,9 +743,6 @@ static void versions(void **state)
     struct gnttab_set_version sv = { .version = 1 };
     assert_int_equal(hc(D1, GNTTABOP_set_version, &sv, 1), 0);
     assert_int_equal(sv.version, 1);
-    sv.version = 2;
-    assert_int_equal(hc(D1, GNTTABOP_set_version, &sv, 1), -ENOSYS);
-    assert_int_equal(sv.version, 1);            /* the version in force */
     sv.version = 0;
     assert_int_equal(hc(D1, GNTTABOP_set_version, &sv, 1), -EINVAL);
     assert_int_equal(sv.version, 1);
@@ -774,13 +771,100 @@ static void versions(void **state)
     assert_int_equal(hc(D1, GNTTABOP_get_version, &gv, 1), -EFAULT);
 }
 
+/* Version 2: 16-byte entries, status bits in status frames the guest gets
+ * from get_status_frames; the reserved entries survive a switch, the rest
+ * is cleared; no switch while anything is pinned, and none back to 1 while
+ * the guest holds a status frame (XSA-255). */
+static void version_2_entries_status_frames_and_switching(void **state)
+{
+    (void)state;
+    mfn_t f = frame_of(D1), got = 0, l1 = pinned_l1(D1);
+    struct pt_ctx c = { D1, PT_BUDGET, NULL };
+    uint64_t sf[2] = { 0, 0 };
+    struct gnttab_get_status_frames gs = { .nr_frames = 1, .dom = DOMID_SELF,
+                                           .frame_list.p = sf, .status = 77 };
+    struct gnttab_set_version sv = { .version = 2 };
+
+    grant(D1, 1, 0, f, GTF_permit_access);              /* a reserved entry */
+    grant(D1, 9, 0, f, GTF_permit_access);
+    assert_int_equal(hc(D1, GNTTABOP_get_status_frames, &gs, 1), 0);
+    assert_int_equal(gs.status, GNTST_general_error);   /* none in version 1 */
+
+    /* Pinned: no switch. */
+    assert_int_equal(gnttab_acquire(D1, 9, D0, false, &got), GNTST_okay);
+    assert_int_equal(hc(D1, GNTTABOP_set_version, &sv, 1), -EBUSY);
+    assert_int_equal(sv.version, 1);
+    gnttab_release(D1, 9, false);
+
+    sv.version = 2;
+    assert_int_equal(hc(D1, GNTTABOP_set_version, &sv, 1), 0);
+    assert_int_equal(sv.version, 2);
+    struct gnttab_get_version gv = { .dom = DOMID_SELF };
+    assert_int_equal(hc(D1, GNTTABOP_get_version, &gv, 1), 0);
+    assert_int_equal(gv.version, 2);
+    union grant_entry_v2 *v2 = mm_map_frame(gnttab_frame(D1, 0));
+    assert_int_equal(v2[1].hdr.flags, GTF_permit_access);       /* carried over */
+    assert_int_equal(v2[1].full_page.frame, f);
+    assert_int_equal(v2[9].hdr.flags, 0);                       /* cleared */
+    gs.status = 77;
+    assert_int_equal(hc(D1, GNTTABOP_get_status_frames, &gs, 1), 0);
+    assert_int_equal(gs.status, GNTST_okay);
+    assert_true(sf[0] != 0);
+    gs.nr_frames = 2;
+    assert_int_equal(hc(D1, GNTTABOP_get_status_frames, &gs, 1), 0);
+    assert_int_equal(gs.status, GNTST_general_error);           /* only one */
+    gs.nr_frames = 1;
+    grant_status_t *st = mm_map_frame(sf[0]);
+
+    /* A pin sets the status bits, not the flags; a write pin both. */
+    v2[200].full_page.frame = f;
+    v2[200].hdr.domid = 0;
+    v2[200].hdr.flags = GTF_permit_access;
+    assert_int_equal(gnttab_acquire(D1, 200, D0, true, &got), GNTST_okay);
+    assert_int_equal(got, f);
+    assert_int_equal(st[200], GTF_reading | GTF_writing);
+    assert_int_equal(v2[200].hdr.flags, GTF_permit_access);
+    assert_int_equal(table[f].type_count, 1);
+    assert_int_equal(hc(D1, GNTTABOP_set_version, &(struct gnttab_set_version){ 1 }, 1),
+                     -EBUSY);
+    gnttab_release(D1, 200, true);
+    assert_int_equal(st[200], 0);
+    assert_int_equal(table[f].type_count, 0);
+    /* Entries past version 2's 256 per frame, read-only, revoked ones. */
+    assert_int_equal(gnttab_acquire(D1, 256 * 1, D0, false, &got), GNTST_bad_gntref);
+    v2[200].hdr.flags = GTF_permit_access | GTF_readonly;
+    assert_int_equal(gnttab_acquire(D1, 200, D0, true, &got), GNTST_general_error);
+    assert_int_equal(st[200], 0);
+    v2[200].hdr.flags = 0;
+    assert_int_equal(gnttab_acquire(D1, 200, D0, false, &got), GNTST_general_error);
+    v2[200].full_page.frame = 1UL << 40;                        /* no such frame */
+    v2[200].hdr.flags = GTF_permit_access;
+    assert_int_equal(gnttab_acquire(D1, 200, D0, false, &got), GNTST_general_error);
+    assert_int_equal(st[200], 0);
+
+    /* The guest maps its status frame: no way back to 1 until it stops. */
+    assert_int_equal(pt_update_entry(&c, slot(l1, 3), (sf[0] << PAGE_SHIFT) | _PAGE_PRESENT,
+                                     false), 0);
+    sv.version = 1;
+    assert_int_equal(hc(D1, GNTTABOP_set_version, &sv, 1), -EBUSY);
+    assert_int_equal(sv.version, 2);
+    assert_int_equal(pt_update_entry(&c, slot(l1, 3), 0, false), 0);
+    sv.version = 1;
+    assert_int_equal(hc(D1, GNTTABOP_set_version, &sv, 1), 0);
+    assert_int_equal(sv.version, 1);
+    assert_int_equal(entry(D1, 1)->flags, GTF_permit_access);   /* carried back */
+    assert_int_equal(entry(D1, 1)->frame, f);
+    assert_int_equal(table[sf[0]].owner, OWNER_FREE);           /* the status frame went */
+    unpin(D1, l1);
+}
+
 static void unknown_ops_and_no_table(void **state)
 {
     (void)state;
     uint8_t arg[64] = { 0 };
     static const unsigned int nosys[] = {
         GNTTABOP_dump_table,
-        GNTTABOP_transfer, GNTTABOP_get_status_frames,
+        GNTTABOP_transfer,
         GNTTABOP_swap_grant_ref, GNTTABOP_cache_flush, 13, 0xffffffffu,
     };
     for (unsigned int i = 0; i < ARRAY_SIZE(nosys); i++)
@@ -1222,6 +1306,7 @@ int main(void)
         T(map_refusals),
         T(map_replaces_and_is_overwritten),
         T(unmap_and_replace_moves_the_entry),
+        T(version_2_entries_status_frames_and_switching),
         T(map_many_and_batches),
         T(model_random_run),
     };

@@ -86,6 +86,7 @@ EXPECTED = {
         "grant_map_at_a_va_and_unmap",
         "grant_host_and_device_parts_unmap_separately",
         "grant_unmap_and_replace_moves_the_pte",
+        "grant_table_version_2_and_back",
     ],
     "time": [
         "shared_info_is_mapped_and_masked",

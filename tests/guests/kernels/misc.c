@@ -368,14 +368,11 @@ static int grant_table_hostile_arguments(void)
     expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_setup_table, &st, 1), "setup_table dom 7");
     expect_eq(st.status, GNTST_bad_domain, "no domain 7");
 
-    /* Versions: only 1; the version in force is written back. */
-    struct gnttab_set_version sv = { .version = 2 };
-    expect_rc(HYPERVISOR_grant_table_op(GNTTABOP_set_version, &sv, 1), -XEN_ENOSYS,
-              "set_version(2)");
-    expect_eq(sv.version, 1, "still version 1");
-    sv.version = 3;
+    /* Versions: 1 and 2 only; the version in force is written back. */
+    struct gnttab_set_version sv = { .version = 3 };
     expect_rc(HYPERVISOR_grant_table_op(GNTTABOP_set_version, &sv, 1), -XEN_EINVAL,
               "set_version(3)");
+    expect_eq(sv.version, 1, "still version 1");
     expect_rc(HYPERVISOR_grant_table_op(GNTTABOP_transfer, &sv, 1), -XEN_ENOSYS,
               "transfer is not there");
     expect_rc(HYPERVISOR_grant_table_op(77, &sv, 1), -XEN_ENOSYS, "unknown op");
@@ -609,6 +606,63 @@ static int grant_unmap_and_replace_moves_the_pte(void)
     return KIT_PASS;
 }
 
+/* Grant table version 2, as XSA-255's test uses it: 16-byte entries and a
+ * status frame; a mapping of one of ours shows in the status frame, not in
+ * the flags; no way back to version 1 while we map the status frame. */
+static int grant_table_version_2_and_back(void)
+{
+    static uint64_t frames[1], status[1];
+    uint64_t src = kit_scratch_fresh(SRC_SLOT);
+    struct gnttab_set_version sv = { .version = 2 };
+
+    expect_true(src, "a fresh frame");
+    expect_eq(setup_table(1, frames), GNTST_okay, "setup_table(1)");
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_set_version, &sv, 1), "set_version(2)");
+    expect_eq(sv.version, 2, "version 2 in force");
+    struct gnttab_get_status_frames gs = { .nr_frames = 1, .dom = DOMID_SELF,
+                                           .frame_list.p = status, .status = 99 };
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_get_status_frames, &gs, 1), "get_status_frames");
+    expect_eq(gs.status, GNTST_okay, "status frames status");
+    volatile union grant_entry_v2 *e = (volatile union grant_entry_v2 *)grant_frame0();
+    e[20].full_page.frame = src;
+    e[20].hdr.domid = 0;
+    e[20].hdr.flags = GTF_permit_access;
+    expect_ok(kit_scratch_map(OTHER_SLOT, status[0], PTE_RO), "map the status frame");
+    volatile grant_status_t *st = (volatile grant_status_t *)kit_scratch_va(OTHER_SLOT);
+
+    struct gnttab_map_grant_ref op = { .host_addr = kit_scratch_va(DST_SLOT),
+                                       .flags = GNTMAP_host_map, .ref = 20, .dom = DOMID_SELF };
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_map_grant_ref, &op, 1), "map a v2 grant");
+    expect_eq(op.status, GNTST_okay, "map status");
+    expect_eq(pte_mfn(*kit_l1e_ptr(kit_scratch_va(DST_SLOT))), src, "the PTE maps the frame");
+    expect_eq(st[20], GTF_reading | GTF_writing, "status bits in the status frame");
+    expect_eq(e[20].hdr.flags, GTF_permit_access, "the flags untouched");
+    sv.version = 1;
+    expect_rc(HYPERVISOR_grant_table_op(GNTTABOP_set_version, &sv, 1), -XEN_EBUSY,
+              "no switch while a grant is mapped");
+    struct gnttab_unmap_grant_ref u = { .host_addr = kit_scratch_va(DST_SLOT),
+                                        .handle = op.handle };
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, &u, 1), "unmap");
+    expect_eq(u.status, GNTST_okay, "unmap status");
+    expect_eq(st[20], 0, "status bits clear again");
+    sv.version = 1;
+    expect_rc(HYPERVISOR_grant_table_op(GNTTABOP_set_version, &sv, 1), -XEN_EBUSY,
+              "no switch back while we map the status frame (XSA-255)");
+    expect_eq(sv.version, 2, "still version 2");
+    expect_ok(kit_scratch_restore(OTHER_SLOT), "unmap the status frame");
+    sv.version = 1;
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_set_version, &sv, 1), "set_version(1)");
+    expect_eq(sv.version, 1, "version 1 again");
+    expect_eq(grant_frame0()[20].flags, 0, "entries cleared by the switch");
+    gs.status = 99;
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_get_status_frames, &gs, 1), "again");
+    expect_eq(gs.status, GNTST_general_error, "no status frames in version 1");
+    expect_ok(kit_scratch_restore(GT_SLOT), "restore");
+    expect_ok(kit_scratch_restore(SRC_SLOT), "restore");
+    expect_ok(kit_scratch_restore(DST_SLOT), "restore");
+    return KIT_PASS;
+}
+
 static const struct kit_test tests[] = {
     { "reservation_matches_start_info", reservation_matches_start_info, 0 },
     { "maximum_ram_page_covers_our_frames", maximum_ram_page_covers_our_frames, 0 },
@@ -631,6 +685,7 @@ static const struct kit_test tests[] = {
     { "grant_host_and_device_parts_unmap_separately",
       grant_host_and_device_parts_unmap_separately, KIT_HOSTILE },
     { "grant_unmap_and_replace_moves_the_pte", grant_unmap_and_replace_moves_the_pte, 0 },
+    { "grant_table_version_2_and_back", grant_table_version_2_and_back, KIT_HOSTILE },
 };
 
 KIT_KERNEL("misc", tests);
