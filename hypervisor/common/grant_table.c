@@ -154,9 +154,13 @@ static unsigned int per_frame(const struct grant_table *gt)
     return gt->version == 2 ? (unsigned int)V2_PER_FRAME : (unsigned int)GNTTAB_ENTRIES_PER_FRAME;
 }
 
+/* In version 2 only entries with a status word exist (a failed growth
+ * may leave grant frames without one). */
 static unsigned int nr_entries(const struct grant_table *gt)
 {
-    return gt->nr_frames * per_frame(gt);
+    unsigned int n = gt->nr_frames * per_frame(gt);
+
+    return gt->version == 2 ? MIN(n, gt->nr_status * (unsigned int)STATUS_PER_FRAME) : n;
 }
 
 /* The shared entry's first 32-bit word, in both versions: flags low,
@@ -686,7 +690,8 @@ static long op_get_status_frames(struct domain *cd, uint64_t uop, unsigned int c
     if (!guest_range_ok(list, (size_t)op.nr_frames * sizeof(uint64_t)))
         return -EFAULT;
     op.status = (int16_t)target_domain(cd, op.dom, &d);
-    if (op.status == GNTST_okay && op.nr_frames > d->grant->nr_status)
+    if (op.status == GNTST_okay &&
+        (d->grant->version != 2 || op.nr_frames > d->grant->nr_status))
         op.status = GNTST_general_error;
     for (uint32_t i = 0; op.status == GNTST_okay && i < op.nr_frames; i++) {
         uint64_t f = d->grant->status[i];
