@@ -555,8 +555,35 @@ static long evtchnop_reset(struct domain *cd, uint64_t arg)
     return 0;
 }
 
-/* Empty slots -- bind_pirq, and the FIFO ABI that Linux probes before
- * falling back to 2-level -- answer -ENOSYS. */
+/*
+ * The FIFO ABI is not implemented (Linux falls back to 2-level on any
+ * error), but a registration is checked as Xen checks it before setting
+ * anything up, so a bad one fails the way it does on Xen: no such vCPU
+ * -ENOENT; an offset that is not 8-byte aligned or lets the 72-byte control
+ * block cross its page, or a frame that is not a plain page of the
+ * caller's (PV: the gfn is the mfn), -EINVAL.  A good one is -ENOSYS.
+ */
+#define FIFO_CONTROL_BLOCK_SIZE 72
+static long evtchnop_init_control(struct domain *cd, uint64_t arg)
+{
+    struct evtchn_init_control ic;
+
+    if (copy_from_guest(&ic, arg, sizeof(ic)))
+        return -EFAULT;
+    if (!evtchn_vcpu(cd, ic.vcpu))
+        return -ENOENT;
+    if (ic.offset > PAGE_SIZE - FIFO_CONTROL_BLOCK_SIZE || (ic.offset & 7))
+        return -EINVAL;
+    if (!mfn_valid(ic.control_gfn))
+        return -EINVAL;
+    const struct page_info *pg = mfn_to_page(ic.control_gfn);
+    if (pg->owner != cd->domain_id || (pg->type_count && pg->type != PGT_writable))
+        return -EINVAL;
+    return -ENOSYS;
+}
+
+/* Empty slots -- bind_pirq, and the rest of the FIFO ABI (expand_array,
+ * set_priority) -- answer -ENOSYS. */
 static long (*const evtchnops[])(struct domain *cd, uint64_t arg) = {
     [EVTCHNOP_bind_interdomain] = evtchnop_bind_interdomain,
     [EVTCHNOP_bind_virq]        = evtchnop_bind_virq,
@@ -568,6 +595,7 @@ static long (*const evtchnops[])(struct domain *cd, uint64_t arg) = {
     [EVTCHNOP_bind_vcpu]        = evtchnop_bind_vcpu,
     [EVTCHNOP_unmask]           = evtchnop_unmask,
     [EVTCHNOP_reset]            = evtchnop_reset,
+    [EVTCHNOP_init_control]     = evtchnop_init_control,
 };
 
 /* event_channel_op(cmd = rdi, arg = rsi).  cmd is a C int in Xen's ABI:

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Grant tables, v1: each domain's table of 8-byte entries through which it
- * lets another domain copy from or into (later: map) one of its frames, the
- * hypervisor's bookkeeping of which entries are in use and mapped, and hypercall 20
- * (grant_table_op) with setup_table, query_size, set_version, get_version,
- * copy, map_grant_ref and unmap_grant_ref (host mappings by VA or PTE
- * address, device mappings).  The other operations answer -ENOSYS.
+ * Grant tables, v1 and v2: each domain's table of entries through which it
+ * lets another domain map, copy from or into one of its frames, the
+ * hypervisor's bookkeeping of which entries are in use and mapped, and
+ * hypercall 20 (grant_table_op) with setup_table, query_size, set_version,
+ * get_version, get_status_frames, copy, map_grant_ref, unmap_grant_ref
+ * (host mappings by VA or PTE address, device mappings) and
+ * unmap_and_replace.  The other operations answer -ENOSYS.  (At ~1000
+ * lines this file is due a split: the copy and map/unmap operations could
+ * go to a file of their own behind an internal header.)
  *
  * Invariants
  *
@@ -58,14 +61,30 @@
  *
  * 5. Mappings.  A grantee's map_grant_ref takes one pin (a write pin
  *    unless GNTMAP_readonly) and records it in the grantee's maptrack,
- *    whose index is the handle; unmap_grant_ref gives the pin back and frees
- *    the handle, only once every part of the mapping is gone.  A host
+ *    whose index is the handle; unmap_grant_ref removes the parts (host,
+ *    device) it names, and gives the pin back and frees the handle once
+ *    every part of the mapping is gone.  A host
  *    mapping is an L1 entry of the grantee that holds its own frame
  *    references (mm/pt.c), so the pin and the PTE are counted separately:
  *    a guest that overwrites the PTE itself drops the PTE's references and
  *    keeps the pin, which a later unmap cannot undo (the PTE no longer
  *    matches) -- as in Xen, such a pin lives until the grantee's table is
  *    torn down.  A table with maptrack entries in use is not destroyed.
+ *
+ * 6. Versions.  A table starts in version 1 (8-byte entries, the status
+ *    bits GTF_reading/GTF_writing in each entry's flags).  In version 2
+ *    entries are 16 bytes (256 per frame, the frame number 64-bit) and the
+ *    status bits live in status frames of 2-byte words, one per entry,
+ *    allocated and held like grant frames (invariant 1) for every entry
+ *    and handed out by get_status_frames.  Only full-page grants are
+ *    accepted (no sub-page or transitive ones, as in v1).  Since the
+ *    guest's revoke clears its flags and then reads the status, a pin sets
+ *    the status bits first and checks the entry again after, undoing them
+ *    if it changed.  set_version switches only while nothing is pinned
+ *    (the eight reserved entries are carried over, the rest cleared), and
+ *    back to 1 only while no status frame is held beyond the table's own
+ *    references -- a guest mapping of one would otherwise outlive it
+ *    (XSA-255).
  *
  * Callers: everything here runs with one CPU in the hypervisor (the
  * per-table lock arrives with SMP; lock order will be grantee before
@@ -109,7 +128,18 @@ _Static_assert(sizeof(struct maptrack) == 16, "maptrack");
 #define MAP_FLAGS (GNTMAP_device_map | GNTMAP_host_map | GNTMAP_readonly | \
                    GNTMAP_application_map | GNTMAP_contains_pte)
 
+/* Version 2 (invariant 6): 16-byte entries, GTF_reading/GTF_writing in
+ * separate status frames of 2-byte words. */
+#define V2_PER_FRAME      (PAGE_SIZE / sizeof(union grant_entry_v2))
+#define STATUS_PER_FRAME  (PAGE_SIZE / sizeof(grant_status_t))
+#define MAX_STATUS_FRAMES ((GNTTAB_MAX_FRAMES * V2_PER_FRAME + STATUS_PER_FRAME - 1) / \
+                           STATUS_PER_FRAME)
+#define NR_RESERVED_ENTRIES 8
+
 struct grant_table {
+    unsigned int version;                   /* 1 or 2 */
+    unsigned int nr_status;                 /* status frames (version 2) */
+    mfn_t status[MAX_STATUS_FRAMES];
     unsigned int nr_frames, max_frames;
     unsigned long pins;                     /* all rd + wr of the table */
     unsigned long maps;                     /* maptrack entries in use */
@@ -119,24 +149,56 @@ struct grant_table {
 };
 _Static_assert(sizeof(struct grant_table) <= PAGE_SIZE, "grant_table fits the heap");
 
-static unsigned int nr_entries(const struct grant_table *gt)
+static unsigned int per_frame(const struct grant_table *gt)
 {
-    return gt->nr_frames * (unsigned int)GNTTAB_ENTRIES_PER_FRAME;
+    return gt->version == 2 ? (unsigned int)V2_PER_FRAME : (unsigned int)GNTTAB_ENTRIES_PER_FRAME;
 }
 
-/* The shared entry as one 32-bit word: flags low, domid high. */
+/* In version 2 only entries with a status word exist (a failed growth
+ * may leave grant frames without one). */
+static unsigned int nr_entries(const struct grant_table *gt)
+{
+    unsigned int n = gt->nr_frames * per_frame(gt);
+
+    return gt->version == 2 ? MIN(n, gt->nr_status * (unsigned int)STATUS_PER_FRAME) : n;
+}
+
+/* The shared entry's first 32-bit word, in both versions: flags low,
+ * domid high. */
 typedef uint32_t __attribute__((may_alias)) entry_word_t;
 
 static entry_word_t *shared_word(const struct grant_table *gt, grant_ref_t ref)
 {
-    struct grant_entry_v1 *e = mm_map_frame(gt->frame[ref / GNTTAB_ENTRIES_PER_FRAME]);
+    uint8_t *f = mm_map_frame(gt->frame[ref / per_frame(gt)]);
+    size_t size = gt->version == 2 ? sizeof(union grant_entry_v2) : sizeof(struct grant_entry_v1);
 
-    return (entry_word_t *)&e[ref % GNTTAB_ENTRIES_PER_FRAME];
+    return (entry_word_t *)(f + (ref % per_frame(gt)) * size);
 }
 
 static struct grant_entry_v1 *shared_entry(const struct grant_table *gt, grant_ref_t ref)
 {
     return (struct grant_entry_v1 *)shared_word(gt, ref);
+}
+
+static union grant_entry_v2 *shared_entry_v2(const struct grant_table *gt, grant_ref_t ref)
+{
+    return (union grant_entry_v2 *)shared_word(gt, ref);
+}
+
+/* The frame an entry names (v2: a 64-bit field; no frame is that large). */
+static uint64_t shared_frame(const struct grant_table *gt, grant_ref_t ref)
+{
+    if (gt->version == 2)
+        return __atomic_load_n(&shared_entry_v2(gt, ref)->full_page.frame, __ATOMIC_SEQ_CST);
+    return __atomic_load_n(&shared_entry(gt, ref)->frame, __ATOMIC_SEQ_CST);
+}
+
+/* Version 2: where GTF_reading/GTF_writing of ref live. */
+static grant_status_t *status_word(const struct grant_table *gt, grant_ref_t ref)
+{
+    grant_status_t *f = mm_map_frame(gt->status[ref / STATUS_PER_FRAME]);
+
+    return &f[ref % STATUS_PER_FRAME];
 }
 
 static struct active_grant *active(const struct grant_table *gt, grant_ref_t ref)
@@ -146,7 +208,9 @@ static struct active_grant *active(const struct grant_table *gt, grant_ref_t ref
 
 static void clear_flags(const struct grant_table *gt, grant_ref_t ref, uint16_t bits)
 {
-    __atomic_fetch_and(&shared_entry(gt, ref)->flags, (uint16_t)~bits, __ATOMIC_SEQ_CST);
+    uint16_t *w = gt->version == 2 ? status_word(gt, ref) : &shared_entry(gt, ref)->flags;
+
+    __atomic_fetch_and(w, (uint16_t)~bits, __ATOMIC_SEQ_CST);
 }
 
 /* ---- frames ------------------------------------------------------------- */
@@ -156,6 +220,19 @@ static void drop_frame(struct domain *d, mfn_t mfn)
     (void)release_page(d, mfn);     /* -EINVAL: the guest gave it back already */
     mm_drop_writable(d, mfn);       /* the table's hold: the frame goes */
     d->max_pages--;
+}
+
+/* A frame of d held by its table (invariant 1): mfn or INVALID_MFN. */
+static mfn_t table_frame(struct domain *d)
+{
+    d->max_pages++;
+    mfn_t mfn = alloc_domain_frame(d);
+    if (mfn == INVALID_MFN) {
+        d->max_pages--;
+        return INVALID_MFN;
+    }
+    BUG_ON(mm_hold_writable(d, mfn));   /* a fresh frame of d: cannot fail */
+    return mfn;
 }
 
 /* Add one frame (and its active pages) to d's table: 0 or -ENOMEM. */
@@ -168,24 +245,36 @@ static int grow_one(struct domain *d, struct grant_table *gt)
     for (a = 0; a < ACT_PER_FRAME; a++)
         if (!(act[a] = xzalloc(PAGE_SIZE)))
             goto fail_act;
-    d->max_pages++;
-    mfn_t mfn = alloc_domain_frame(d);
+    mfn_t mfn = table_frame(d);
     if (mfn == INVALID_MFN)
-        goto fail_frame;
-    /* A fresh frame of d: the table's hold cannot fail. */
-    BUG_ON(mm_hold_writable(d, mfn));
+        goto fail_act;
     gt->frame[i] = mfn;
     for (a = 0; a < ACT_PER_FRAME; a++)
         gt->act[i * ACT_PER_FRAME + a] = act[a];
     gt->nr_frames = i + 1;
     return 0;
 
-fail_frame:
-    d->max_pages--;
 fail_act:
     while (a-- > 0)
         xfree(act[a]);
     return -ENOMEM;
+}
+
+static unsigned int status_frames_for(unsigned int nr_frames)
+{
+    return (unsigned int)((nr_frames * V2_PER_FRAME + STATUS_PER_FRAME - 1) / STATUS_PER_FRAME);
+}
+
+/* Version 2's status frames for every entry: 0 or -ENOMEM. */
+static int grow_status(struct domain *d, struct grant_table *gt)
+{
+    while (gt->nr_status < status_frames_for(gt->nr_frames)) {
+        mfn_t mfn = table_frame(d);
+        if (mfn == INVALID_MFN)
+            return -ENOMEM;     /* the frames added so far stay */
+        gt->status[gt->nr_status++] = mfn;
+    }
+    return 0;
 }
 
 static int grow_to(struct domain *d, unsigned int nr)
@@ -193,7 +282,7 @@ static int grow_to(struct domain *d, unsigned int nr)
     while (d->grant->nr_frames < nr)
         if (grow_one(d, d->grant))
             return -ENOMEM;     /* the frames added so far stay */
-    return 0;
+    return d->grant->version == 2 ? grow_status(d, d->grant) : 0;
 }
 
 /* ---- maptrack (invariant 5) -------------------------------------------------- */
@@ -243,6 +332,7 @@ int gnttab_domain_init(struct domain *d, unsigned int max_frames)
     if (!gt)
         return -ENOMEM;
     gt->max_frames = max_frames;
+    gt->version = 1;
     d->grant = gt;
     if (grow_to(d, GNTTAB_INITIAL_FRAMES)) {
         BUG_ON(gnttab_domain_destroy(d));
@@ -268,6 +358,8 @@ int gnttab_domain_destroy(struct domain *d)
         return -EBUSY;
     for (unsigned int p = 0; p < MAPTRACK_PAGES; p++)
         xfree(gt->mt[p]);
+    for (unsigned int i = 0; i < gt->nr_status; i++)
+        drop_frame(d, gt->status[i]);
     for (unsigned int i = 0; i < gt->nr_frames; i++) {
         drop_frame(d, gt->frame[i]);
         for (unsigned int a = 0; a < ACT_PER_FRAME; a++)
@@ -299,9 +391,42 @@ mfn_t gnttab_frame(const struct domain *d, unsigned int i)
  * Set GTF_reading (and GTF_writing) in the shared entry, checking it first:
  * fully when check_entry (no pin yet), else only GTF_readonly for a write.
  */
+static bool entry_refused(uint32_t word, domid_t grantee, bool write, bool check_entry)
+{
+    uint16_t flags = (uint16_t)word;
+    domid_t domid = (domid_t)(word >> 16);
+
+    return (check_entry && ((flags & (GTF_type_mask | GTF_sub_page)) != GTF_permit_access ||
+                            domid != grantee)) ||
+           (write && (flags & GTF_readonly));
+}
+
+/*
+ * Version 2: the status bits live apart from the entry, so they are set
+ * first and the entry checked again after: a guest that revoked (cleared
+ * its flags, then read the status) in between sees them or is refused.
+ */
+static int set_status_v2(const struct grant_table *gt, grant_ref_t ref, domid_t grantee,
+                         bool write, bool check_entry)
+{
+    entry_word_t *w = shared_word(gt, ref);
+    uint16_t bits = (uint16_t)((check_entry ? GTF_reading : 0) | (write ? GTF_writing : 0));
+
+    if (entry_refused(__atomic_load_n(w, __ATOMIC_SEQ_CST), grantee, write, check_entry))
+        return GNTST_general_error;
+    __atomic_fetch_or(status_word(gt, ref), bits, __ATOMIC_SEQ_CST);
+    if (entry_refused(__atomic_load_n(w, __ATOMIC_SEQ_CST), grantee, write, check_entry)) {
+        clear_flags(gt, ref, bits);
+        return GNTST_general_error;
+    }
+    return GNTST_okay;
+}
+
 static int set_status(const struct grant_table *gt, grant_ref_t ref, domid_t grantee,
                       bool write, bool check_entry)
 {
+    if (gt->version == 2)
+        return set_status_v2(gt, ref, grantee, write, check_entry);
     entry_word_t *w = shared_word(gt, ref);
     uint32_t old = __atomic_load_n(w, __ATOMIC_SEQ_CST);
 
@@ -362,9 +487,8 @@ int gnttab_acquire(struct domain *rd, grant_ref_t ref, const struct domain *ld,
             return rc;
         set = (uint16_t)((pinned ? 0 : GTF_reading) | (write ? GTF_writing : 0));
     }
-    mfn_t f = pinned ? act->mfn : __atomic_load_n(&shared_entry(gt, ref)->frame,
-                                                  __ATOMIC_SEQ_CST);
-    int rc = take_frame(rd, f, write);
+    uint64_t f = pinned ? act->mfn : shared_frame(gt, ref);
+    int rc = f > UINT32_MAX ? GNTST_general_error : take_frame(rd, (mfn_t)f, write);
     if (rc) {
         clear_flags(gt, ref, set);
         return rc;
@@ -467,25 +591,115 @@ static long op_query_size(struct domain *cd, uint64_t uop, unsigned int count)
     return copy_to_guest(uop, &op, sizeof(op)) ? -EFAULT : 0;
 }
 
-/* Only v1 exists: asking for it is a no-op, v2 is "not implemented" (what
- * Xen answers when v2 is disabled), anything else invalid.  The version in
+/* A status frame the guest maps (or holds otherwise) beyond the table's
+ * own allocation and writable holds: it cannot be freed (XSA-255). */
+static bool status_frame_busy(mfn_t mfn)
+{
+    const struct page_info *pg = mfn_to_page(mfn);
+
+    return pg->count > 2 || pg->type_count > 1;
+}
+
+/*
+ * Change d's table to version v (invariant 6): only while nothing is
+ * pinned (Xen lets the eight reserved entries stay in use; Mica does not),
+ * and back to 1 only once the guest maps no status frame.  The reserved
+ * entries (the toolstack's console and xenstore grants) are carried over,
+ * every other entry is cleared, as in Xen.
+ */
+static long switch_version(struct domain *d, struct grant_table *gt, unsigned int v)
+{
+    struct grant_entry_v1 keep[NR_RESERVED_ENTRIES];
+
+    if (gt->pins)
+        return -EBUSY;
+    if (v == 1) {
+        for (unsigned int i = 0; i < gt->nr_status; i++)
+            if (status_frame_busy(gt->status[i]))
+                return -EBUSY;
+        for (grant_ref_t r = 0; r < NR_RESERVED_ENTRIES; r++)
+            if ((shared_entry_v2(gt, r)->hdr.flags & GTF_type_mask) == GTF_permit_access &&
+                shared_entry_v2(gt, r)->full_page.frame > UINT32_MAX)
+                return -ERANGE;
+    } else if (grow_status(d, gt)) {
+        return -ENOMEM;
+    }
+    for (grant_ref_t r = 0; r < NR_RESERVED_ENTRIES; r++) {
+        if (gt->version == 1) {
+            keep[r] = *shared_entry(gt, r);
+        } else {
+            const union grant_entry_v2 *e = shared_entry_v2(gt, r);
+            keep[r] = (struct grant_entry_v1){ .flags = e->hdr.flags, .domid = e->hdr.domid,
+                                               .frame = (uint32_t)e->full_page.frame };
+        }
+    }
+    if (v == 1) {
+        for (unsigned int i = 0; i < gt->nr_status; i++)
+            drop_frame(d, gt->status[i]);
+        gt->nr_status = 0;
+    }
+    for (unsigned int i = 0; i < gt->nr_frames; i++)
+        memset(mm_map_frame(gt->frame[i]), 0, PAGE_SIZE);
+    gt->version = v;
+    for (grant_ref_t r = 0; r < NR_RESERVED_ENTRIES; r++) {
+        uint16_t flags = keep[r].flags & (uint16_t)~(GTF_reading | GTF_writing);
+        if (v == 1) {
+            *shared_entry(gt, r) = (struct grant_entry_v1){ flags, keep[r].domid, keep[r].frame };
+        } else {
+            union grant_entry_v2 *e = shared_entry_v2(gt, r);
+            e->full_page.frame = keep[r].frame;
+            e->hdr.domid = keep[r].domid;
+            e->hdr.flags = flags;
+        }
+    }
+    return 0;
+}
+
+/* 1 and 2 (Xen's two versions); anything else -EINVAL.  The version in
  * force is written back either way. */
 static long op_set_version(struct domain *cd, uint64_t uop, unsigned int count)
 {
     struct gnttab_set_version op;
+    struct grant_table *gt = cd->grant;
     long rc = 0;
 
-    (void)cd;
     if (count != 1)
         return -EINVAL;
     if (copy_from_guest(&op, uop, sizeof(op)))
         return -EFAULT;
-    if (op.version == 2)
-        rc = -ENOSYS;
-    else if (op.version != 1)
+    if (op.version != 1 && op.version != 2)
         rc = -EINVAL;
-    op.version = 1;
+    else if (op.version != gt->version)
+        rc = switch_version(cd, gt, op.version);
+    op.version = gt->version;
     return copy_to_guest(uop, &op, sizeof(op)) ? -EFAULT : rc;
+}
+
+/* The machine frames of a version-2 table's status frames (nr_frames of
+ * them at most: none in version 1). */
+static long op_get_status_frames(struct domain *cd, uint64_t uop, unsigned int count)
+{
+    struct gnttab_get_status_frames op;
+    struct domain *d;
+
+    if (count != 1)
+        return -EINVAL;
+    if (copy_from_guest(&op, uop, sizeof(op)))
+        return -EFAULT;
+    uint64_t list = (uint64_t)(uintptr_t)op.frame_list.p;
+    if (!guest_range_ok(list, (size_t)op.nr_frames * sizeof(uint64_t)))
+        return -EFAULT;
+    op.status = (int16_t)target_domain(cd, op.dom, &d);
+    if (op.status == GNTST_okay &&
+        (d->grant->version != 2 || op.nr_frames > d->grant->nr_status))
+        op.status = GNTST_general_error;
+    for (uint32_t i = 0; op.status == GNTST_okay && i < op.nr_frames; i++) {
+        uint64_t f = d->grant->status[i];
+        if (copy_to_guest(list + i * sizeof(f), &f, sizeof(f)))
+            op.status = GNTST_bad_virt_addr;
+    }
+    return copy_to_guest(uop + offsetof(struct gnttab_get_status_frames, status), &op.status,
+                         sizeof(op.status)) ? -EFAULT : 0;
 }
 
 static long op_get_version(struct domain *cd, uint64_t uop, unsigned int count)
@@ -502,7 +716,7 @@ static long op_get_version(struct domain *cd, uint64_t uop, unsigned int count)
         return -ESRCH;
     if (st)
         return -EPERM;
-    op.version = 1;
+    op.version = d->grant->version;
     return copy_to_guest(uop, &op, sizeof(op)) ? -EFAULT : 0;
 }
 
@@ -675,25 +889,40 @@ static int map_one(struct domain *cd, struct gnttab_map_grant_ref *op)
     return GNTST_okay;
 }
 
-static int unmap_one(struct domain *cd, const struct gnttab_unmap_grant_ref *op)
+/*
+ * Unmap the parts of mapping `handle` the caller names, as Xen does: the
+ * host mapping when host_addr is given (replaced by the entry at new_addr,
+ * for unmap_and_replace), the device mapping when dev_bus_addr is (it must
+ * be the frame's).  The pin goes, and the handle with it, once no part is
+ * left.  Naming no part of the mapping does nothing and succeeds, as in Xen.
+ */
+static int unmap_one(struct domain *cd, grant_handle_t handle, uint64_t host_addr,
+                     uint64_t dev_bus_addr, uint64_t new_addr)
 {
-    struct maptrack *m = maptrack(cd->grant, op->handle);
+    struct maptrack *m = maptrack(cd->grant, handle);
     struct pt_ctx c = { cd, PT_BUDGET, NULL };
+    uint16_t parts = 0;
 
     if (!m)
         return GNTST_bad_handle;
     bool write = !(m->flags & GNTMAP_readonly);
-
-    /* Every part of the mapping must go (no partial unmap). */
-    if ((m->flags & GNTMAP_device_map) && op->dev_bus_addr &&
-        op->dev_bus_addr != (uint64_t)m->mfn << PAGE_SHIFT)
+    if (dev_bus_addr && dev_bus_addr != (uint64_t)m->mfn << PAGE_SHIFT)
         return GNTST_general_error;
-    if (m->flags & GNTMAP_host_map) {
-        uint64_t pte = op->host_addr ? host_pte(op->host_addr, m->flags) : 0;
-        if (!pte || pt_unmap_grant(&c, pte, m->mfn, write))
+    if (host_addr && (m->flags & GNTMAP_host_map))
+        parts |= GNTMAP_host_map;
+    if (dev_bus_addr && (m->flags & GNTMAP_device_map))
+        parts |= GNTMAP_device_map;
+    if (parts & GNTMAP_host_map) {
+        /* Replacing needs a linear address for the host mapping, as in Xen. */
+        uint64_t pte = host_pte(host_addr, m->flags);
+        uint64_t npte = new_addr ? l1e_maddr_of(current, new_addr) : 0;
+        if (!pte || (new_addr && (!npte || (m->flags & GNTMAP_contains_pte))) ||
+            pt_unmap_grant(&c, pte, m->mfn, write, npte))
             return GNTST_general_error;
     }
-    maptrack_put(cd->grant, m);
+    m->flags &= (uint16_t)~parts;
+    if (parts && !(m->flags & (GNTMAP_host_map | GNTMAP_device_map)))
+        maptrack_put(cd->grant, m);
     return GNTST_okay;
 }
 
@@ -720,8 +949,22 @@ static long unmap_at(struct domain *cd, uint64_t at)
 
     if (copy_from_guest(&op, at, sizeof(op)))
         return -EFAULT;
-    op.status = (int16_t)unmap_one(cd, &op);
+    op.status = (int16_t)unmap_one(cd, op.handle, op.host_addr, op.dev_bus_addr, 0);
     return copy_to_guest(at + offsetof(struct gnttab_unmap_grant_ref, status), &op.status,
+                         sizeof(op.status)) ? -EFAULT : 0;
+}
+
+/* GNTTABOP_unmap_and_replace: the host mapping at host_addr goes and the
+ * entry at new_addr takes its place (new_addr's own is cleared). */
+static long replace_at(struct domain *cd, uint64_t at)
+{
+    struct gnttab_unmap_and_replace op;
+
+    if (copy_from_guest(&op, at, sizeof(op)))
+        return -EFAULT;
+    op.status = op.host_addr ? (int16_t)unmap_one(cd, op.handle, op.host_addr, 0, op.new_addr)
+                             : GNTST_general_error;
+    return copy_to_guest(at + offsetof(struct gnttab_unmap_and_replace, status), &op.status,
                          sizeof(op.status)) ? -EFAULT : 0;
 }
 
@@ -740,12 +983,15 @@ long do_grant_table_op(struct cpu_regs *regs)
     case GNTTABOP_query_size:   return op_query_size(cd, regs->rsi, count);
     case GNTTABOP_set_version:  return op_set_version(cd, regs->rsi, count);
     case GNTTABOP_get_version:  return op_get_version(cd, regs->rsi, count);
+    case GNTTABOP_get_status_frames: return op_get_status_frames(cd, regs->rsi, count);
     case GNTTABOP_copy:
         return run_batch(cd, regs, sizeof(struct gnttab_copy), copy_at);
     case GNTTABOP_map_grant_ref:
         return run_batch(cd, regs, sizeof(struct gnttab_map_grant_ref), map_at);
     case GNTTABOP_unmap_grant_ref:
         return run_batch(cd, regs, sizeof(struct gnttab_unmap_grant_ref), unmap_at);
+    case GNTTABOP_unmap_and_replace:
+        return run_batch(cd, regs, sizeof(struct gnttab_unmap_and_replace), replace_at);
     default:                    return -ENOSYS;
     }
 }

@@ -707,21 +707,34 @@ int pt_map_grant(struct pt_ctx *c, uint64_t pte_maddr, uint64_t e,
     return rc;
 }
 
-int pt_unmap_grant(struct pt_ctx *c, uint64_t pte_maddr, mfn_t mfn, bool write)
+int pt_unmap_grant(struct pt_ctx *c, uint64_t pte_maddr, mfn_t mfn, bool write,
+                   uint64_t new_maddr)
 {
-    struct page_info *t = grant_l1(c, pte_maddr);
+    struct page_info *t = grant_l1(c, pte_maddr), *n = NULL;
     unsigned int i = (pte_maddr & (PAGE_SIZE - 1)) / sizeof(uint64_t);
     int rc = -EINVAL;
 
     if (!t)
         return -EINVAL;
+    if (new_maddr && (!(n = grant_l1(c, new_maddr)) || (new_maddr & ~7UL) == (pte_maddr & ~7UL)))
+        goto out;
     uint64_t *slot = &table_of(t)[i];
     uint64_t old = *slot;
-    if ((old & _PAGE_PRESENT) && pte_mfn(old) == mfn && !(old & _PAGE_RW) == !write) {
-        put_entry_refs(c, 1, i, commit_entry(slot, old, 0, false));
-        tlb_flush_all();
-        rc = 0;
+    /* The grant's PTE, as mapped: its frame and its write access (a
+     * read-only grant mapping cannot be passed off as a writable one). */
+    if (!(old & _PAGE_PRESENT) || pte_mfn(old) != mfn || !(old & _PAGE_RW) != !write)
+        goto out;
+    uint64_t e = 0;
+    if (n) {                    /* an entry's references are not tied to its slot */
+        uint64_t *nslot = &table_of(n)[(new_maddr & (PAGE_SIZE - 1)) / sizeof(uint64_t)];
+        e = commit_entry(nslot, *nslot, 0, false);
     }
+    put_entry_refs(c, 1, i, commit_entry(slot, old, e, false));
+    tlb_flush_all();
+    rc = 0;
+out:
+    if (n)
+        put_page(n);
     put_page(t);
     return rc;
 }

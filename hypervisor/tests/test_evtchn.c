@@ -73,6 +73,16 @@ struct vcpu_info *vcpu_info_of(struct vcpu *v)
                 ->vcpu_info[v->vcpu_id];
 }
 
+/* A small frame table for EVTCHNOP_init_control's frame check: frame 0
+ * a plain page of dom1, 1 an L1 table of dom1, 2 a page of dom7. */
+static struct page_info pages[3] = {
+    { .count = 1, .owner = 1 },
+    { .count = 1, .owner = 1, .type = PGT_l1, .type_count = 1 },
+    { .count = 1, .owner = 7 },
+};
+struct page_info *frame_table = pages;
+mfn_t max_page = 3;
+
 /* dom0 (privileged, 2 vCPUs), dom1 (1 vCPU), dom7 (2 vCPUs). */
 static struct domain doms[NR_DOMS];
 static struct vcpu vcpus[NR_DOMS][2];
@@ -910,7 +920,7 @@ static void guest_memory_faults(void **state)
 static void unknown_and_fifo_ops(void **state)
 {
     static const uint64_t nosys[] = {
-        EVTCHNOP_bind_pirq, EVTCHNOP_init_control, EVTCHNOP_expand_array,
+        EVTCHNOP_bind_pirq, EVTCHNOP_expand_array,
         EVTCHNOP_set_priority, 14, 99, 0x80000000U, 0xffffffffU,
     };
     struct evtchn_init_control ic = { 0 };
@@ -922,6 +932,29 @@ static void unknown_and_fifo_ops(void **state)
     quiesce(D1);
     CHECK_EQ(hc(D1, (1UL << 32) | EVTCHNOP_send, &(struct evtchn_send){ (uint32_t)p }), 0);
     CHECK(pending(D1, p));
+}
+
+/* No FIFO ABI, but init_control is refused as Xen refuses a bad one
+ * (XSA-188's bad frame is -EINVAL) before answering -ENOSYS. */
+static void fifo_init_control_checked_then_enosys(void **state)
+{
+    (void)state;
+    struct evtchn_init_control ic = { .control_gfn = 0, .offset = 4096 - 72, .vcpu = 0 };
+    CHECK_EQ(hc(D1, EVTCHNOP_init_control, &ic), -ENOSYS);
+    ic.vcpu = 1;
+    CHECK_EQ(hc(D1, EVTCHNOP_init_control, &ic), -ENOENT);
+    ic.vcpu = 0;
+    ic.offset = 4096 - 64;
+    CHECK_EQ(hc(D1, EVTCHNOP_init_control, &ic), -EINVAL);     /* crosses the page */
+    ic.offset = 4;
+    CHECK_EQ(hc(D1, EVTCHNOP_init_control, &ic), -EINVAL);     /* misaligned */
+    ic.offset = 0;
+    static const uint64_t bad_gfn[] = { 1, 2, 3, (uint64_t)-2 };
+    for (size_t i = 0; i < ARRAY_SIZE(bad_gfn); i++) {
+        ic.control_gfn = bad_gfn[i];
+        CHECK_EQ(hc(D1, EVTCHNOP_init_control, &ic), -EINVAL);
+    }
+    CHECK_EQ(hc(D1, EVTCHNOP_init_control, NULL), -EFAULT);
 }
 
 static void vcpu_registration(void **state)
@@ -959,6 +992,7 @@ int main(void)
         T(destroy_closes_peers), T(virq_binding), T(ipi_and_bind_vcpu),
         T(status_of_other_domains), T(set_pending_protocol), T(masked_then_unmasked),
         T(reset_closes_all), T(guest_memory_faults), T(unknown_and_fifo_ops),
+        T(fifo_init_control_checked_then_enosys),
         T(vcpu_registration), T(model_random_operations),
 #undef T
     };

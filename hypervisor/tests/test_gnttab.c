@@ -42,12 +42,15 @@ void *mm_map_frame(mfn_t mfn)
     return mem[mfn];
 }
 
-/* The VA form of host_addr: this L1 entry for every address but 0. */
-static uint64_t va_l1e;
+/* The VA form of host_addr: this L1 entry for every address but 0 (and
+ * 0x1000, unmap_and_replace's new_addr, when replace_l1e is set). */
+static uint64_t va_l1e, replace_l1e;
 
 uint64_t l1e_maddr_of(const struct vcpu *v, uint64_t va)
 {
     (void)v;
+    if (va == 0x1000 && replace_l1e)
+        return replace_l1e;
     return va ? va_l1e : 0;
 }
 
@@ -333,11 +336,21 @@ static void map_read_only_by_va_and_device(void **state)
     assert_int_not_equal(dv.handle, r.handle);
 
     assert_int_equal(unmap1(D0, 0, 0x5000, dv.handle), GNTST_general_error);
-    assert_int_equal(unmap1(D0, 0, 0, dv.handle), GNTST_okay);
-    assert_int_equal(unmap1(D0, 0, 0, r.handle), GNTST_general_error);  /* no host_addr */
-    assert_int_equal(unmap1(D0, 0x1000, r.dev_bus_addr, r.handle), GNTST_okay);
+    assert_int_equal(unmap1(D0, 0, 0, dv.handle), GNTST_okay);      /* names nothing */
+    assert_int_equal(unmap1(D0, 0x1000, 0, dv.handle), GNTST_okay); /* no host part */
+    assert_int_equal(unmap1(D0, 0, r.dev_bus_addr, dv.handle), GNTST_okay);
+    assert_int_equal(unmap1(D0, 0, r.dev_bus_addr, dv.handle), GNTST_bad_handle);
+    /* Host and device parts go separately (XSA-224); the pin with the last. */
+    assert_int_equal(unmap1(D0, 0, 0, r.handle), GNTST_okay);
+    assert_int_equal(pte_mfn(l1e(l1, 9)), f);
+    assert_int_equal(unmap1(D0, 0x1000, 0, r.handle), GNTST_okay);
     assert_int_equal(l1e(l1, 9), 0);
+    assert_int_equal(entry(D1, 4)->flags, GTF_permit_access | GTF_readonly | GTF_reading);
+    assert_int_equal(unmap1(D0, 0x1000, 0, r.handle), GNTST_okay);  /* host part gone */
+    assert_int_equal(entry(D1, 4)->flags, GTF_permit_access | GTF_readonly | GTF_reading);
+    assert_int_equal(unmap1(D0, 0, r.dev_bus_addr, r.handle), GNTST_okay);
     assert_int_equal(entry(D1, 4)->flags, GTF_permit_access | GTF_readonly);
+    assert_int_equal(unmap1(D0, 0, r.dev_bus_addr, r.handle), GNTST_bad_handle);
     unpin(D0, l1);
 }
 
@@ -413,6 +426,58 @@ static void map_replaces_and_is_overwritten(void **state)
     unpin(D0, l1);
 }
 
+/* unmap_and_replace, in XSA-234's shape: a read-only grant mapping is
+ * replaced by the entry of another slot -- a writable grant mapping --
+ * which moves there with its references and leaves its slot empty.  The
+ * moved grant can no longer be unmapped by its old slot, even when the
+ * guest maps the frame there again read-only: its write pin stays. */
+static void unmap_and_replace_moves_the_entry(void **state)
+{
+    (void)state;
+    mfn_t f = frame_of(D1), g = frame_of(D1), l1 = pinned_l1(D0);
+    grant(D1, 5, 0, f, GTF_permit_access);
+    grant(D1, 6, 0, g, GTF_permit_access);
+
+    struct gnttab_map_grant_ref w = mop(slot(l1, 1), GNTMAP_host_map | GNTMAP_contains_pte, 5, 1);
+    struct gnttab_map_grant_ref r = mop(slot(l1, 2), GNTMAP_host_map | GNTMAP_contains_pte |
+                                        GNTMAP_readonly, 6, 1);
+    assert_int_equal(map1(D0, &w), GNTST_okay);
+    assert_int_equal(map1(D0, &r), GNTST_okay);
+    assert_int_equal(table[f].type_count, 2);               /* pin and PTE */
+
+    /* With GNTMAP_contains_pte there is no replacing, as in Xen. */
+    struct gnttab_unmap_and_replace ur = { .host_addr = slot(l1, 2), .new_addr = 0x1000,
+                                           .handle = r.handle, .status = 77 };
+    replace_l1e = slot(l1, 1);
+    assert_int_equal(hc(D0, GNTTABOP_unmap_and_replace, &ur, 1), 0);
+    assert_int_equal(ur.status, GNTST_general_error);
+
+    /* Map g read-only by VA, then replace it with the entry at new_addr. */
+    assert_int_equal(unmap1(D0, slot(l1, 2), 0, r.handle), GNTST_okay);
+    r = mop(0x2000, GNTMAP_host_map | GNTMAP_readonly, 6, 1);
+    va_l1e = slot(l1, 2);
+    assert_int_equal(map1(D0, &r), GNTST_okay);
+    ur = (struct gnttab_unmap_and_replace){ .host_addr = 0x2000, .new_addr = 0x1000,
+                                            .handle = r.handle, .status = 77 };
+    assert_int_equal(hc(D0, GNTTABOP_unmap_and_replace, &ur, 1), 0);
+    replace_l1e = 0;
+    assert_int_equal(ur.status, GNTST_okay);
+    assert_int_equal(l1e(l1, 1), 0);
+    assert_int_equal(pte_mfn(l1e(l1, 2)), f);               /* f's PTE moved */
+    assert_true(l1e(l1, 2) & _PAGE_RW);
+    assert_int_equal(table[f].type_count, 2);               /* its references with it */
+    assert_int_equal(entry(D1, 6)->flags, GTF_permit_access);   /* g's pin gone */
+
+    /* Unmapping the writable grant by its old slot fails: f keeps its
+     * writable references; by the slot it moved to it goes. */
+    assert_int_equal(unmap1(D0, slot(l1, 1), 0, w.handle), GNTST_general_error);
+    assert_int_equal(table[f].type_count, 2);
+    assert_int_equal(unmap1(D0, slot(l1, 2), 0, w.handle), GNTST_okay);
+    assert_int_equal(table[f].type_count, 0);
+    assert_int_equal(entry(D1, 5)->flags, GTF_permit_access);
+    unpin(D0, l1);
+}
+
 static void map_many_and_batches(void **state)
 {
     (void)state;
@@ -432,7 +497,8 @@ static void map_many_and_batches(void **state)
     assert_int_equal(rc, 0);
     for (unsigned int i = 0; i < 100; i++) {
         assert_int_equal(ops[i].status, GNTST_okay);
-        uops[i] = (struct gnttab_unmap_grant_ref){ .handle = ops[i].handle };
+        uops[i] = (struct gnttab_unmap_grant_ref){ .handle = ops[i].handle,
+                                                   .dev_bus_addr = ops[i].dev_bus_addr };
     }
     assert_int_equal(table[f].type_count, 100);
     regs = (struct cpu_regs){ .rdi = GNTTABOP_unmap_grant_ref, .rsi = (uintptr_t)uops,
@@ -677,9 +743,6 @@ static void versions(void **state)
     struct gnttab_set_version sv = { .version = 1 };
     assert_int_equal(hc(D1, GNTTABOP_set_version, &sv, 1), 0);
     assert_int_equal(sv.version, 1);
-    sv.version = 2;
-    assert_int_equal(hc(D1, GNTTABOP_set_version, &sv, 1), -ENOSYS);
-    assert_int_equal(sv.version, 1);            /* the version in force */
     sv.version = 0;
     assert_int_equal(hc(D1, GNTTABOP_set_version, &sv, 1), -EINVAL);
     assert_int_equal(sv.version, 1);
@@ -708,13 +771,100 @@ static void versions(void **state)
     assert_int_equal(hc(D1, GNTTABOP_get_version, &gv, 1), -EFAULT);
 }
 
+/* Version 2: 16-byte entries, status bits in status frames the guest gets
+ * from get_status_frames; the reserved entries survive a switch, the rest
+ * is cleared; no switch while anything is pinned, and none back to 1 while
+ * the guest holds a status frame (XSA-255). */
+static void version_2_entries_status_frames_and_switching(void **state)
+{
+    (void)state;
+    mfn_t f = frame_of(D1), got = 0, l1 = pinned_l1(D1);
+    struct pt_ctx c = { D1, PT_BUDGET, NULL };
+    uint64_t sf[2] = { 0, 0 };
+    struct gnttab_get_status_frames gs = { .nr_frames = 1, .dom = DOMID_SELF,
+                                           .frame_list.p = sf, .status = 77 };
+    struct gnttab_set_version sv = { .version = 2 };
+
+    grant(D1, 1, 0, f, GTF_permit_access);              /* a reserved entry */
+    grant(D1, 9, 0, f, GTF_permit_access);
+    assert_int_equal(hc(D1, GNTTABOP_get_status_frames, &gs, 1), 0);
+    assert_int_equal(gs.status, GNTST_general_error);   /* none in version 1 */
+
+    /* Pinned: no switch. */
+    assert_int_equal(gnttab_acquire(D1, 9, D0, false, &got), GNTST_okay);
+    assert_int_equal(hc(D1, GNTTABOP_set_version, &sv, 1), -EBUSY);
+    assert_int_equal(sv.version, 1);
+    gnttab_release(D1, 9, false);
+
+    sv.version = 2;
+    assert_int_equal(hc(D1, GNTTABOP_set_version, &sv, 1), 0);
+    assert_int_equal(sv.version, 2);
+    struct gnttab_get_version gv = { .dom = DOMID_SELF };
+    assert_int_equal(hc(D1, GNTTABOP_get_version, &gv, 1), 0);
+    assert_int_equal(gv.version, 2);
+    union grant_entry_v2 *v2 = mm_map_frame(gnttab_frame(D1, 0));
+    assert_int_equal(v2[1].hdr.flags, GTF_permit_access);       /* carried over */
+    assert_int_equal(v2[1].full_page.frame, f);
+    assert_int_equal(v2[9].hdr.flags, 0);                       /* cleared */
+    gs.status = 77;
+    assert_int_equal(hc(D1, GNTTABOP_get_status_frames, &gs, 1), 0);
+    assert_int_equal(gs.status, GNTST_okay);
+    assert_true(sf[0] != 0);
+    gs.nr_frames = 2;
+    assert_int_equal(hc(D1, GNTTABOP_get_status_frames, &gs, 1), 0);
+    assert_int_equal(gs.status, GNTST_general_error);           /* only one */
+    gs.nr_frames = 1;
+    grant_status_t *st = mm_map_frame(sf[0]);
+
+    /* A pin sets the status bits, not the flags; a write pin both. */
+    v2[200].full_page.frame = f;
+    v2[200].hdr.domid = 0;
+    v2[200].hdr.flags = GTF_permit_access;
+    assert_int_equal(gnttab_acquire(D1, 200, D0, true, &got), GNTST_okay);
+    assert_int_equal(got, f);
+    assert_int_equal(st[200], GTF_reading | GTF_writing);
+    assert_int_equal(v2[200].hdr.flags, GTF_permit_access);
+    assert_int_equal(table[f].type_count, 1);
+    assert_int_equal(hc(D1, GNTTABOP_set_version, &(struct gnttab_set_version){ 1 }, 1),
+                     -EBUSY);
+    gnttab_release(D1, 200, true);
+    assert_int_equal(st[200], 0);
+    assert_int_equal(table[f].type_count, 0);
+    /* Entries past version 2's 256 per frame, read-only, revoked ones. */
+    assert_int_equal(gnttab_acquire(D1, 256 * 1, D0, false, &got), GNTST_bad_gntref);
+    v2[200].hdr.flags = GTF_permit_access | GTF_readonly;
+    assert_int_equal(gnttab_acquire(D1, 200, D0, true, &got), GNTST_general_error);
+    assert_int_equal(st[200], 0);
+    v2[200].hdr.flags = 0;
+    assert_int_equal(gnttab_acquire(D1, 200, D0, false, &got), GNTST_general_error);
+    v2[200].full_page.frame = 1UL << 40;                        /* no such frame */
+    v2[200].hdr.flags = GTF_permit_access;
+    assert_int_equal(gnttab_acquire(D1, 200, D0, false, &got), GNTST_general_error);
+    assert_int_equal(st[200], 0);
+
+    /* The guest maps its status frame: no way back to 1 until it stops. */
+    assert_int_equal(pt_update_entry(&c, slot(l1, 3), (sf[0] << PAGE_SHIFT) | _PAGE_PRESENT,
+                                     false), 0);
+    sv.version = 1;
+    assert_int_equal(hc(D1, GNTTABOP_set_version, &sv, 1), -EBUSY);
+    assert_int_equal(sv.version, 2);
+    assert_int_equal(pt_update_entry(&c, slot(l1, 3), 0, false), 0);
+    sv.version = 1;
+    assert_int_equal(hc(D1, GNTTABOP_set_version, &sv, 1), 0);
+    assert_int_equal(sv.version, 1);
+    assert_int_equal(entry(D1, 1)->flags, GTF_permit_access);   /* carried back */
+    assert_int_equal(entry(D1, 1)->frame, f);
+    assert_int_equal(table[sf[0]].owner, OWNER_FREE);           /* the status frame went */
+    unpin(D1, l1);
+}
+
 static void unknown_ops_and_no_table(void **state)
 {
     (void)state;
     uint8_t arg[64] = { 0 };
     static const unsigned int nosys[] = {
         GNTTABOP_dump_table,
-        GNTTABOP_transfer, GNTTABOP_unmap_and_replace, GNTTABOP_get_status_frames,
+        GNTTABOP_transfer,
         GNTTABOP_swap_grant_ref, GNTTABOP_cache_flush, 13, 0xffffffffu,
     };
     for (unsigned int i = 0; i < ARRAY_SIZE(nosys); i++)
@@ -1155,6 +1305,8 @@ int main(void)
         T(map_read_only_by_va_and_device),
         T(map_refusals),
         T(map_replaces_and_is_overwritten),
+        T(unmap_and_replace_moves_the_entry),
+        T(version_2_entries_status_frames_and_switching),
         T(map_many_and_batches),
         T(model_random_run),
     };

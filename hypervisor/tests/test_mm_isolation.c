@@ -130,7 +130,7 @@ static void grant_unmap_drops_its_global_translation(void **state)
     assert_int_equal(H->mem[l1][1] & _PAGE_GLOBAL, _PAGE_GLOBAL);
     if ((bad = tlbm_step()))
         fail_msg("after the grant mapping: %s", bad);
-    assert_int_equal(pt_unmap_grant(&c, l1 * PAGE_SIZE + 8, x, true), 0);
+    assert_int_equal(pt_unmap_grant(&c, l1 * PAGE_SIZE + 8, x, true, 0), 0);
     unsigned int flushes = H->flushes;
     assert_int_equal(pin(x, 1, BIG), 0);                    /* checks the TLB model */
     assert_int_equal(H->flushes, flushes);                  /* the unmap's flush did it */

@@ -25,10 +25,11 @@ ALL = ["stale_writable_tlb_entry_cannot_write_a_new_l1",
        "gs_user_sel_with_ldt_selectors_never_faults_in_mica",
        "iret_to_a_good_ldt_code_selector_works",
        "new_baseptr_refuses_frames_that_are_not_ram",
+       "sysctl_is_eperm_for_an_unprivileged_domain",
        "iret_to_an_unmapped_ldt_page_crashes_the_domain",
        "iret_to_a_not_present_ldt_selector_crashes_the_domain",
        "iret_to_an_ldt_data_selector_crashes_the_domain"]
-CRASHES = ALL[6:]
+CRASHES = ALL[7:]
 
 
 def run(tmp_path, name, only):
@@ -46,8 +47,8 @@ def run(tmp_path, name, only):
     return status, text, results
 
 
-@pytest.mark.parametrize("tests", [ALL[0:3], ALL[3:5], ALL[5:6]],
-                         ids=["stale-tlb-and-vcpu-state", "ldt-selectors", "new-baseptr"])
+@pytest.mark.parametrize("tests", [ALL[0:3], ALL[3:5], ALL[5:7]],
+                         ids=["stale-tlb-and-vcpu-state", "ldt-selectors", "new-baseptr-sysctl"])
 def test_unprivileged_guest_cannot_escape(tmp_path, tests):
     status, text, results = run(tmp_path, "isolation-" + tests[0], tests)
     for t in tests:

@@ -101,6 +101,7 @@ int vcpu_arch_init(struct vcpu *v)
     sp[6] = (uint64_t)vcpu_stack_entry;
     v->hv_rsp = (uint64_t)sp;
     fpu_reset(v->fpu);
+    dr_reset(&v->dbg);
     return 0;
 }
 
@@ -137,6 +138,7 @@ static void save_guest(struct vcpu *v)
     if (v->fpu_ts)
         write_cr0(cr0 & ~X86_CR0_TS);
     __asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t (*)[512])v->fpu));
+    pv_debug_save(v);
     /* Its LDT pages are mapped again on use, for whoever runs next. */
     struct pt_ctx c = { v->domain, PT_BUDGET, NULL };
     pv_ldt_drop(&c, v);
@@ -172,6 +174,7 @@ static void load_guest(struct vcpu *v)
     }
     if (v->fpu_ts)
         write_cr0(read_cr0() | X86_CR0_TS);
+    pv_debug_load(v);
     cpu_stack_top = stack_top(v);
     tss_set_rsp0(cpu_stack_top);
     time_update_vcpu(v, &vcpu_info_of(v)->time);
@@ -258,6 +261,14 @@ long vcpu_initialise(struct vcpu *v, uint64_t arg)
     for (unsigned int i = 0; i < 256; i++)
         if (traps[i].address && !guest_range_ok(traps[i].address, 1))
             goto out;
+    /* Its debug registers, as set_debugreg takes them (virtual CR4.DE
+     * starts clear, so DR4/DR5 are not in the list). */
+    struct dr_state dbg;
+    static const uint8_t dregs[] = { 0, 1, 2, 3, 6, 7 };
+    dr_reset(&dbg);
+    for (unsigned int i = 0; i < sizeof(dregs); i++)
+        if (dr_write(&dbg, dregs[i], t.debugreg[dregs[i]], 0))
+            goto out;
     if ((rc = pv_vcpu_set_baseptrs(v, xen_cr3_to_pfn(t.ctrlreg[3]),
                                    t.ctrlreg[1] ? xen_cr3_to_pfn(t.ctrlreg[1]) : INVALID_MFN)))
         goto out;
@@ -292,6 +303,7 @@ long vcpu_initialise(struct vcpu *v, uint64_t arg)
     if (h.flags & VGCF_i387_valid)
         memcpy(v->fpu, h.fpu, sizeof(v->fpu));
     v->fpu_ts = false;
+    v->dbg = dbg;
     v->initialised = true;
     rc = 0;
 out:
@@ -337,6 +349,9 @@ long vcpu_get_context(struct vcpu *v, uint64_t arg)
     t.gs_base_user = v->kernel_mode ? v->gs_shadow : v->gs_base;
     for (unsigned int i = 0; i < v->gdt_nr; i++)
         t.gdt_frames[i] = v->gdt_frames[i];
+    for (unsigned int i = 0; i < 8; i++)
+        if (i != 4 && i != 5)
+            (void)dr_read(&v->dbg, i, 0, &t.debugreg[i]);
     if (v->guest_table != INVALID_MFN)
         t.ctrlreg[3] = xen_pfn_to_cr3(v->guest_table);
     if (v->guest_table_user != INVALID_MFN)

@@ -19,7 +19,7 @@
 #define RSVD(n) (FIRST_RESERVED_GDT_ENTRY + (n))
 
 #define IST_STACK_SIZE 8192
-enum { IST_NMI = 1, IST_DF = 2, IST_MC = 3 };
+enum { IST_NMI = 1, IST_DF = 2, IST_MC = 3, IST_DB = 4, NR_IST = 4 };
 
 struct __packed tss64 {
     uint32_t reserved0;
@@ -51,7 +51,7 @@ struct __packed desc_ptr {
 static uint64_t gdt[GDT_ENTRIES] __aligned(PAGE_SIZE);
 static struct idt_gate idt[256] __aligned(PAGE_SIZE);
 static struct tss64 tss __aligned(128);
-static uint8_t ist_stacks[3][IST_STACK_SIZE] __aligned(16);
+static uint8_t ist_stacks[NR_IST][IST_STACK_SIZE] __aligned(16);
 /* The LDT window: 16 pages (8192 descriptors), unmapped until a guest
  * descriptor load touches a page (arch/x86/pv_desc.c maps it then). */
 static uint8_t ldt_window[LDT_WINDOW_PAGES * PAGE_SIZE] __aligned(PAGE_SIZE);
@@ -118,6 +118,7 @@ void traps_init(void)
     tss.ist[IST_NMI - 1] = (uint64_t)&ist_stacks[0][IST_STACK_SIZE];
     tss.ist[IST_DF - 1] = (uint64_t)&ist_stacks[1][IST_STACK_SIZE];
     tss.ist[IST_MC - 1] = (uint64_t)&ist_stacks[2][IST_STACK_SIZE];
+    tss.ist[IST_DB - 1] = (uint64_t)&ist_stacks[3][IST_STACK_SIZE];
     tss.iomap_base = sizeof(tss);           /* no I/O bitmap: ring 3 gets #GP */
     /* Entries from the guest (ring 3) start at the top of this stack. */
     tss.rsp[0] = (uint64_t)boot_stack_top;
@@ -145,6 +146,10 @@ void traps_init(void)
     set_gate(2, entry_stubs[2], IST_NMI, 0);
     set_gate(8, entry_stubs[8], IST_DF, 0);
     set_gate(18, entry_stubs[18], IST_MC, 0);
+    /* A guest's breakpoint deferred by a MOV SS shadow fires on the first
+     * instruction of the syscall entry, still on the guest's stack
+     * (XSA-260): #DB never runs on a stack the guest chose. */
+    set_gate(1, entry_stubs[1], IST_DB, 0);
     /* int3 and into from the guest kernel (ring 3) must arrive as #BP and
      * #OF, not as #GP, as on Xen: their gates are DPL 3.  Every other
      * `int n` from ring 3 raises #GP, which the guest gets. */
@@ -218,7 +223,7 @@ bool stack_contains(uint64_t lo, uint64_t hi)
         return true;
     if (vcpu_stack_contains(lo, hi))
         return true;
-    for (unsigned int i = 0; i < 3; i++)
+    for (unsigned int i = 0; i < NR_IST; i++)
         if (lo >= (uint64_t)ist_stacks[i] && hi <= (uint64_t)&ist_stacks[i][IST_STACK_SIZE])
             return true;
     return false;

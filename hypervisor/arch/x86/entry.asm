@@ -9,6 +9,7 @@ bits 64
 %include "regs.inc"
 default rel
 extern exception_handler
+extern cpu_stack_top
 
 ; Vectors for which the CPU pushes an error code.
 %macro has_errcode 1
@@ -41,9 +42,36 @@ entry_stub_ %+ i:
         push    0
   %endif
         push    i
+  %if i == 1
+        jmp     debug_entry
+  %else
         jmp     common_entry
+  %endif
 %assign i i + 1
 %endrep
+
+; #DB arrives on its own IST stack (desc.c).  Taken in ring 0 it is handled
+; there; taken in the guest, its frame (vector, error code and the CPU's
+; five words) moves to where every other entry from the guest puts it, the
+; top of the running vCPU's stack, so that the way back, which may switch
+; vCPUs, never runs on the IST stack.
+debug_entry:
+        test    qword [rsp + 3 * 8], 3  ; CS
+        jz      common_entry
+        push    rax
+        push    rcx
+        mov     rax, [cpu_stack_top]
+%assign k 0
+%rep 7
+        mov     rcx, [rsp + (2 + k) * 8]
+        mov     [rax - (7 - k) * 8], rcx
+%assign k k + 1
+%endrep
+        pop     rcx
+        pop     rax
+        mov     rsp, [cpu_stack_top]
+        sub     rsp, 7 * 8
+        jmp     common_entry
 
 section .rodata
 align 8

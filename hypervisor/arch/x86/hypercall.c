@@ -9,6 +9,7 @@
  * pending event, once events exist).
  */
 #include <abi/sched.h>
+#include <abi/sysctl.h>
 #include <abi/version.h>
 #include <abi/mica/control.h>
 #include <mica/console.h>
@@ -34,6 +35,8 @@ static const hypercall_fn hypercall_table[] = {
     [__HYPERVISOR_stack_switch] = do_stack_switch,
     [__HYPERVISOR_set_callbacks] = do_set_callbacks,
     [__HYPERVISOR_fpu_taskswitch] = do_fpu_taskswitch,
+    [__HYPERVISOR_set_debugreg] = do_set_debugreg,
+    [__HYPERVISOR_get_debugreg] = do_get_debugreg,
     [__HYPERVISOR_set_segment_base] = do_set_segment_base,
     [__HYPERVISOR_callback_op] = do_callback_op,
     [__HYPERVISOR_memory_op] = do_memory_op,
@@ -50,6 +53,7 @@ static const hypercall_fn hypercall_table[] = {
     [__HYPERVISOR_vm_assist] = do_vm_assist,
     [__HYPERVISOR_mmuext_op] = do_mmuext_op,
     [__HYPERVISOR_sched_op] = do_sched_op,
+    [__HYPERVISOR_sysctl] = do_sysctl,
     [__HYPERVISOR_mica_control] = do_mica_control,
 };
 
@@ -63,8 +67,13 @@ static long dispatch(uint64_t nr, struct cpu_regs *regs)
 
 /*
  * multicall: run a batch of hypercalls, each entry's result in its own
- * `result`.  No nesting and no iret inside a batch.  A preempted entry has
- * its rewritten arguments stored back and the batch continues from it.
+ * `result`.  No nesting.  An iret entry returns from the frame on the
+ * guest's stack and ends the batch there, as on Xen since XSA-213: what
+ * follows never runs (it might in user mode), and the guest resumes where
+ * the frame says, with its rax (the entry's own result is not written:
+ * after a return to user mode its table may not be mapped).  A preempted
+ * entry has its rewritten arguments stored back and the batch continues
+ * from it.
  */
 #define MULTICALL_BATCH 64
 long do_multicall(struct cpu_regs *regs)
@@ -86,8 +95,11 @@ long do_multicall(struct cpu_regs *regs)
         struct cpu_regs f = *regs;
         f.rdi = e.args[0], f.rsi = e.args[1], f.rdx = e.args[2];
         f.r10 = e.args[3], f.r8 = e.args[4];
-        long rc = (e.op == __HYPERVISOR_multicall || e.op == __HYPERVISOR_iret)
-                      ? -EINVAL : dispatch(e.op, &f);
+        if (e.op == __HYPERVISOR_iret) {
+            do_iret(regs);
+            return -EJUSTRETURN;
+        }
+        long rc = e.op == __HYPERVISOR_multicall ? -EINVAL : dispatch(e.op, &f);
         if (rc == -ERESTART) {
             e.args[0] = f.rdi, e.args[1] = f.rsi, e.args[2] = f.rdx;
             e.args[3] = f.r10, e.args[4] = f.r8;
@@ -124,7 +136,7 @@ void hypercall_entry(struct cpu_regs *regs)
     rc = dispatch(nr, regs);
     if (rc == -ERESTART)
         regs->rip -= 2;         /* re-issue the syscall with the new args */
-    else
+    else if (rc != -EJUSTRETURN)
         regs->rax = (uint64_t)rc;
     sched_exit_to_guest(regs);
     guest_exit(regs);
@@ -272,6 +284,22 @@ long do_xen_version(struct cpu_regs *regs)
     }
 }
 
+/* ---- sysctl ---------------------------------------------------------------- */
+
+/* Xen's checks, in Xen's order, and no op behind them (abi/sysctl.h). */
+long do_sysctl(struct cpu_regs *regs)
+{
+    struct xen_sysctl op;
+
+    if (copy_from_guest(&op, regs->rdi, sizeof(op)))
+        return -EFAULT;
+    if (op.interface_version != XEN_SYSCTL_INTERFACE_VERSION)
+        return -EACCES;
+    if (!current->domain->is_privileged)
+        return -EPERM;
+    return -ENOSYS;
+}
+
 /* ---- vm_assist ------------------------------------------------------------- */
 
 long do_vm_assist(struct cpu_regs *regs)
@@ -280,6 +308,7 @@ long do_vm_assist(struct cpu_regs *regs)
     /* 4gb_segments means nothing to a 64-bit guest but Linux asks for it. */
     const unsigned long allowed = (1UL << VMASST_TYPE_4gb_segments) |
                                   (1UL << VMASST_TYPE_writable_pagetables) |
+                                  (1UL << VMASST_TYPE_architectural_iopl) |
                                   (1UL << VMASST_TYPE_runstate_update_flag);
 
     if (type >= 64 || !(allowed & (1UL << type)))

@@ -88,6 +88,7 @@ bool pv_emulate_cpuid(struct vcpu *v, struct cpu_regs *r)
 /* ---- privileged instructions (#GP with error code 0 in guest kernel mode) */
 
 #define MSR_APIC_BASE      0x0000001b
+#define MSR_DEBUGCTL       0x000001d9
 #define MSR_PAT            0x00000277
 #define MSR_MISC_ENABLE    0x000001a0
 #define MSR_FS_BASE        0xc0000100
@@ -95,8 +96,11 @@ bool pv_emulate_cpuid(struct vcpu *v, struct cpu_regs *r)
 #define MSR_SHADOW_GS_BASE 0xc0000102
 
 #define X86_CR0_TS (1UL << 3)
-/* CR4 bits a guest may believe it controls: the rest read back as Mica's. */
-#define GUEST_CR4_WRITABLE (X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT)
+#define X86_CR4_DE (1UL << 3)
+/* CR4 bits a guest may believe it controls: the rest read back as Mica's.
+ * DE is the guest's own, as on Xen: it only changes what its DR4/DR5 and
+ * I/O breakpoints mean (mica/debugreg.h). */
+#define GUEST_CR4_WRITABLE (X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | X86_CR4_DE)
 
 static bool emulate_wrmsr(struct vcpu *v, struct cpu_regs *r)
 {
@@ -110,6 +114,8 @@ static bool emulate_wrmsr(struct vcpu *v, struct cpu_regs *r)
                wrmsr_safe((uint32_t)r->rcx, val) == 0;
     case MSR_PAT:
         return val == PV_PAT;   /* the one PAT PV guests share: no change */
+    case MSR_DEBUGCTL:
+        return val == 0;        /* no branch tracing or LBRs for guests */
     default:
         (void)v;
         return false;           /* #GP: Linux's _safe accessors expect it */
@@ -128,6 +134,9 @@ static bool emulate_rdmsr(struct cpu_regs *r)
         break;
     case MSR_PAT:
         val = PV_PAT;
+        break;
+    case MSR_DEBUGCTL:
+        val = 0;
         break;
     case MSR_APIC_BASE:
         val = rdmsr(MSR_APIC_BASE) & ~(1UL << 10);      /* no x2APIC for guests */
@@ -188,6 +197,26 @@ static bool emulate_mov_cr(struct vcpu *v, struct cpu_regs *r, bool to_cr, uint8
         return true;
     }
     return false;
+}
+
+/* mov %drN, reg (0f 21) and mov reg, %drN (0f 23), as Xen emulates them:
+ * the register operand whatever modrm.mod says; a DR the guest does not
+ * have (DR8-15 by REX.R, DR4/DR5 under its CR4.DE) is #UD, a value
+ * set_debugreg refuses #GP(0).  Returns 0, or the vector to deliver. */
+static unsigned int emulate_mov_dr(struct vcpu *v, struct cpu_regs *r, bool to_dr,
+                                   uint8_t modrm, uint8_t rex)
+{
+    uint64_t *reg = gpr(r, (modrm & 7) | ((rex & 1) ? 8 : 0)), val;
+    unsigned int dr = (modrm >> 3) & 7;
+    int rc;
+
+    if (rex & 4)
+        rc = -ENODEV;
+    else if (to_dr)
+        rc = pv_debug_set(v, dr, *reg);
+    else if ((rc = pv_debug_get(v, dr, &val)) == 0)
+        *reg = val;
+    return rc == 0 ? 0 : rc == -ENODEV ? 6 : 13;
 }
 
 /* ---- port I/O ----------------------------------------------------------- */
@@ -268,9 +297,10 @@ bool pv_emulate_privop(struct vcpu *v, struct cpu_regs *r)
     uint8_t rex = 0;
     bool ok = false;
 
-    /* As Xen: the kernel counts as CPL 1 and user mode as CPL 3 against the
+    /* As Xen: the kernel counts as CPL 1 (CPL 0 once it asked for
+     * VMASST_TYPE_architectural_iopl) and user mode as CPL 3 against the
      * virtual IOPL, for port I/O and cli/sti; the rest is the kernel's only. */
-    unsigned int cpl = v->kernel_mode ? 1 : 3;
+    unsigned int cpl = !v->kernel_mode ? 3 : pv_architectural_iopl(v) ? 0 : 1;
 
     if (r->error_code != 0 || copy_from_guest(b, r->rip, sizeof(b)))
         return false;
@@ -311,6 +341,17 @@ bool pv_emulate_privop(struct vcpu *v, struct cpu_regs *r)
         case 0x30: ok = emulate_wrmsr(v, r), len += 2; break;
         case 0x32: ok = emulate_rdmsr(r), len += 2; break;
         case 0x09: ok = true, len += 2; break;      /* wbinvd: caches are coherent */
+        case 0x21:
+        case 0x23:
+            if (len + 2 >= sizeof(b))
+                break;
+            unsigned int vec = emulate_mov_dr(v, r, b[len + 1] == 0x23, b[len + 2], rex);
+            if (vec == 6) {
+                pv_inject_exception(v, r, 6, 0);
+                return true;
+            }
+            ok = vec == 0, len += 3;
+            break;
         case 0x20:
         case 0x22:
             if (len + 2 < sizeof(b))

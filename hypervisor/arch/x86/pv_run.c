@@ -196,6 +196,8 @@ void guest_trap(struct cpu_regs *r)
 {
     char why[96];
 
+    if (r->vector == 1)
+        pv_debug_trap(current);         /* its DR6 gets what happened */
     if (r->vector == 14 && (ptwr_fault(r) || pv_ldt_fault(current, r)))
         goto out;
     if (r->vector == 6 && pv_emulate_cpuid(current, r))

@@ -86,7 +86,8 @@ static void bounce(struct vcpu *v, struct cpu_regs *r, uint64_t handler,
         frame[n++] = error_code;
     frame[n++] = r->rip;
     frame[n++] = (was_kernel ? (r->cs & ~3UL) : r->cs) | ((uint64_t)mask << 32);
-    frame[n++] = (r->rflags & ~X86_EFLAGS_IF) | (mask ? 0 : X86_EFLAGS_IF);
+    frame[n++] = (r->rflags & ~(X86_EFLAGS_IF | X86_EFLAGS_IOPL)) | (mask ? 0 : X86_EFLAGS_IF) |
+                 (pv_architectural_iopl(v) ? (uint64_t)v->iopl << 12 : 0);
     frame[n++] = r->rsp;
     frame[n++] = r->ss;
 
@@ -319,6 +320,8 @@ void do_iret(struct cpu_regs *regs)
     regs->rsp = ic.rsp;
     regs->ss = ic.ss | 3;
     regs->rflags = (ic.rflags & IRET_KEEP) | X86_EFLAGS_IF | 2;
+    if (pv_architectural_iopl(v))       /* as Xen: the frame sets the virtual IOPL */
+        v->iopl = (ic.rflags >> 12) & 3;
     if (ic.flags & VGCF_in_syscall) {
         regs->vector = TRAP_SYSCALL;    /* SYSRET; rcx/r11 become rip/rflags */
     } else {

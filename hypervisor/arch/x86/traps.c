@@ -127,6 +127,11 @@ void exception_handler(struct cpu_regs *r)
             r->rip = fixup;
         return;
     }
+    /* A guest's breakpoint that fired in ring 0 (arch/x86/pv_debug.c). */
+    if (r->vector == 1 && (r->cs & 3) == 0 && !in_fatal) {
+        pv_debug_trap_in_hypervisor();
+        return;
+    }
     /* The IRETQ back to the guest faulted: the frame it was given holds
      * something the CPU refuses (a non-canonical RIP).  The guest's doing,
      * so the guest pays: its domain is crashed, the hypervisor carries on. */

@@ -9,6 +9,7 @@
 #include <abi/memory.h>
 #include <abi/vcpu.h>
 #include <abi/xen.h>
+#include <mica/debugreg.h>
 #include <mica/types.h>
 #include <mica/x86.h>
 
@@ -45,7 +46,8 @@ struct vcpu {
     bool syscall_masks;         /* CALLBACKF_mask_events on the syscall callback */
     uint64_t compat_callback[2];    /* CALLBACKTYPE_syscall32, _sysenter: recorded only */
     uint64_t kernel_ss, kernel_sp;  /* stack_switch: the stack for user->kernel */
-    uint64_t cr4_guest;         /* CR4 bits the guest set (OSFXSR, OSXMMEXCPT) */
+    uint64_t cr4_guest;         /* CR4 bits the guest set (OSFXSR, OSXMMEXCPT, DE) */
+    struct dr_state dbg;        /* debug registers (arch/x86/pv_debug.c) */
     mfn_t gdt_frames[14];       /* set_gdt: its descriptor frames (seg_desc) */
     unsigned int gdt_nr;
     uint64_t ldt_base, ldt_ents;    /* MMUEXT_SET_LDT */

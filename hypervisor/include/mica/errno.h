@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Error codes: Xen's errno values (abi/errno.h), the one closed set every
- * hypercall returns, negated.  ERESTART is internal: it asks for the
- * hypercall to be continued and never reaches a guest.
+ * hypercall returns, negated.  ERESTART and EJUSTRETURN are internal and
+ * never reach a guest: continue the hypercall later; leave rax as it is.
  */
 #ifndef MICA_ERRNO_H
 #define MICA_ERRNO_H
@@ -23,7 +23,10 @@
 #define ERANGE    XEN_ERANGE
 #define ENOSYS    XEN_ENOSYS
 #define EOVERFLOW XEN_EOVERFLOW
+#define ENODEV    XEN_ENODEV
+#define EOPNOTSUPP XEN_EOPNOTSUPP
 
 #define ERESTART  85        /* internal: continue this hypercall later */
+#define EJUSTRETURN 86      /* internal: the frame holds the guest's registers (iret) */
 
 #endif /* MICA_ERRNO_H */

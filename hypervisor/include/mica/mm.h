@@ -162,8 +162,11 @@ int pt_update_entry(struct pt_ctx *c, uint64_t pte_maddr, uint64_t val,
 int pt_map_grant(struct pt_ctx *c, uint64_t pte_maddr, uint64_t e,
                  const struct domain *owner);
 /* Clear the entry at pte_maddr if it still maps mfn (writable iff write):
- * 0, or -EINVAL with nothing changed. */
-int pt_unmap_grant(struct pt_ctx *c, uint64_t pte_maddr, mfn_t mfn, bool write);
+ * 0, or -EINVAL with nothing changed.  With new_maddr (another entry of a
+ * validated L1 of c->d), that entry moves there instead, with the
+ * references it holds, and its own slot is cleared (unmap_and_replace). */
+int pt_unmap_grant(struct pt_ctx *c, uint64_t pte_maddr, mfn_t mfn, bool write,
+                   uint64_t new_maddr);
 /* Check (and adjust) an L1 entry without taking references. */
 int pt_check_l1e(const struct domain *d, uint64_t *e);
 

@@ -44,6 +44,23 @@ bool pv_ldt_fault_in_hypervisor(void);
 long pv_vcpu_set_gdt(struct vcpu *v, const uint64_t *frames, uint64_t entries);
 long pv_vcpu_set_baseptrs(struct vcpu *v, mfn_t kernel, mfn_t user);
 
+/* Debug registers (arch/x86/pv_debug.c): set/get as the guest would
+ * (0 or a negative errno, see mica/debugreg.h), load/unload v's on a
+ * context switch, and a #DB from the guest or in ring 0. */
+int pv_debug_set(struct vcpu *v, unsigned int reg, uint64_t value);
+int pv_debug_get(struct vcpu *v, unsigned int reg, uint64_t *value);
+void pv_debug_load(struct vcpu *v);
+void pv_debug_save(struct vcpu *v);
+void pv_debug_trap(struct vcpu *v);
+void pv_debug_trap_in_hypervisor(void);
+
+/* VMASST_TYPE_architectural_iopl: the virtual IOPL is the one in the
+ * guest's iret and bounce frames, and its kernel counts as CPL 0. */
+static inline bool pv_architectural_iopl(const struct vcpu *v)
+{
+    return v->domain->vm_assist & (1UL << VMASST_TYPE_architectural_iopl);
+}
+
 /* Leave for the guest with this frame (arch/x86/guest_entry.asm). */
 void guest_exit(struct cpu_regs *regs) __attribute__((noreturn));
 /* Guest RFLAGS as the CPU will load them: IF on, IOPL 0, no VM/NT. */

@@ -24,6 +24,7 @@
 #define EFER_NXE        (1UL << 11)
 
 #define X86_EFLAGS_IF   (1UL << 9)
+#define X86_EFLAGS_IOPL (3UL << 12)
 
 /* The hypervisor's selectors, in Xen's reserved GDT page (index 7168 on,
  * FIRST_RESERVED_GDT_ENTRY from the public ABI). */

@@ -17,7 +17,8 @@
  * context with a few fields changed, and vCPU 1 runs on what Mica accepts.
  *
  * Left out, because they end or stop the caller by design rather than
- * probe the hypervisor: HYPERVISOR_iret, SCHEDOP_block/shutdown/poll/
+ * probe the hypervisor: HYPERVISOR_iret (also as a multicall entry),
+ * set_debugreg of DR7 (DR5), SCHEDOP_block/shutdown/poll/
  * remote_shutdown/watchdog, VCPUOP_down, console writes (which would fill
  * the log with noise), and update_va_mapping of its own image and the
  * region after it (start_info, page tables, the argument pages).  The
@@ -59,6 +60,27 @@ static bool protected_va(uint64_t va)
     return va >= (uint64_t)_image_start && va < kit_mem.mapped_end;
 }
 
+/* A multicall that may hold an iret entry: since Xen's XSA-213 rule, that
+ * entry returns through whatever is on our stack.  Arrays Mica cannot read
+ * (the hypervisor's range, non-canonical) stay in: they are refused. */
+static bool multicall_may_iret(uint64_t list, uint64_t n)
+{
+    uint64_t junk = (uint64_t)chaos_junk, size = sizeof(struct multicall_entry);
+
+    if ((list >= 0xffff800000000000UL && list < 0xffff880000000000UL) ||
+        ((int64_t)list >> 47 != 0 && (int64_t)list >> 47 != -1))
+        return false;
+    if (list < junk || list >= junk + PAGE_SIZE)
+        return true;                    /* memory we cannot vouch for */
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t at = list + i * size;
+        if (at + size > junk + PAGE_SIZE ||
+            ((const struct multicall_entry *)at)->op == __HYPERVISOR_iret)
+            return true;
+    }
+    return false;
+}
+
 /* What would stop the caller by design (see the top). */
 bool chaos_excluded(uint64_t nr, const uint64_t a[5])
 {
@@ -76,6 +98,10 @@ bool chaos_excluded(uint64_t nr, const uint64_t a[5])
     case __HYPERVISOR_update_va_mapping:
     case __HYPERVISOR_update_va_mapping_otherdomain:
         return protected_va(a[0]);
+    case __HYPERVISOR_multicall:
+        return multicall_may_iret(a[0], a[1]);
+    case __HYPERVISOR_set_debugreg:
+        return a[0] == 5 || a[0] == 7;  /* breakpoints on ourselves, no #DB handler */
     default:
         return false;
     }

@@ -205,6 +205,25 @@ static int empty_gdt_releases_the_frame(void)
     return KIT_PASS;
 }
 
+/* A far call through an LDT selector with no LDT loaded is the CPU's
+ * #GP(selector), and the guest gets exactly that (XTF xsa-298 expects
+ * #GP(0x1004)).  m16:32 form, which AMD and Intel read alike. */
+static int far_call_through_an_ldt_selector_without_ldt_is_gp_selector(void)
+{
+    static struct __attribute__((packed)) { uint32_t offset; uint16_t sel; } ptr = {
+        .offset = 0x1000, .sel = 0x1007,
+    };
+
+    expect_ok(kit_traps_install(NULL), "exception stubs");
+    expect_ok(kit_set_ldt(0, 0), "no LDT");
+    KIT_PROBE("lcall *%0", : : "m"(ptr) : KIT_RESUME_CLOBBERS);
+    expect_eq(kit_trap_count, 1, "traps taken");
+    expect_eq(kit_trap_last.vector, 13, "#GP");
+    expect_eq(kit_trap_last.error_code, 0x1004, "error code: the selector, RPL cleared");
+    expect_eq(kit_trap_last.rip, kit_trap_probe_insn, "at the lcall");
+    return KIT_PASS;
+}
+
 static const struct kit_test tests[] = {
     { "set_gdt_of_read_only_frame_works", set_gdt_of_read_only_frame_works, KIT_MM },
     { "live_gdt_frame_cannot_be_mapped_writable", live_gdt_frame_cannot_be_mapped_writable,
@@ -217,6 +236,8 @@ static const struct kit_test tests[] = {
     { "set_ldt_refusals", set_ldt_refusals, KIT_MM | KIT_HOSTILE },
     { "ldt_page_with_a_tss_gives_the_guest_a_page_fault",
       ldt_page_with_a_tss_gives_the_guest_a_page_fault, KIT_MM | KIT_HOSTILE },
+    { "far_call_through_an_ldt_selector_without_ldt_is_gp_selector",
+      far_call_through_an_ldt_selector_without_ldt_is_gp_selector, KIT_HOSTILE },
     { "empty_gdt_releases_the_frame", empty_gdt_releases_the_frame, KIT_MM },
 };
 

@@ -25,6 +25,7 @@
  * missing; the global-entry half of the finding (E) is invisible to TCG
  * and is proved by the host model (hypervisor/tests).
  */
+#include <abi/sysctl.h>
 #include <abi/memory.h>
 #include <abi/vcpu.h>
 #include "hypercall.h"
@@ -288,6 +289,25 @@ static int vcpu_initialise_refuses_state_ring0_cannot_load(void)
     return KIT_PASS;
 }
 
+/* Xen's sysctl gate, as an unprivileged domain meets it: the whole
+ * structure is read (-EFAULT), the interface version checked (-EACCES),
+ * then any op refused with -EPERM (XTF livepatch-priv-check). */
+static int sysctl_is_eperm_for_an_unprivileged_domain(void)
+{
+    static struct xen_sysctl op;
+
+    op = (struct xen_sysctl){ .cmd = 77 /* livepatch_op */,
+                              .interface_version = XEN_SYSCTL_INTERFACE_VERSION };
+    expect_rc(_hypercall1(__HYPERVISOR_sysctl, KIT_UL(&op)), -XEN_EPERM, "sysctl at 4.17's version");
+    op.cmd = 0;
+    expect_rc(_hypercall1(__HYPERVISOR_sysctl, KIT_UL(&op)), -XEN_EPERM, "sysctl op 0");
+    op.interface_version = XEN_SYSCTL_INTERFACE_VERSION - 1;
+    expect_rc(_hypercall1(__HYPERVISOR_sysctl, KIT_UL(&op)), -XEN_EACCES, "an older version");
+    expect_rc(_hypercall1(__HYPERVISOR_sysctl, 0xffff82d040000000UL), -XEN_EFAULT,
+              "a structure in the hypervisor");
+    return KIT_PASS;
+}
+
 static const struct kit_test tests[] = {
     { "stale_writable_tlb_entry_cannot_write_a_new_l1",
       stale_writable_tlb_entry_cannot_write_a_new_l1, KIT_MM | KIT_HOSTILE },
@@ -301,6 +321,8 @@ static const struct kit_test tests[] = {
       iret_to_a_good_ldt_code_selector_works, KIT_MM },
     { "new_baseptr_refuses_frames_that_are_not_ram",
       new_baseptr_refuses_frames_that_are_not_ram, KIT_MM | KIT_HOSTILE },
+    { "sysctl_is_eperm_for_an_unprivileged_domain", sysctl_is_eperm_for_an_unprivileged_domain,
+      KIT_HOSTILE },
     { "iret_to_an_unmapped_ldt_page_crashes_the_domain",
       iret_to_an_unmapped_ldt_page_crashes_the_domain, KIT_MM | KIT_HOSTILE | KIT_CRASHES },
     { "iret_to_a_not_present_ldt_selector_crashes_the_domain",

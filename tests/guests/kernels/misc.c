@@ -8,6 +8,7 @@
  * uses before it can share a page (setup_table, query_size, version, copy).
  * Hostile cases next to the normal ones.
  */
+#include <abi/sysctl.h>
 #include <abi/features.h>
 #include <abi/grant_table.h>
 #include <abi/memory.h>
@@ -144,19 +145,52 @@ static int multicall_runs_each_entry(void)
     return KIT_PASS;
 }
 
-static int multicall_refuses_nesting_and_iret(void)
+static int multicall_refuses_nesting(void)
 {
     struct multicall_entry inner = { .op = __HYPERVISOR_xen_version };
-    struct multicall_entry mc[2] = {
+    struct multicall_entry mc[1] = {
         { .op = __HYPERVISOR_multicall, .args = { KIT_UL(&inner), 1 } },
-        { .op = __HYPERVISOR_iret },
     };
 
-    expect_ok(HYPERVISOR_multicall(mc, 2), "multicall");
+    expect_ok(HYPERVISOR_multicall(mc, 1), "multicall");
     expect_eq((long)mc[0].result, -XEN_EINVAL, "nested multicall");
-    expect_eq((long)mc[1].result, -XEN_EINVAL, "iret inside a multicall");
     expect_rc(HYPERVISOR_multicall((void *)0xffff82d040000000UL, 1), -XEN_EFAULT,
               "entries in the hypervisor");
+    return KIT_PASS;
+}
+
+/* As on Xen since XSA-213: an iret entry returns through the iret_context
+ * on the stack (here to the kernel, just after the syscall, with rax
+ * 0x5a5a) and the batch ends there: the entry after it never runs. */
+static int multicall_iret_returns_and_ends_the_batch(void)
+{
+    struct multicall_entry mc[2] = {
+        { .op = __HYPERVISOR_iret, .result = 0x11 },
+        { .op = __HYPERVISOR_xen_version, .args = { XENVER_pagesize }, .result = 0x77 },
+    };
+    uint64_t rax, rdi = KIT_UL(mc), rsi = 2;
+
+    __asm__ volatile("movq %%rsp, %%rbx\n\t"
+                     "pushq %[ss]\n\t"
+                     "pushq %%rbx\n\t"              /* rsp */
+                     "pushfq\n\t"
+                     "pushq %[cs]\n\t"
+                     "leaq 1f(%%rip), %%rax\n\t"
+                     "pushq %%rax\n\t"              /* rip */
+                     "pushq $0\n\t"                 /* flags */
+                     "pushq $0\n\t"                 /* rcx */
+                     "pushq $0\n\t"                 /* r11 */
+                     "pushq $0x5a5a\n\t"            /* rax */
+                     "movl %[nr], %%eax\n\t"
+                     "syscall\n"
+                     "1:\n\t"
+                     "movq %%rbx, %%rsp"
+                     : "=a"(rax), "+D"(rdi), "+S"(rsi)
+                     : [ss] "i"(FLAT_KERNEL_SS), [cs] "i"(FLAT_KERNEL_CS & ~3),
+                       [nr] "i"(__HYPERVISOR_multicall)
+                     : "rbx", "rcx", "rdx", "r8", "r10", "r11", "memory");
+    expect_eq(rax, 0x5a5a, "rax from the iret frame");
+    expect_eq(mc[1].result, 0x77, "the entry after the iret did not run");
     return KIT_PASS;
 }
 
@@ -197,6 +231,8 @@ static int features_linux_needs_are_reported(void)
 #define GT_SLOT 0
 #define SRC_SLOT 1
 #define DST_SLOT 2
+#define OTHER_SLOT 3
+#define REPLACE_SLOT 4
 
 static volatile struct grant_entry_v1 *grant_frame0(void)
 {
@@ -332,14 +368,11 @@ static int grant_table_hostile_arguments(void)
     expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_setup_table, &st, 1), "setup_table dom 7");
     expect_eq(st.status, GNTST_bad_domain, "no domain 7");
 
-    /* Versions: only 1; the version in force is written back. */
-    struct gnttab_set_version sv = { .version = 2 };
-    expect_rc(HYPERVISOR_grant_table_op(GNTTABOP_set_version, &sv, 1), -XEN_ENOSYS,
-              "set_version(2)");
-    expect_eq(sv.version, 1, "still version 1");
-    sv.version = 3;
+    /* Versions: 1 and 2 only; the version in force is written back. */
+    struct gnttab_set_version sv = { .version = 3 };
     expect_rc(HYPERVISOR_grant_table_op(GNTTABOP_set_version, &sv, 1), -XEN_EINVAL,
               "set_version(3)");
+    expect_eq(sv.version, 1, "still version 1");
     expect_rc(HYPERVISOR_grant_table_op(GNTTABOP_transfer, &sv, 1), -XEN_ENOSYS,
               "transfer is not there");
     expect_rc(HYPERVISOR_grant_table_op(77, &sv, 1), -XEN_ENOSYS, "unknown op");
@@ -459,6 +492,177 @@ static int grant_map_at_a_va_and_unmap(void)
     return KIT_PASS;
 }
 
+/* The privileged domain passes Xen's sysctl gate (version, then
+ * privilege) and finds no op behind it: Mica's tools use hypercall 56. */
+static int sysctl_checks_the_version_and_has_no_ops(void)
+{
+    static struct xen_sysctl op;
+
+    op = (struct xen_sysctl){ .cmd = 1, .interface_version = XEN_SYSCTL_INTERFACE_VERSION };
+    expect_rc(_hypercall1(__HYPERVISOR_sysctl, KIT_UL(&op)), -XEN_ENOSYS, "readconsole");
+    op.interface_version = 0x14;
+    expect_rc(_hypercall1(__HYPERVISOR_sysctl, KIT_UL(&op)), -XEN_EACCES, "Xen 4.16's version");
+    expect_rc(_hypercall1(__HYPERVISOR_sysctl, 0), -XEN_EFAULT, "a null structure");
+    return KIT_PASS;
+}
+
+/* Host and device parts of one grant mapping unmap separately, as Xen
+ * does since XSA-224, and the pin (with its writable reference) goes only
+ * with the last part: afterwards the frame can become a page table. */
+static int grant_host_and_device_parts_unmap_separately(void)
+{
+    static uint64_t frames[1];
+    uint64_t src = kit_scratch_fresh(SRC_SLOT);
+
+    expect_true(src, "a fresh frame");
+    expect_eq(setup_table(1, frames), GNTST_okay, "setup_table(1)");
+    grant(13, GTF_permit_access, 0, src);
+    struct gnttab_map_grant_ref op = {
+        .host_addr = kit_scratch_va(DST_SLOT), .flags = GNTMAP_host_map | GNTMAP_device_map,
+        .ref = 13, .dom = DOMID_SELF, .status = 99,
+    };
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_map_grant_ref, &op, 1), "map host+device");
+    expect_eq(op.status, GNTST_okay, "map status");
+    expect_eq(op.dev_bus_addr, src << 12, "the bus address is the frame's");
+
+    struct gnttab_unmap_grant_ref u = { .host_addr = kit_scratch_va(DST_SLOT),
+                                        .handle = op.handle, .status = 99 };
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, &u, 1), "unmap host");
+    expect_eq(u.status, GNTST_okay, "host part unmapped alone");
+    expect_eq(*kit_l1e_ptr(kit_scratch_va(DST_SLOT)), 0, "the PTE is gone");
+    expect_eq(grant_frame0()[13].flags, GTF_permit_access | GTF_reading | GTF_writing,
+              "the device part still holds the grant");
+    u = (struct gnttab_unmap_grant_ref){ .dev_bus_addr = (src + 1) << 12, .handle = op.handle };
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, &u, 1), "unmap bad bus");
+    expect_eq(u.status, GNTST_general_error, "a bus address that is not the frame's");
+    u.dev_bus_addr = src << 12;
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, &u, 1), "unmap device");
+    expect_eq(u.status, GNTST_okay, "device part unmapped");
+    expect_eq(grant_frame0()[13].flags, GTF_permit_access, "idle again");
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, &u, 1), "unmap again");
+    expect_eq(u.status, GNTST_bad_handle, "the handle is free");
+    /* No writable reference is left over (XSA-224 dropped one too many). */
+    expect_ok(kit_scratch_map(SRC_SLOT, src, PTE_RO), "our own mapping read-only");
+    expect_ok(kit_mmuext1(MMUEXT_PIN_L1_TABLE, src), "the frame pins as an L1");
+    expect_ok(kit_mmuext1(MMUEXT_UNPIN_TABLE, src), "unpin");
+    grant(13, GTF_invalid, 0, 0);
+    expect_ok(kit_scratch_restore(GT_SLOT), "restore");
+    expect_ok(kit_scratch_restore(SRC_SLOT), "restore");
+    expect_ok(kit_scratch_restore(DST_SLOT), "restore");
+    return KIT_PASS;
+}
+
+/* GNTTABOP_unmap_and_replace (XSA-234's shape): a read-only grant mapping
+ * at one address is replaced by the entry at new_addr -- here a writable
+ * grant mapping -- which moves with its references and leaves new_addr
+ * unmapped; the moved grant is then unmapped where it now is. */
+static int grant_unmap_and_replace_moves_the_pte(void)
+{
+    static uint64_t frames[1];
+    uint64_t f1 = kit_scratch_fresh(SRC_SLOT), f2 = kit_scratch_fresh(OTHER_SLOT);
+    uint64_t at_w = kit_scratch_va(DST_SLOT), at_r = kit_scratch_va(REPLACE_SLOT);
+
+    expect_true(f1 && f2, "fresh frames");
+    expect_eq(setup_table(1, frames), GNTST_okay, "setup_table(1)");
+    grant(14, GTF_permit_access, 0, f1);
+    grant(15, GTF_permit_access, 0, f2);
+    struct gnttab_map_grant_ref w = { .host_addr = at_w, .flags = GNTMAP_host_map, .ref = 14,
+                                      .dom = DOMID_SELF };
+    struct gnttab_map_grant_ref r = { .host_addr = at_r, .ref = 15, .dom = DOMID_SELF,
+                                      .flags = GNTMAP_host_map | GNTMAP_readonly };
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_map_grant_ref, &w, 1), "map f1 writable");
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_map_grant_ref, &r, 1), "map f2 read-only");
+    expect_eq(w.status | r.status, GNTST_okay, "map status");
+
+    struct gnttab_unmap_and_replace ur = { .host_addr = at_r, .new_addr = at_w,
+                                           .handle = r.handle, .status = 99 };
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_unmap_and_replace, &ur, 1),
+              "unmap_and_replace");
+    expect_eq(ur.status, GNTST_okay, "replace status");
+    expect_eq(*kit_l1e_ptr(at_w), 0, "new_addr's entry is gone");
+    expect_eq(pte_mfn(*kit_l1e_ptr(at_r)), f1, "host_addr now maps f1");
+    expect_true(*kit_l1e_ptr(at_r) & _PAGE_RW, "writable, as it was");
+    expect_eq(grant_frame0()[15].flags, GTF_permit_access, "f2's grant idle");
+    ((volatile uint8_t *)at_r)[5] = 0x77;
+    expect_eq(((volatile uint8_t *)kit_scratch_va(SRC_SLOT))[5], 0x77, "writes reach f1");
+
+    struct gnttab_unmap_grant_ref u = { .host_addr = at_w, .handle = w.handle, .status = 99 };
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, &u, 1), "unmap old place");
+    expect_eq(u.status, GNTST_general_error, "f1's grant is not at its old address");
+    u.host_addr = at_r;
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, &u, 1), "unmap new place");
+    expect_eq(u.status, GNTST_okay, "unmapped where it moved");
+    expect_eq(grant_frame0()[14].flags, GTF_permit_access, "f1's grant idle");
+    ur = (struct gnttab_unmap_and_replace){ .host_addr = at_r, .handle = 4095, .status = 99 };
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_unmap_and_replace, &ur, 1), "replace again");
+    expect_eq(ur.status, GNTST_bad_handle, "a handle not in use");
+    grant(14, GTF_invalid, 0, 0);
+    grant(15, GTF_invalid, 0, 0);
+    expect_ok(kit_scratch_restore(GT_SLOT), "restore");
+    expect_ok(kit_scratch_restore(SRC_SLOT), "restore");
+    expect_ok(kit_scratch_restore(DST_SLOT), "restore");
+    expect_ok(kit_scratch_restore(OTHER_SLOT), "restore");
+    expect_ok(kit_scratch_restore(REPLACE_SLOT), "restore");
+    return KIT_PASS;
+}
+
+/* Grant table version 2, as XSA-255's test uses it: 16-byte entries and a
+ * status frame; a mapping of one of ours shows in the status frame, not in
+ * the flags; no way back to version 1 while we map the status frame. */
+static int grant_table_version_2_and_back(void)
+{
+    static uint64_t frames[1], status[1];
+    uint64_t src = kit_scratch_fresh(SRC_SLOT);
+    struct gnttab_set_version sv = { .version = 2 };
+
+    expect_true(src, "a fresh frame");
+    expect_eq(setup_table(1, frames), GNTST_okay, "setup_table(1)");
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_set_version, &sv, 1), "set_version(2)");
+    expect_eq(sv.version, 2, "version 2 in force");
+    struct gnttab_get_status_frames gs = { .nr_frames = 1, .dom = DOMID_SELF,
+                                           .frame_list.p = status, .status = 99 };
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_get_status_frames, &gs, 1), "get_status_frames");
+    expect_eq(gs.status, GNTST_okay, "status frames status");
+    volatile union grant_entry_v2 *e = (volatile union grant_entry_v2 *)grant_frame0();
+    e[20].full_page.frame = src;
+    e[20].hdr.domid = 0;
+    e[20].hdr.flags = GTF_permit_access;
+    expect_ok(kit_scratch_map(OTHER_SLOT, status[0], PTE_RO), "map the status frame");
+    volatile grant_status_t *st = (volatile grant_status_t *)kit_scratch_va(OTHER_SLOT);
+
+    struct gnttab_map_grant_ref op = { .host_addr = kit_scratch_va(DST_SLOT),
+                                       .flags = GNTMAP_host_map, .ref = 20, .dom = DOMID_SELF };
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_map_grant_ref, &op, 1), "map a v2 grant");
+    expect_eq(op.status, GNTST_okay, "map status");
+    expect_eq(pte_mfn(*kit_l1e_ptr(kit_scratch_va(DST_SLOT))), src, "the PTE maps the frame");
+    expect_eq(st[20], GTF_reading | GTF_writing, "status bits in the status frame");
+    expect_eq(e[20].hdr.flags, GTF_permit_access, "the flags untouched");
+    sv.version = 1;
+    expect_rc(HYPERVISOR_grant_table_op(GNTTABOP_set_version, &sv, 1), -XEN_EBUSY,
+              "no switch while a grant is mapped");
+    struct gnttab_unmap_grant_ref u = { .host_addr = kit_scratch_va(DST_SLOT),
+                                        .handle = op.handle };
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, &u, 1), "unmap");
+    expect_eq(u.status, GNTST_okay, "unmap status");
+    expect_eq(st[20], 0, "status bits clear again");
+    sv.version = 1;
+    expect_rc(HYPERVISOR_grant_table_op(GNTTABOP_set_version, &sv, 1), -XEN_EBUSY,
+              "no switch back while we map the status frame (XSA-255)");
+    expect_eq(sv.version, 2, "still version 2");
+    expect_ok(kit_scratch_restore(OTHER_SLOT), "unmap the status frame");
+    sv.version = 1;
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_set_version, &sv, 1), "set_version(1)");
+    expect_eq(sv.version, 1, "version 1 again");
+    expect_eq(grant_frame0()[20].flags, 0, "entries cleared by the switch");
+    gs.status = 99;
+    expect_ok(HYPERVISOR_grant_table_op(GNTTABOP_get_status_frames, &gs, 1), "again");
+    expect_eq(gs.status, GNTST_general_error, "no status frames in version 1");
+    expect_ok(kit_scratch_restore(GT_SLOT), "restore");
+    expect_ok(kit_scratch_restore(SRC_SLOT), "restore");
+    expect_ok(kit_scratch_restore(DST_SLOT), "restore");
+    return KIT_PASS;
+}
+
 static const struct kit_test tests[] = {
     { "reservation_matches_start_info", reservation_matches_start_info, 0 },
     { "maximum_ram_page_covers_our_frames", maximum_ram_page_covers_our_frames, 0 },
@@ -467,14 +671,21 @@ static const struct kit_test tests[] = {
     { "machine_memory_map_is_the_firmware_map", machine_memory_map_is_the_firmware_map, 0 },
     { "memory_op_bad_pointers_and_ops", memory_op_bad_pointers_and_ops, KIT_HOSTILE },
     { "multicall_runs_each_entry", multicall_runs_each_entry, 0 },
-    { "multicall_refuses_nesting_and_iret", multicall_refuses_nesting_and_iret, KIT_HOSTILE },
+    { "multicall_refuses_nesting", multicall_refuses_nesting, KIT_HOSTILE },
+    { "multicall_iret_returns_and_ends_the_batch", multicall_iret_returns_and_ends_the_batch, 0 },
     { "multicall_long_batch_continues", multicall_long_batch_continues, 0 },
+    { "sysctl_checks_the_version_and_has_no_ops", sysctl_checks_the_version_and_has_no_ops,
+      KIT_HOSTILE },
     { "features_linux_needs_are_reported", features_linux_needs_are_reported, 0 },
     { "grant_table_query_and_setup", grant_table_query_and_setup, 0 },
     { "grant_copy_through_a_self_grant", grant_copy_through_a_self_grant, 0 },
     { "grant_table_hostile_arguments", grant_table_hostile_arguments, KIT_HOSTILE },
     { "grant_copy_long_batch_continues", grant_copy_long_batch_continues, 0 },
     { "grant_map_at_a_va_and_unmap", grant_map_at_a_va_and_unmap, 0 },
+    { "grant_host_and_device_parts_unmap_separately",
+      grant_host_and_device_parts_unmap_separately, KIT_HOSTILE },
+    { "grant_unmap_and_replace_moves_the_pte", grant_unmap_and_replace_moves_the_pte, 0 },
+    { "grant_table_version_2_and_back", grant_table_version_2_and_back, KIT_HOSTILE },
 };
 
 KIT_KERNEL("misc", tests);

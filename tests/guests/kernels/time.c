@@ -228,6 +228,40 @@ static int bad_event_ops_refused(void)
     return KIT_PASS;
 }
 
+/* No FIFO event channels, but EVTCHNOP_init_control refuses a bad control
+ * block as Xen does (XSA-188's unknown frame: -EINVAL) before -ENOSYS. */
+static int fifo_init_control_refused_as_xen_refuses(void)
+{
+    uint64_t mfn = kit_scratch_fresh(SLOT_VCPU_INFO);
+    struct evtchn_init_control ic = { .control_gfn = (uint64_t)-2, .offset = 0, .vcpu = 0 };
+
+    expect_true(mfn != 0, "a fresh frame");
+    expect_rc(HYPERVISOR_event_channel_op(EVTCHNOP_init_control, &ic), -XEN_EINVAL,
+              "a frame that does not exist");
+    ic.control_gfn = kit_l1e_maddr(kit_scratch_va(SLOT_VCPU_INFO)) >> 12;   /* an L1 table */
+    expect_rc(HYPERVISOR_event_channel_op(EVTCHNOP_init_control, &ic), -XEN_EINVAL,
+              "a page-table frame");
+    ic.control_gfn = mfn;
+    ic.offset = 4;
+    expect_rc(HYPERVISOR_event_channel_op(EVTCHNOP_init_control, &ic), -XEN_EINVAL,
+              "a misaligned offset");
+    ic.offset = 4096 - 64;
+    expect_rc(HYPERVISOR_event_channel_op(EVTCHNOP_init_control, &ic), -XEN_EINVAL,
+              "a block crossing the page");
+    ic.offset = 0;
+    ic.vcpu = 31;
+    expect_rc(HYPERVISOR_event_channel_op(EVTCHNOP_init_control, &ic), -XEN_ENOENT,
+              "a vCPU that does not exist");
+    ic.vcpu = 0;
+    expect_rc(HYPERVISOR_event_channel_op(EVTCHNOP_init_control, &ic), -XEN_ENOSYS,
+              "a good block: no FIFO ABI, 2-level stays");
+    struct evtchn_expand_array ea = { .array_gfn = mfn };
+    expect_rc(HYPERVISOR_event_channel_op(EVTCHNOP_expand_array, &ea), -XEN_ENOSYS,
+              "expand_array");
+    expect_ok(kit_scratch_restore(SLOT_VCPU_INFO), "restore");
+    return KIT_PASS;
+}
+
 static int registered_vcpu_info_takes_over(void)
 {
     uint64_t mfn = kit_scratch_fresh(SLOT_VCPU_INFO);
@@ -264,6 +298,8 @@ static const struct kit_test tests[] = {
     { "poll_times_out", poll_times_out, 0 },
     { "runstate_area_is_kept", runstate_area_is_kept, 0 },
     { "bad_event_ops_refused", bad_event_ops_refused, KIT_HOSTILE },
+    { "fifo_init_control_refused_as_xen_refuses", fifo_init_control_refused_as_xen_refuses,
+      KIT_MM | KIT_HOSTILE },
     { "registered_vcpu_info_takes_over", registered_vcpu_info_takes_over, KIT_MM },
 };
 

@@ -22,13 +22,15 @@
 #define USER_IO    (USER_CODE + 21)
 
 /* What the callbacks saw. */
-volatile uint64_t user_rax, user_frame_rip, user_frame_cs, user_pf_error, callback_rsp;
+volatile uint64_t user_rax, user_frame_rip, user_frame_cs, user_frame_rflags, user_pf_error,
+    callback_rsp;
 /* Where to go back to (set by enter_user). */
 volatile uint64_t resume_rsp, resume_rip;
 
 static uint8_t kernel_stack[4096] __attribute__((aligned(16)));
 
-void enter_user(uint64_t rip, uint64_t rsp);
+void enter_user_flags(uint64_t rip, uint64_t rsp, uint64_t rflags);
+#define enter_user(rip, rsp) enter_user_flags(rip, rsp, 0x202)
 __asm__(".text\n"
         /* syscall callback: frame rcx, r11, rip, cs, rflags, rsp, ss */
         ".globl user_syscall_entry\n"
@@ -37,6 +39,7 @@ __asm__(".text\n"
         "    movq %rsp, callback_rsp(%rip)\n"
         "    movq 16(%rsp), %rax; movq %rax, user_frame_rip(%rip)\n"
         "    movq 24(%rsp), %rax; movq %rax, user_frame_cs(%rip)\n"
+        "    movq 32(%rsp), %rax; movq %rax, user_frame_rflags(%rip)\n"
         "    jmp 2f\n"
         /* #PF handler: frame rcx, r11, error, rip, cs, ... */
         ".globl user_pf_entry\n"
@@ -46,16 +49,16 @@ __asm__(".text\n"
         "    movq 32(%rsp), %rax; movq %rax, user_frame_cs(%rip)\n"
         "2:  movq resume_rsp(%rip), %rsp\n"
         "    jmp *resume_rip(%rip)\n"
-        /* enter_user(rip, rsp): HYPERVISOR_iret to user mode; comes back
-         * at 1: when a callback jumps to resume_rip. */
-        ".globl enter_user\n"
-        "enter_user:\n"
+        /* enter_user_flags(rip, rsp, rflags): HYPERVISOR_iret to user
+         * mode; comes back at 1: when a callback jumps to resume_rip. */
+        ".globl enter_user_flags\n"
+        "enter_user_flags:\n"
         "    pushq %rbx; pushq %rbp; pushq %r12; pushq %r13; pushq %r14; pushq %r15\n"
         "    movq %rsp, resume_rsp(%rip)\n"
         "    leaq 1f(%rip), %rax; movq %rax, resume_rip(%rip)\n"
         "    pushq $0xe02b\n"               /* ss */
         "    pushq %rsi\n"                  /* rsp */
-        "    pushq $0x202\n"                /* rflags */
+        "    pushq %rdx\n"                  /* rflags */
         "    pushq $0xe033\n"               /* cs: RPL 3, user mode */
         "    pushq %rdi\n"                  /* rip */
         "    pushq $0; pushq $0; pushq $0; pushq $0\n"   /* flags rcx r11 rax */
@@ -195,11 +198,52 @@ static int user_cli_and_port_io_need_virtual_iopl_3(void)
     return KIT_PASS;
 }
 
+/* VMASST_TYPE_architectural_iopl (Xen 4.7 on): the virtual IOPL is the one
+ * in HYPERVISOR_iret's rflags and shows in the bounce frame's, and the
+ * kernel counts as CPL 0, so its own cli and port I/O never need it. */
+static int architectural_iopl_comes_from_the_iret_frame(void)
+{
+    struct trap_info t[] = {
+        { .vector = 13, .cs = FLAT_KERNEL_CS, .address = (uint64_t)user_pf_entry },
+        { 0 },
+    };
+
+    expect_ok(set_iopl(0), "virtual IOPL 0");
+    expect_ok(HYPERVISOR_vm_assist(VMASST_CMD_enable, VMASST_TYPE_architectural_iopl),
+              "enable architectural_iopl");
+    expect_ok(HYPERVISOR_set_trap_table(t), "#GP handler");
+    user_rax = 0;
+    enter_user_flags(USER_IO, USER_STACK + 4096, 0x3202);
+    expect_eq(user_rax, 0x66, "IOPL 3 from the iret frame: cli, sti, in allowed");
+    expect_eq(user_frame_rflags & X86_EFLAGS_IOPL, X86_EFLAGS_IOPL,
+              "the syscall frame shows IOPL 3");
+    user_rax = 0;
+    user_pf_error = ~0UL;
+    enter_user_flags(USER_IO, USER_STACK + 4096, 0x1202);
+    expect_eq(user_rax, 0, "IOPL 1 from the iret frame: the syscall is not reached");
+    expect_eq(user_frame_rip, USER_IO, "#GP on the user's cli");
+    expect_eq(user_pf_error, 0, "#GP(0)");
+    /* The kernel at virtual IOPL 1 with the assist: CPL 0, allowed. */
+    expect_ok(kit_traps_install(NULL), "kit trap table");
+    KIT_PROBE("cli", : : : KIT_RESUME_CLOBBERS);
+    expect_eq(kit_trap_count, 0, "the kernel's cli traps");
+    KIT_PROBE("inb $0x80, %%al", : : : "rax", KIT_RESUME_CLOBBERS);
+    expect_eq(kit_trap_count, 0, "the kernel's in traps");
+    expect_ok(HYPERVISOR_vm_assist(VMASST_CMD_disable, VMASST_TYPE_architectural_iopl),
+              "disable architectural_iopl");
+    expect_ok(set_iopl(0), "virtual IOPL back to 0");
+    KIT_PROBE("cli", : : : KIT_RESUME_CLOBBERS);
+    expect_eq(kit_trap_count, 1, "without the assist, IOPL 0: the kernel's cli traps");
+    return KIT_PASS;
+}
+
 static const struct kit_test tests[] = {
     { "user_page_table_is_accepted", user_page_table_is_accepted, KIT_MM },
     { "user_syscall_reaches_the_syscall_callback", user_syscall_reaches_the_syscall_callback, 0 },
     { "user_mode_cannot_reach_kernel_memory", user_mode_cannot_reach_kernel_memory,
       KIT_HOSTILE },
+    { "architectural_iopl_comes_from_the_iret_frame",
+      architectural_iopl_comes_from_the_iret_frame, 0 },
     { "user_cli_and_port_io_need_virtual_iopl_3", user_cli_and_port_io_need_virtual_iopl_3,
       KIT_HOSTILE },
 };
