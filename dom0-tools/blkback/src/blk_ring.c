@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One block ring (see blk_ring.h).  Each consumed request gets one op
+ * from a per-ring pool of nr_ents: ring-io never lets more requests be
+ * outstanding than the ring has slots, so the pool cannot run dry.  An
+ * op's buffer holds its whole range contiguously (grant copy may cross
+ * local pages, never guest ones), so each request is one file operation.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ring_io/ring.h>
+
+#include "be_log.h"
+#include "blk_io.h"
+#include "blk_ring.h"
+
+enum stage { ST_IDLE, ST_DATA, ST_SYNC, ST_PUNCH };
+
+struct blk_op {
+    struct blk_io_req io;       /* first: the engine hands it back */
+    struct blk_ring *ring;
+    enum stage stage;
+    unsigned done_bytes;        /* of a short read or write so far */
+    uint8_t *buf;               /* BLK_MAX_INDIRECT_SEGS pages, on first use */
+    uint8_t *ind;               /* the indirect pages, on first use */
+    struct blk_req req;
+    struct be_copy cp[BLK_MAX_INDIRECT_SEGS];
+    struct blk_op *next_free;
+};
+
+struct blk_ring {
+    const struct be_plat *plat;
+    char name[32];
+    unsigned domid;
+    blkif_back_ring_t br;
+    struct be_evtchn *evtchn;
+    int fd;
+    struct blk_limits lim;
+    bool stopped;               /* broken ring or closing: read no more */
+    bool closing;
+    bool kicking;               /* inside blk_ring_kick */
+    unsigned inflight;
+    unsigned nops;
+    struct blk_op *ops, *free_ops;
+    struct blk_ring_stats stats;
+};
+
+static const size_t BUF_BYTES = (size_t)BLK_MAX_INDIRECT_SEGS * 4096;
+static const size_t IND_BYTES = (size_t)BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST * 4096;
+
+static void op_done(struct blk_io_req *q, int res);
+
+struct blk_ring *blk_ring_open(const struct be_plat *plat, const char *name, unsigned domid,
+                               void *sring, size_t bytes, int fd,
+                               const struct blk_limits *lim)
+{
+    struct blk_ring *r = calloc(1, sizeof(*r));
+    blkif_sring_t *s = sring;
+
+    if (!r)
+        return NULL;
+    r->plat = plat;
+    snprintf(r->name, sizeof(r->name), "%s", name);
+    r->domid = domid;
+    r->fd = fd;
+    r->lim = *lim;
+    /* Resume where the responses stop (0 for a fresh ring): anything the
+     * front end produced beyond is ours to do, again if need be. */
+    if (!ring_back_attach(&r->br, s, ring_io_load_acquire(&s->rsp_prod), bytes)) {
+        free(r);
+        return NULL;
+    }
+    r->nops = ring_size(&r->br);
+    if (!(r->ops = calloc(r->nops, sizeof(*r->ops)))) {
+        free(r);
+        return NULL;
+    }
+    for (unsigned i = 0; i < r->nops; i++) {
+        r->ops[i].ring = r;
+        r->ops[i].io.done = op_done;
+        r->ops[i].next_free = r->free_ops;
+        r->free_ops = &r->ops[i];
+    }
+    return r;
+}
+
+void blk_ring_set_evtchn(struct blk_ring *r, struct be_evtchn *e)
+{
+    r->evtchn = e;
+}
+
+const struct blk_ring_stats *blk_ring_stats(const struct blk_ring *r)
+{
+    return &r->stats;
+}
+
+static void respond(struct blk_op *op, int status)
+{
+    struct blk_ring *r = op->ring;
+    struct blkif_response rsp = {
+        .id = op->req.id, .operation = op->req.rsp_op, .status = (int16_t)status,
+    };
+    bool was_full = !r->free_ops;
+
+    op->stage = ST_IDLE;
+    op->next_free = r->free_ops;
+    r->free_ops = op;
+    r->inflight--;
+    if (status != BLKIF_RSP_OKAY)
+        r->stats.errors++;
+    if (r->closing)
+        return;                 /* the ring is being unmapped: no answer */
+    if (ring_back_put_response(&r->br, &rsp) && ring_back_push(&r->br) && r->evtchn)
+        r->plat->notify(r->evtchn);
+    /* Every slot was in flight, so the last kick stopped without asking
+     * for a notification: look for requests again now there is room. */
+    if (was_full && !r->kicking)
+        blk_ring_kick(r);
+}
+
+/* Copy the request's segments between the guest and op->buf.  0, or
+ * -1 if the call failed or any segment did (a bad grant). */
+static int copy_data(struct blk_op *op, bool to_guest)
+{
+    struct blk_ring *r = op->ring;
+    size_t off = 0;
+
+    for (unsigned i = 0; i < op->req.nseg; i++) {
+        const struct blk_seg *s = &op->req.seg[i];
+        struct be_copy *c = &op->cp[i];
+
+        c->gref = s->gref;
+        c->offset = (uint16_t)(s->first * BLK_SECTOR);
+        c->len = (uint16_t)((s->last - s->first + 1) * BLK_SECTOR);
+        c->local = op->buf + off;
+        c->to_guest = to_guest;
+        c->status = 0;
+        off += c->len;
+    }
+    if (r->plat->grant_copy(r->domid, op->req.nseg, op->cp)) {
+        be_log("%s: grant copy: %s", r->name, strerror(errno));
+        return -1;
+    }
+    for (unsigned i = 0; i < op->req.nseg; i++)
+        if (op->cp[i].status != 0) {
+            be_log("%s: request %llu: grant %u refused (status %d)", r->name,
+                   (unsigned long long)op->req.id, op->req.seg[i].gref, op->cp[i].status);
+            return -1;
+        }
+    return 0;
+}
+
+/* The indirect pages, copied in once, then their descriptors decoded. */
+static int fetch_indirect(struct blk_op *op)
+{
+    struct blk_ring *r = op->ring;
+    unsigned left = op->req.nseg * (unsigned)sizeof(struct blkif_request_segment);
+
+    if (!op->ind && posix_memalign((void **)&op->ind, 4096, IND_BYTES))
+        return BLKIF_RSP_ERROR;
+    for (unsigned i = 0; i < op->req.n_ind_pages; i++) {
+        struct be_copy *c = &op->cp[i];
+
+        c->gref = op->req.ind_grefs[i];
+        c->offset = 0;
+        c->len = (uint16_t)(left > 4096 ? 4096 : left);
+        c->local = op->ind + (size_t)i * 4096;
+        c->to_guest = false;
+        c->status = 0;
+        left -= c->len;
+    }
+    if (r->plat->grant_copy(r->domid, op->req.n_ind_pages, op->cp))
+        return BLKIF_RSP_ERROR;
+    for (unsigned i = 0; i < op->req.n_ind_pages; i++)
+        if (op->cp[i].status != 0) {
+            be_log("%s: request %llu: indirect grant %u refused (status %d)", r->name,
+                   (unsigned long long)op->req.id, op->req.ind_grefs[i], op->cp[i].status);
+            return BLKIF_RSP_ERROR;
+        }
+    return blk_req_indirect(&op->req, op->ind, &r->lim);
+}
+
+/* Submit the rest of a read or write. */
+static int submit_data(struct blk_op *op)
+{
+    struct blk_ring *r = op->ring;
+    unsigned len = (unsigned)(op->req.nr_sectors * BLK_SECTOR);
+    uint64_t off = op->req.sector * BLK_SECTOR + op->done_bytes;
+
+    op->stage = ST_DATA;
+    if (op->req.op == BLKIF_OP_READ)
+        return blk_io_read(&op->io, r->fd, op->buf + op->done_bytes, len - op->done_bytes, off);
+    return blk_io_write(&op->io, r->fd, op->buf + op->done_bytes, len - op->done_bytes, off);
+}
+
+/* Decoded and checked: move the data or start the operation. */
+static int start(struct blk_op *op)
+{
+    struct blk_ring *r = op->ring;
+    int rc;
+
+    op->done_bytes = 0;
+    switch (op->req.op) {
+    case BLKIF_OP_DISCARD:
+        r->stats.discards++;
+        if (op->req.nr_sectors == 0)
+            return BLKIF_RSP_OKAY;
+        op->stage = ST_PUNCH;
+        rc = blk_io_punch(&op->io, r->fd, op->req.sector * BLK_SECTOR,
+                          op->req.nr_sectors * BLK_SECTOR);
+        return rc ? BLKIF_RSP_ERROR : 1;
+    case BLKIF_OP_FLUSH_DISKCACHE:
+        r->stats.flushes++;
+        if (op->req.nseg == 0) {
+            op->stage = ST_SYNC;
+            return blk_io_fdatasync(&op->io, r->fd) ? BLKIF_RSP_ERROR : 1;
+        }
+        /* write the segments, then sync */
+        __attribute__((fallthrough));
+    default:
+        if (!op->buf && posix_memalign((void **)&op->buf, 4096, BUF_BYTES))
+            return BLKIF_RSP_ERROR;
+        if (op->req.op != BLKIF_OP_READ) {
+            r->stats.writes++;
+            if (copy_data(op, false))
+                return BLKIF_RSP_ERROR;
+        } else {
+            r->stats.reads++;
+        }
+        return submit_data(op) ? BLKIF_RSP_ERROR : 1;
+    }
+}
+
+/* One request from the ring: decode, check, start (or answer now). */
+static void take(struct blk_ring *r, const struct blkif_request *raw)
+{
+    struct blk_op *op = r->free_ops;
+    int rc;
+
+    r->free_ops = op->next_free;
+    r->inflight++;
+    rc = blk_req_decode(raw, &r->lim, &op->req);
+    if (rc == BLKIF_RSP_OKAY && op->req.indirect)
+        rc = fetch_indirect(op);
+    if (rc != BLKIF_RSP_OKAY) {
+        if (rc == BLKIF_RSP_ERROR)
+            be_log("%s: request %llu (op %u, %u segments, sector %llu): refused", r->name,
+                   (unsigned long long)raw->id, raw->operation, raw->nr_segments,
+                   (unsigned long long)raw->sector_number);
+        respond(op, rc);
+        return;
+    }
+    rc = start(op);
+    if (rc <= 0)
+        respond(op, rc);
+}
+
+static void op_done(struct blk_io_req *q, int res)
+{
+    struct blk_op *op = (struct blk_op *)q;
+    struct blk_ring *r = op->ring;
+    unsigned len = (unsigned)(op->req.nr_sectors * BLK_SECTOR);
+
+    if (r->closing) {
+        respond(op, BLKIF_RSP_ERROR);
+        return;
+    }
+    switch (op->stage) {
+    case ST_DATA:
+        if (res <= 0) {
+            be_log("%s: %s at sector %llu: %s", r->name,
+                   op->req.op == BLKIF_OP_READ ? "read" : "write",
+                   (unsigned long long)op->req.sector, res ? strerror(-res) : "end of file");
+            respond(op, BLKIF_RSP_ERROR);
+            return;
+        }
+        op->done_bytes += (unsigned)res;
+        if (op->done_bytes < len) {             /* short: the rest */
+            if (submit_data(op))
+                respond(op, BLKIF_RSP_ERROR);
+            return;
+        }
+        if (op->req.op == BLKIF_OP_READ) {
+            r->stats.bytes_read += len;
+            respond(op, copy_data(op, true) ? BLKIF_RSP_ERROR : BLKIF_RSP_OKAY);
+            return;
+        }
+        r->stats.bytes_written += len;
+        if (op->req.op == BLKIF_OP_FLUSH_DISKCACHE) {
+            op->stage = ST_SYNC;
+            if (blk_io_fdatasync(&op->io, r->fd))
+                respond(op, BLKIF_RSP_ERROR);
+            return;
+        }
+        respond(op, BLKIF_RSP_OKAY);
+        return;
+    case ST_SYNC:
+        respond(op, res < 0 ? BLKIF_RSP_ERROR : BLKIF_RSP_OKAY);
+        return;
+    case ST_PUNCH:
+        respond(op, res == -EOPNOTSUPP ? BLKIF_RSP_EOPNOTSUPP :
+                    res < 0 ? BLKIF_RSP_ERROR : BLKIF_RSP_OKAY);
+        return;
+    default:
+        be_log("%s: completion for an idle request (ignored)", r->name);
+        return;
+    }
+}
+
+void blk_ring_kick(void *ring)
+{
+    struct blk_ring *r = ring;
+    struct blkif_request raw;
+
+    r->kicking = true;
+    while (!r->stopped) {
+        while (r->free_ops && ring_back_get_request(&r->br, &raw))
+            take(r, &raw);
+        if (ring_broken(&r->br)) {
+            be_log("%s: the front end's request index is impossible: device stopped",
+                   r->name);
+            r->stopped = true;
+            break;
+        }
+        /* No free op means every slot is in flight: completions kick on. */
+        if (!r->free_ops || !ring_back_final_check(&r->br))
+            break;
+    }
+    r->kicking = false;
+}
+
+void blk_ring_close(struct blk_ring *r)
+{
+    r->stopped = true;
+    r->closing = true;
+    while (r->inflight)
+        blk_io_reap(1);         /* other rings' completions are served too */
+    for (unsigned i = 0; i < r->nops; i++) {
+        free(r->ops[i].buf);
+        free(r->ops[i].ind);
+    }
+    free(r->ops);
+    free(r);
+}
