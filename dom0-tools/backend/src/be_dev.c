@@ -73,6 +73,13 @@ int be_read_uint(const struct be_dev *d, bool front, const char *key, uint64_t m
     return ok ? 0 : -1;
 }
 
+/*
+ * One key of ours, in a transaction that first reads our directory: the
+ * toolstack may remove the device at any moment, and a plain write after
+ * that would make the directory again (xenstore creates missing parents)
+ * and leave a stray back-end node behind.  The read makes the commit fail
+ * (EAGAIN) if the directory changed under us; then we look again.
+ */
 int be_write(const struct be_dev *d, const char *key, const char *fmt, ...)
 {
     char path[160], val[256];
@@ -83,12 +90,36 @@ int be_write(const struct be_dev *d, const char *key, const char *fmt, ...)
     n = vsnprintf(val, sizeof(val), fmt, ap);
     va_end(ap);
     snprintf(path, sizeof(path), "%s/%s", d->be_path, key);
-    if (n < 0 || (size_t)n >= sizeof(val) ||
-        !xs_write(be.xs, XBT_NULL, path, val, (unsigned)n)) {
-        be_log("%s: cannot write %s: %s", d->name, key, strerror(errno));
+    if (n < 0 || (size_t)n >= sizeof(val)) {
+        be_log("%s: value for %s too long", d->name, key);
         return -1;
     }
-    return 0;
+    for (unsigned attempt = 0; attempt < 16; attempt++) {
+        xs_transaction_t t = xs_transaction_start(be.xs);
+        unsigned len;
+        char *dir;
+
+        if (t == XBT_NULL)
+            break;
+        if (!(dir = xs_read(be.xs, t, d->be_path, &len))) {
+            xs_transaction_end(be.xs, t, true);
+            errno = ENOENT;     /* removed: nothing to write into */
+            return -1;
+        }
+        free(dir);
+        if (!xs_write(be.xs, t, path, val, (unsigned)n)) {
+            int e = errno;
+            xs_transaction_end(be.xs, t, true);
+            errno = e;
+            break;
+        }
+        if (xs_transaction_end(be.xs, t, false))
+            return 0;
+        if (errno != EAGAIN)
+            break;
+    }
+    be_log("%s: cannot write %s: %s", d->name, key, strerror(errno));
+    return -1;
 }
 
 static void set_state(struct be_dev *d, unsigned from, unsigned to)

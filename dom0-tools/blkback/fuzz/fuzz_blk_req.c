@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (rc != BLKIF_RSP_OKAY)
         return 0;
-    if (r.sector > lim.sectors || r.nr_sectors > lim.sectors - r.sector)
+    if (r.nr_sectors && (r.sector > lim.sectors || r.nr_sectors > lim.sectors - r.sector))
         abort();
     if (r.op != BLKIF_OP_DISCARD) {
         uint64_t total = 0;

@@ -22,10 +22,13 @@ static int take_segs(struct blk_req *r, const struct blkif_request_segment *s, u
     return BLKIF_RSP_OKAY;
 }
 
-/* The range against the disk, without overflow; writes against read-only. */
+/* The range against the disk, without overflow; writes against read-only.
+ * An empty range touches nothing, so its start is not looked at: blkfront
+ * sends its flushes (no segments) with sector_number all ones. */
 static int check_range(const struct blk_req *r, const struct blk_limits *lim)
 {
-    if (r->sector > lim->sectors || r->nr_sectors > lim->sectors - r->sector)
+    if (r->nr_sectors &&
+        (r->sector > lim->sectors || r->nr_sectors > lim->sectors - r->sector))
         return BLKIF_RSP_ERROR;
     if (lim->readonly && r->op != BLKIF_OP_READ && !(r->op == BLKIF_OP_FLUSH_DISKCACHE &&
                                                     r->nseg == 0))

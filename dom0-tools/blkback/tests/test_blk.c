@@ -224,7 +224,8 @@ static void partial_pages_and_many_segments(void **state)
 static void flush_and_flush_with_data(void **state)
 {
     struct fix *f = *state;
-    struct blkif_request fl = rw(BLKIF_OP_FLUSH_DISKCACHE, 5, 0, 0, 0, 0, 0);
+    /* blkfront's own flush: no segments, sector_number all ones. */
+    struct blkif_request fl = rw(BLKIF_OP_FLUSH_DISKCACHE, 5, UINT64_MAX, 0, 0, 0, 0);
     struct blkif_request fw = rw(BLKIF_OP_FLUSH_DISKCACHE, 6, 16, 1, 3, 0, 7);
     uint8_t disk[4096];
 
