@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <liburing.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -14,6 +15,8 @@
 
 static struct io_uring ring;
 static int ring_up, efd = -1;
+static unsigned queued;         /* prepared, not yet submitted */
+static bool reaping;
 
 int blk_io_init(unsigned entries)
 {
@@ -54,7 +57,7 @@ static struct io_uring_sqe *sqe_for(struct blk_io_req *q)
     struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
 
     if (!sqe) {
-        io_uring_submit(&ring);
+        blk_io_submit();
         sqe = io_uring_get_sqe(&ring);
     }
     if (sqe)
@@ -62,9 +65,24 @@ static struct io_uring_sqe *sqe_for(struct blk_io_req *q)
     return sqe;
 }
 
+/* Submissions are batched: blk_io_submit sends what is queued with one
+ * system call (a PV guest's system calls are dear: each one bounces
+ * through the hypervisor). */
 static int submit(void)
 {
-    int rc = io_uring_submit(&ring);
+    queued++;
+    return 0;
+}
+
+int blk_io_submit(void)
+{
+    int rc;
+
+    if (!queued)
+        return 0;
+    rc = io_uring_submit(&ring);
+    if (rc >= 0)
+        queued = 0;
     return rc < 0 ? rc : 0;
 }
 
@@ -119,18 +137,32 @@ unsigned blk_io_reap(int wait)
     unsigned n = 0;
     uint64_t v;
 
+    /* A `done` that kicks a ring may come back here: the outer loop
+     * already takes every completion there is. */
+    if (reaping)
+        return 0;
+    reaping = true;
+    blk_io_submit();
     if (efd >= 0 && read(efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
         be_log("io_uring eventfd read: %s", strerror(errno));
-    if (wait && io_uring_wait_cqe(&ring, &cqe) < 0)
+    if (wait && io_uring_wait_cqe(&ring, &cqe) < 0) {
+        reaping = false;
         return 0;
-    while (io_uring_peek_cqe(&ring, &cqe) == 0) {
-        struct blk_io_req *q = io_uring_cqe_get_data(cqe);
-        int res = cqe->res;
-
-        io_uring_cqe_seen(&ring, cqe);
-        n++;
-        if (q)
-            q->done(q, res);    /* may queue more: the ring has room again */
     }
+    for (;;) {
+        while (io_uring_peek_cqe(&ring, &cqe) == 0) {
+            struct blk_io_req *q = io_uring_cqe_get_data(cqe);
+            int res = cqe->res;
+
+            io_uring_cqe_seen(&ring, cqe);
+            n++;
+            if (q)
+                q->done(q, res);    /* may queue more */
+        }
+        if (!queued)
+            break;
+        blk_io_submit();        /* what the completions queued */
+    }
+    reaping = false;
     return n;
 }

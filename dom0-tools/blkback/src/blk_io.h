@@ -20,13 +20,16 @@ int blk_io_init(unsigned entries);      /* 0, or -1 logged */
 void blk_io_fini(void);
 int blk_io_fd(void);                    /* the eventfd to poll */
 
-/* Queue one operation (submitted at once).  0, or -errno. */
+/* Queue one operation; blk_io_submit (or blk_io_reap) sends the queue
+ * to the kernel.  0, or -errno. */
 int blk_io_read(struct blk_io_req *q, int fd, void *buf, unsigned len, uint64_t off);
 int blk_io_write(struct blk_io_req *q, int fd, const void *buf, unsigned len, uint64_t off);
 int blk_io_fdatasync(struct blk_io_req *q, int fd);
 int blk_io_punch(struct blk_io_req *q, int fd, uint64_t off, uint64_t len);
 
-/* Run `done` for everything finished; with wait, first sleep until
+int blk_io_submit(void);
+/* Submit what is queued, then run `done` for everything finished (and
+ * for what that queued and finished in turn); with wait, first sleep until
  * something is.  The number handled. */
 unsigned blk_io_reap(int wait);
 
