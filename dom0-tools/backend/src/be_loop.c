@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -16,6 +17,29 @@
 
 static int epfd = -1, sigfd = -1;
 static bool stopping;
+static void **grave;
+static size_t ngrave, capgrave;
+
+void be_loop_free_later(void *obj)
+{
+    if (ngrave == capgrave) {
+        size_t cap = capgrave ? capgrave * 2 : 16;
+        void **g = realloc(grave, cap * sizeof(*g));
+        if (!g) {
+            be_log("out of memory: leaking one record rather than freeing it early");
+            return;
+        }
+        grave = g;
+        capgrave = cap;
+    }
+    grave[ngrave++] = obj;
+}
+
+static void bury(void)
+{
+    while (ngrave)
+        free(grave[--ngrave]);
+}
 
 int be_loop_init(void)
 {
@@ -43,6 +67,10 @@ void be_loop_fini(void)
     if (sigfd >= 0)
         close(sigfd);
     epfd = sigfd = -1;
+    bury();
+    free(grave);
+    grave = NULL;
+    capgrave = 0;
 }
 
 int be_loop_add(struct pollable *p, uint32_t events)
@@ -89,10 +117,11 @@ void be_loop_run(void)
                 }
                 continue;
             }
-            /* Pollables live as long as the loop (the back ends' global
-             * handles), so a deleted one is still valid memory here. */
+            /* A deleted pollable's memory is freed only after the batch
+             * (be_loop_free_later). */
             if (!p->dead)
                 p->ready(p, evs[i].events);
         }
+        bury();
     }
 }

@@ -31,6 +31,12 @@ int be_loop_init(void);         /* 0, or -1 with a log line */
 void be_loop_fini(void);
 int be_loop_add(struct pollable *p, uint32_t events);
 void be_loop_del(struct pollable *p);
+/*
+ * free(obj) once the current batch of events is handled: an event already
+ * fetched may still name a pollable inside obj (be_loop_del marked it
+ * dead, so it is skipped, but its memory must stay valid until then).
+ */
+void be_loop_free_later(void *obj);
 /* Serve until SIGTERM or SIGINT (or be_loop_stop). */
 void be_loop_run(void);
 void be_loop_stop(void);

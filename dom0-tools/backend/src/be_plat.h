@@ -5,7 +5,9 @@
  * bind its event channel (a kick when it fires) and notify it, and copy
  * data to and from granted pages (GNTTABOP_copy).  The "xen" platform
  * (be_xen.c) uses Debian's libxengnttab and libxenevtchn on
- * /dev/xen/gntdev and /dev/xen/evtchn; tests fill the table with fakes.
+ * /dev/xen/gntdev and /dev/xen/evtchn; the "sim" platform (be_sim.c) is a
+ * directory of files and FIFOs, for running the daemon on a host; unit
+ * tests fill the table with fakes.
  *
  * A grant copy segment: one side is (gref, offset) in a page the guest
  * granted (offset + len within its 4 KiB), the other a local address
@@ -48,5 +50,7 @@ struct be_plat {
 
 /* The hypervisor, or NULL (said why) when /dev/xen is not usable. */
 const struct be_plat *be_plat_xen(void);
+/* A directory standing in for it (tests; see be_sim.c). */
+const struct be_plat *be_plat_sim(const char *dir);
 
 #endif

@@ -38,7 +38,9 @@ static void usage(FILE *f)
 "  -d, --daemon          detach (fork, new session, stdio to /dev/null)\n"
 "  -p, --pidfile FILE    lock FILE and write our pid to it; if another\n"
 "                        blkback holds it, exit 0 (" DEFAULT_PIDFILE ")\n"
-"  -l, --log FILE        log to FILE instead of stderr\n");
+"  -l, --log FILE        log to FILE instead of stderr\n"
+"  -r, --ring-dir DIR    simulated guests in DIR instead of the hypervisor\n"
+"                        (tests: <domid>.mem, <domid>.<port>.{up,down})\n");
 }
 
 /* Hold the pid file's lock for our lifetime: 1 got it, 0 another blkback
@@ -96,20 +98,22 @@ int main(int argc, char **argv)
         { "daemon", no_argument, NULL, 'd' },
         { "pidfile", required_argument, NULL, 'p' },
         { "log", required_argument, NULL, 'l' },
+        { "ring-dir", required_argument, NULL, 'r' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
-    const char *pidfile = DEFAULT_PIDFILE, *logpath = NULL;
+    const char *pidfile = DEFAULT_PIDFILE, *logpath = NULL, *ring_dir = NULL;
     struct pollable io_p = { .fd = -1 };
     bool daemon = false;
     FILE *logf = NULL;
     int opt, rc = 1, got;
 
-    while ((opt = getopt_long(argc, argv, "dp:l:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "dp:l:r:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'd': daemon = true; break;
         case 'p': pidfile = optarg; break;
         case 'l': logpath = optarg; break;
+        case 'r': ring_dir = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -139,14 +143,14 @@ int main(int argc, char **argv)
     io_p.ready = io_ready;
     if (be_loop_add(&io_p, EPOLLIN))
         goto out;
-    if (!(be.plat = be_plat_xen()))
+    if (!(be.plat = ring_dir ? be_plat_sim(ring_dir) : be_plat_xen()))
         goto out;
     if (!(be.xs = xs_open(0))) {
         be_log("cannot reach xenstored: %s", strerror(errno));
         goto out;
     }
     if (!be_dev_init(&blk_vbd_type)) {
-        be_log("blkback %d serving vbd devices", (int)getpid());
+        be_log("blkback %d serving vbd devices (%s)", (int)getpid(), be.plat->name);
         be_loop_run();
         rc = 0;
     }
