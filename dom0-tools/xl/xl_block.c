@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -122,6 +123,32 @@ static void write_trees(struct put_ctx *c, domid_t domid, const struct xl_disk *
     snprintf(lx, sizeof(lx), "/libxl/%u/device/vbd/%u", domid, d->devid);
     put(c, lx, "frontend", "%s", fe);
     put(c, lx, "backend", "%s", be);
+}
+
+int xl_block_check(const struct xl_disk *d, char *why, size_t why_len)
+{
+    struct stat st;
+    int fd;
+
+    if (d->format != XL_DISK_FORMAT_RAW) {
+        snprintf(why, why_len, "disk %s: format %s: blkback serves raw images and block "
+                 "devices only", d->vdev, format_name(d->format));
+        return -1;
+    }
+    fd = open(d->target, (d->readwrite ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st)) {
+        snprintf(why, why_len, "disk %s: %s: %s", d->vdev, d->target, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+        snprintf(why, why_len, "disk %s: %s is neither a file nor a block device", d->vdev,
+                 d->target);
+        return -1;
+    }
+    return 0;
 }
 
 int xl_block_add(struct xs_handle *h, domid_t domid, const struct xl_disk *d, char *why,
@@ -233,6 +260,11 @@ int cmd_block_attach(struct xl *x, int argc, char **argv)
         used += (size_t)n;
     }
     if (xl_cfg_disk(spec, "block-attach", &d, x->err)) {
+        xl_disk_free(&d);
+        return XL_FAIL;
+    }
+    if (xl_block_check(&d, why, sizeof(why))) {
+        fprintf(x->err, "xl: block-attach to domain %u: %s\n", id, why);
         xl_disk_free(&d);
         return XL_FAIL;
     }

@@ -12,6 +12,10 @@
 #include "xl.h"
 #include "xl_cfg.h"
 
+/* Before anything exists: is every disk one blkback can serve (raw, a
+ * file or block device that can be opened as its access says)?  0, or
+ * -1 with why. */
+int xl_block_check(const struct xl_disk *d, char *why, size_t why_len);
 /* The front-end and back-end trees of one disk of domain `domid`, in one
  * transaction.  0, or -1 with why. */
 int xl_block_add(struct xs_handle *h, domid_t domid, const struct xl_disk *d, char *why,

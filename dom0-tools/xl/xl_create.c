@@ -95,6 +95,12 @@ int xl_create_domain(struct xl *x, const struct xl_domain_config *dc, bool pause
         fprintf(x->err, "xl: create %s: %s\n", dc->name, why);
         return XL_FAIL;
     }
+    for (unsigned int i = 0; i < dc->n_disks; i++)
+        if (xl_block_check(&dc->disks[i], why, sizeof(why))) {
+            fprintf(x->err, "xl: create %s: %s\n", dc->name, why);
+            mica_kernel_free(&kernel);
+            return XL_FAIL;
+        }
     if (dc->ramdisk && mica_read_file("ramdisk", dc->ramdisk, RAMDISK_MAX, &ramdisk,
                                       &ramdisk_len, why, sizeof(why))) {
         fprintf(x->err, "xl: create %s: %s\n", dc->name, why);

@@ -162,6 +162,36 @@ def test_dom0_sees_the_guests_bytes(dom0):
     assert rc == 0 and sha(out) == test_write_and_read_back_in_the_guest.want, out
 
 
+def test_attach_and_detach_while_the_guest_runs(dom0):
+    out, rc = run(dom0, "dd if=/dev/zero of=/tmp/c.img bs=1M count=8 2>/dev/null && "
+                        "xl block-attach blk /tmp/c.img,raw,xvdc,rw && xl block-list blk")
+    assert rc == 0, out
+    assert re.search(r"^51744 ", out, re.M), out
+    guest_shell(dom0)
+    out, rc = gsh(dom0, "i=0; while [ ! -b /dev/xvdc ] && [ $i -lt 600 ]; do sleep 0.1; "
+                        "i=$((i+1)); done; cat /sys/block/xvdc/size && "
+                        "echo attached-ok | dd of=/dev/xvdc conv=fsync 2>/dev/null")
+    assert rc == 0 and out.splitlines()[-1] == str(8 * 2048), out
+    back_to_dom0(dom0)
+    out, rc = run(dom0, "head -c 11 /tmp/c.img; echo; xl block-detach blk xvdc && "
+                        "xl block-list blk")
+    assert rc == 0 and "attached-ok" in out, out
+    assert not re.search(r"^51744 ", out, re.M), out
+    guest_shell(dom0)
+    out, rc = gsh(dom0, "i=0; while [ -b /dev/xvdc ] && [ $i -lt 600 ]; do sleep 0.1; "
+                        "i=$((i+1)); done; ls /dev/xvd*")
+    assert "xvdc" not in out and "/dev/xvda" in out, out
+    back_to_dom0(dom0)
+
+
+def test_a_missing_image_is_named_and_nothing_is_made(dom0):
+    out, rc = run(dom0, "xl create /tmp/blk.cfg 'name=\"nodisk\"' "
+                        "'disk=[\"/tmp/no-such.img,raw,xvda,rw\"]'")
+    assert rc == 1 and "/tmp/no-such.img" in out, out
+    out, rc = run(dom0, "xl domid nodisk")
+    assert rc != 0, out
+
+
 def test_blkback_restarts_under_io(dom0):
     """kill -9 while the guest writes and reads; a new blkback takes the
     devices up from xenstore and the rings, and the guest's I/O completes
