@@ -2,9 +2,17 @@
 /*
  * One block ring (see blk_ring.h).  Each consumed request gets one op
  * from a per-ring pool of nr_ents: ring-io never lets more requests be
- * outstanding than the ring has slots, so the pool cannot run dry.  An
- * op's buffer holds its whole range contiguously (grant copy may cross
- * local pages, never guest ones), so each request is one file operation.
+ * outstanding than the ring has slots, so the pool cannot run dry.
+ *
+ * Data buffers are fewer: BLK_DATA_BUFS per ring, each big enough for the
+ * largest request (256 segments, 1 MiB), allocated on first use.  A
+ * request that moves data takes one for its whole range, contiguously
+ * (grant copy may cross local pages, never guest ones), so it is one file
+ * operation; when none is free it waits, in ring order, for one to come
+ * back.  This bounds what a guest can make dom0 allocate to 32 MiB per
+ * ring whatever its ring size, and costs Linux nothing: blkfront's
+ * default ring has 32 slots.  Indirect pages are decoded as soon as they
+ * are copied in, so one scratch area per ring serves every request.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,12 +32,14 @@ struct blk_op {
     struct blk_ring *ring;
     enum stage stage;
     unsigned done_bytes;        /* of a short read or write so far */
-    uint8_t *buf;               /* BLK_MAX_INDIRECT_SEGS pages, on first use */
-    uint8_t *ind;               /* the indirect pages, on first use */
+    int buf_idx;                /* the ring's data buffer it holds, or -1 */
+    uint8_t *buf;               /* that buffer */
     struct blk_req req;
     struct be_copy cp[BLK_MAX_INDIRECT_SEGS];
-    struct blk_op *next_free;
+    struct blk_op *next_free;   /* also: the queue waiting for a buffer */
 };
+
+#define BLK_DATA_BUFS 32
 
 struct blk_ring {
     const struct be_plat *plat;
@@ -43,8 +53,13 @@ struct blk_ring {
     bool closing;
     bool kicking;               /* inside blk_ring_kick */
     unsigned inflight;
+    bool starting_waiters;      /* inside run_waiting */
     unsigned nops;
     struct blk_op *ops, *free_ops;
+    struct blk_op *wait_head, *wait_tail;
+    uint8_t *bufs[BLK_DATA_BUFS];
+    unsigned free_bufs[BLK_DATA_BUFS], nfree_bufs;
+    uint8_t *ind;               /* scratch for indirect pages */
     struct blk_ring_stats stats;
 };
 
@@ -52,6 +67,7 @@ static const size_t BUF_BYTES = (size_t)BLK_MAX_INDIRECT_SEGS * 4096;
 static const size_t IND_BYTES = (size_t)BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST * 4096;
 
 static void op_done(struct blk_io_req *q, int res);
+static void run_waiting(struct blk_ring *r);
 
 struct blk_ring *blk_ring_open(const struct be_plat *plat, const char *name, unsigned domid,
                                void *sring, size_t bytes, int fd,
@@ -74,11 +90,16 @@ struct blk_ring *blk_ring_open(const struct be_plat *plat, const char *name, uns
         return NULL;
     }
     r->nops = ring_size(&r->br);
-    if (!(r->ops = calloc(r->nops, sizeof(*r->ops)))) {
+    if (!(r->ops = calloc(r->nops, sizeof(*r->ops))) ||
+        posix_memalign((void **)&r->ind, 4096, IND_BYTES)) {
+        free(r->ops);
         free(r);
         return NULL;
     }
+    for (unsigned i = 0; i < BLK_DATA_BUFS; i++)
+        r->free_bufs[r->nfree_bufs++] = i;
     for (unsigned i = 0; i < r->nops; i++) {
+        r->ops[i].buf_idx = -1;
         r->ops[i].ring = r;
         r->ops[i].io.done = op_done;
         r->ops[i].next_free = r->free_ops;
@@ -105,6 +126,11 @@ static void respond(struct blk_op *op, int status)
     };
     bool was_full = !r->free_ops;
 
+    if (op->buf_idx >= 0) {
+        r->free_bufs[r->nfree_bufs++] = (unsigned)op->buf_idx;
+        op->buf_idx = -1;
+        op->buf = NULL;
+    }
     op->stage = ST_IDLE;
     op->next_free = r->free_ops;
     r->free_ops = op;
@@ -115,6 +141,7 @@ static void respond(struct blk_op *op, int status)
         return;                 /* the ring is being unmapped: no answer */
     if (ring_back_put_response(&r->br, &rsp) && ring_back_push(&r->br) && r->evtchn)
         r->plat->notify(r->evtchn);
+    run_waiting(r);
     /* Every slot was in flight, so the last kick stopped without asking
      * for a notification: look for requests again now there is room. */
     if (was_full && !r->kicking)
@@ -159,15 +186,13 @@ static int fetch_indirect(struct blk_op *op)
     struct blk_ring *r = op->ring;
     unsigned left = op->req.nseg * (unsigned)sizeof(struct blkif_request_segment);
 
-    if (!op->ind && posix_memalign((void **)&op->ind, 4096, IND_BYTES))
-        return BLKIF_RSP_ERROR;
     for (unsigned i = 0; i < op->req.n_ind_pages; i++) {
         struct be_copy *c = &op->cp[i];
 
         c->gref = op->req.ind_grefs[i];
         c->offset = 0;
         c->len = (uint16_t)(left > 4096 ? 4096 : left);
-        c->local = op->ind + (size_t)i * 4096;
+        c->local = r->ind + (size_t)i * 4096;
         c->to_guest = false;
         c->status = 0;
         left -= c->len;
@@ -180,7 +205,7 @@ static int fetch_indirect(struct blk_op *op)
                    (unsigned long long)op->req.id, op->req.ind_grefs[i], op->cp[i].status);
             return BLKIF_RSP_ERROR;
         }
-    return blk_req_indirect(&op->req, op->ind, &r->lim);
+    return blk_req_indirect(&op->req, r->ind, &r->lim);
 }
 
 /* Submit the rest of a read or write. */
@@ -194,6 +219,46 @@ static int submit_data(struct blk_op *op)
     if (op->req.op == BLKIF_OP_READ)
         return blk_io_read(&op->io, r->fd, op->buf + op->done_bytes, len - op->done_bytes, off);
     return blk_io_write(&op->io, r->fd, op->buf + op->done_bytes, len - op->done_bytes, off);
+}
+
+/* A read or write with a buffer of the ring's: copy in (writes), submit. */
+static int start_data(struct blk_op *op)
+{
+    struct blk_ring *r = op->ring;
+    unsigned idx = r->free_bufs[--r->nfree_bufs];
+
+    if (!r->bufs[idx] && posix_memalign((void **)&r->bufs[idx], 4096, BUF_BYTES)) {
+        r->bufs[idx] = NULL;
+        r->free_bufs[r->nfree_bufs++] = idx;
+        return BLKIF_RSP_ERROR;
+    }
+    op->buf_idx = (int)idx;
+    op->buf = r->bufs[idx];
+    if (op->req.op != BLKIF_OP_READ && copy_data(op, false))
+        return BLKIF_RSP_ERROR;
+    return submit_data(op) ? BLKIF_RSP_ERROR : 1;
+}
+
+/* Start what waits for a buffer while there are buffers.  A request that
+ * fails at once is answered here; its answer comes back to this function,
+ * which the flag turns into a no-op so the loop below carries on. */
+static void run_waiting(struct blk_ring *r)
+{
+    if (r->starting_waiters)
+        return;
+    r->starting_waiters = true;
+    while (r->wait_head && r->nfree_bufs && !r->closing) {
+        struct blk_op *op = r->wait_head;
+        int rc;
+
+        r->wait_head = op->next_free;
+        if (!r->wait_head)
+            r->wait_tail = NULL;
+        rc = start_data(op);
+        if (rc <= 0)
+            respond(op, rc);
+    }
+    r->starting_waiters = false;
 }
 
 /* Decoded and checked: move the data or start the operation. */
@@ -221,16 +286,21 @@ static int start(struct blk_op *op)
         /* write the segments, then sync */
         __attribute__((fallthrough));
     default:
-        if (!op->buf && posix_memalign((void **)&op->buf, 4096, BUF_BYTES))
-            return BLKIF_RSP_ERROR;
-        if (op->req.op != BLKIF_OP_READ) {
+        if (op->req.op != BLKIF_OP_READ)
             r->stats.writes++;
-            if (copy_data(op, false))
-                return BLKIF_RSP_ERROR;
-        } else {
+        else
             r->stats.reads++;
+        if (!r->nfree_bufs || r->wait_head) {
+            /* Wait, in order, for a buffer (run_waiting starts it). */
+            op->next_free = NULL;
+            if (r->wait_tail)
+                r->wait_tail->next_free = op;
+            else
+                r->wait_head = op;
+            r->wait_tail = op;
+            return 1;
         }
-        return submit_data(op) ? BLKIF_RSP_ERROR : 1;
+        return start_data(op);
     }
 }
 
@@ -340,12 +410,17 @@ void blk_ring_close(struct blk_ring *r)
 {
     r->stopped = true;
     r->closing = true;
+    while (r->wait_head) {      /* never started: nothing to wait for */
+        struct blk_op *op = r->wait_head;
+        r->wait_head = op->next_free;
+        respond(op, BLKIF_RSP_ERROR);
+    }
+    r->wait_tail = NULL;
     while (r->inflight)
         blk_io_reap(1);         /* other rings' completions are served too */
-    for (unsigned i = 0; i < r->nops; i++) {
-        free(r->ops[i].buf);
-        free(r->ops[i].ind);
-    }
+    for (unsigned i = 0; i < BLK_DATA_BUFS; i++)
+        free(r->bufs[i]);
+    free(r->ind);
     free(r->ops);
     free(r);
 }

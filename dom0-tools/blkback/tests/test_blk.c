@@ -465,6 +465,54 @@ static void a_full_ring_in_flight(void **state)
     assert_int_equal(seen, 128);
 }
 
+/*
+ * A 4-page ring (128 slots) full of requests: more than the ring's 32
+ * data buffers, so most wait for one; all are answered, in any order,
+ * with the right bytes on the disk.
+ */
+static void more_requests_than_buffers(void **state)
+{
+    struct fix *f = calloc(1, sizeof(*f));
+    struct blkif_response rsp;
+    unsigned seen = 0;
+
+    (void)state;
+    assert_non_null(f);
+    snprintf(f->path, sizeof(f->path), "/tmp/blkback-test-XXXXXX");
+    f->fd = mkstemp(f->path);
+    assert_true(f->fd >= 0);
+    assert_int_equal(ftruncate(f->fd, DISK_SECTORS * 512), 0);
+    assert_int_equal(posix_memalign((void **)&f->sring, 4096, 4 * 4096), 0);
+    assert_true(ring_front_init(&f->fr, f->sring, 4 * 4096));
+    assert_int_equal(ring_size(&f->fr), 128);
+    f->lim = (struct blk_limits){ .sectors = DISK_SECTORS, .max_indirect_segs = 256 };
+    f->ring = blk_ring_open(&fake, "vbd-7-51712", 7, f->sring, 4 * 4096, f->fd, &f->lim);
+    assert_non_null(f->ring);
+    for (unsigned g = 0; g < NPAGES; g++)
+        fill(g, (uint8_t)(g * 5));
+    for (unsigned i = 0; i < 128; i++) {
+        /* Request i writes page i % 64 at sector 16 * i (2 pages apart). */
+        struct blkif_request w = rw(BLKIF_OP_WRITE, i, 16 * i, 1, i % NPAGES, 0, 7);
+        assert_true(ring_front_put_request(&f->fr, &w));
+    }
+    ring_front_push(&f->fr);
+    blk_ring_kick(f->ring);
+    for (int i = 0; i < 10000 && ring_front_unconsumed_responses(&f->fr) < 128; i++)
+        blk_io_reap(1);
+    while (ring_front_get_response(&f->fr, &rsp)) {
+        assert_int_equal(rsp.status, BLKIF_RSP_OKAY);
+        seen++;
+    }
+    assert_int_equal(seen, 128);
+    for (unsigned i = 0; i < 128; i++) {
+        uint8_t disk[4096];
+
+        disk_read(f, 16 * i, disk, 4096);
+        assert_memory_equal(disk, guest[i % NPAGES], 4096);
+    }
+    close_fix(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -478,6 +526,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(impossible_producer_stops_that_ring, setup, teardown),
         cmocka_unit_test(attach_resumes_at_the_response_index),
         cmocka_unit_test_setup_teardown(a_full_ring_in_flight, setup, teardown),
+        cmocka_unit_test(more_requests_than_buffers),
     };
 
     be_log_to(getenv("BLKBACK_TEST_LOG") ? stderr : NULL);
