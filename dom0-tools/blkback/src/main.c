@@ -64,7 +64,9 @@ static int take_pidfile(const char *path)
     return 1;                   /* fd stays open: the lock is ours */
 }
 
-static void daemonize(void)
+/* Detach.  Of the descriptors the caller had, only keep_fd (the log)
+ * stays: whatever else xl had open (its xenstore connection) is not ours. */
+static void daemonize(int keep_fd)
 {
     pid_t pid = fork();
     int fd;
@@ -76,6 +78,9 @@ static void daemonize(void)
     if (pid > 0)
         _exit(0);
     setsid();
+    for (fd = 3; fd < 1024; fd++)
+        if (fd != keep_fd)
+            close(fd);
     if ((fd = open("/dev/null", O_RDWR)) >= 0) {
         dup2(fd, 0);
         dup2(fd, 1);
@@ -128,7 +133,7 @@ int main(int argc, char **argv)
     }
     be_log_to(logf ? logf : stderr);
     if (daemon)
-        daemonize();
+        daemonize(logf ? fileno(logf) : -1);
     if ((got = take_pidfile(pidfile)) <= 0) {
         if (got == 0) {
             be_log("another blkback holds %s: exiting", pidfile);
