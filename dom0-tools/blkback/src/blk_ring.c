@@ -1,8 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One block ring (see blk_ring.h).  Each consumed request gets one op
- * from a per-ring pool of nr_ents: ring-io never lets more requests be
- * outstanding than the ring has slots, so the pool cannot run dry.
+ * One block ring (see blk_ring.h).  Request number i (its ring index) is
+ * served by op i mod nr_ents: ring-io never lets more requests be
+ * outstanding than the ring has slots, so two live requests never share
+ * an op.
+ *
+ * Responses are published in request order.  A request that finishes
+ * early keeps its answer until every request before it is answered, so
+ * that at any moment rsp_prod says exactly which requests are done: those
+ * before it.  That is the invariant the restart rests on (blk_ring.h);
+ * answering in completion order would let a restarted blkback redo an
+ * answered request and skip an unanswered one.  The price is that a slow
+ * request holds back the answers of faster ones behind it.
  *
  * Data buffers are fewer: BLK_DATA_BUFS per ring, each big enough for the
  * largest request (256 segments, 1 MiB), allocated on first use.  A
@@ -34,9 +43,11 @@ struct blk_op {
     unsigned done_bytes;        /* of a short read or write so far */
     int buf_idx;                /* the ring's data buffer it holds, or -1 */
     uint8_t *buf;               /* that buffer */
+    bool answered;              /* status set, waiting for its turn */
+    int16_t status;
     struct blk_req req;
     struct be_copy cp[BLK_MAX_INDIRECT_SEGS];
-    struct blk_op *next_free;   /* also: the queue waiting for a buffer */
+    struct blk_op *next_wait;   /* the queue waiting for a buffer */
 };
 
 #define BLK_DATA_BUFS 32
@@ -52,10 +63,10 @@ struct blk_ring {
     bool stopped;               /* broken ring or closing: read no more */
     bool closing;
     bool kicking;               /* inside blk_ring_kick */
-    unsigned inflight;
+    unsigned inflight;          /* taken from the ring, response not yet put */
     bool starting_waiters;      /* inside run_waiting */
     unsigned nops;
-    struct blk_op *ops, *free_ops;
+    struct blk_op *ops;
     struct blk_op *wait_head, *wait_tail;
     uint8_t *bufs[BLK_DATA_BUFS];
     unsigned free_bufs[BLK_DATA_BUFS], nfree_bufs;
@@ -102,8 +113,6 @@ struct blk_ring *blk_ring_open(const struct be_plat *plat, const char *name, uns
         r->ops[i].buf_idx = -1;
         r->ops[i].ring = r;
         r->ops[i].io.done = op_done;
-        r->ops[i].next_free = r->free_ops;
-        r->free_ops = &r->ops[i];
     }
     return r;
 }
@@ -118,13 +127,36 @@ const struct blk_ring_stats *blk_ring_stats(const struct blk_ring *r)
     return &r->stats;
 }
 
+/* Put the answers that are due, in request order; push and notify once. */
+static void publish(struct blk_ring *r)
+{
+    bool was_full = r->inflight == r->nops, put = false;
+
+    while (r->inflight) {
+        struct blk_op *op = &r->ops[r->br.rsp_prod_pvt & (r->nops - 1)];
+        struct blkif_response rsp;
+
+        if (!op->answered)
+            break;
+        rsp = (struct blkif_response){ .id = op->req.id, .operation = op->req.rsp_op,
+                                       .status = op->status };
+        if (!ring_back_put_response(&r->br, &rsp))
+            break;              /* cannot happen: inflight > 0 */
+        op->answered = false;
+        r->inflight--;
+        put = true;
+    }
+    if (put && ring_back_push(&r->br) && r->evtchn)
+        r->plat->notify(r->evtchn);
+    /* Every slot was in flight, so the last kick stopped without asking
+     * for a notification: look for requests again now there is room. */
+    if (put && was_full && !r->kicking)
+        blk_ring_kick(r);
+}
+
 static void respond(struct blk_op *op, int status)
 {
     struct blk_ring *r = op->ring;
-    struct blkif_response rsp = {
-        .id = op->req.id, .operation = op->req.rsp_op, .status = (int16_t)status,
-    };
-    bool was_full = !r->free_ops;
 
     if (op->buf_idx >= 0) {
         r->free_bufs[r->nfree_bufs++] = (unsigned)op->buf_idx;
@@ -132,20 +164,16 @@ static void respond(struct blk_op *op, int status)
         op->buf = NULL;
     }
     op->stage = ST_IDLE;
-    op->next_free = r->free_ops;
-    r->free_ops = op;
-    r->inflight--;
     if (status != BLKIF_RSP_OKAY)
         r->stats.errors++;
-    if (r->closing)
-        return;                 /* the ring is being unmapped: no answer */
-    if (ring_back_put_response(&r->br, &rsp) && ring_back_push(&r->br) && r->evtchn)
-        r->plat->notify(r->evtchn);
+    if (r->closing) {
+        r->inflight--;          /* the ring is being unmapped: no answer */
+        return;
+    }
+    op->status = (int16_t)status;
+    op->answered = true;
+    publish(r);
     run_waiting(r);
-    /* Every slot was in flight, so the last kick stopped without asking
-     * for a notification: look for requests again now there is room. */
-    if (was_full && !r->kicking)
-        blk_ring_kick(r);
 }
 
 /* Copy the request's segments between the guest and op->buf.  0, or
@@ -251,7 +279,7 @@ static void run_waiting(struct blk_ring *r)
         struct blk_op *op = r->wait_head;
         int rc;
 
-        r->wait_head = op->next_free;
+        r->wait_head = op->next_wait;
         if (!r->wait_head)
             r->wait_tail = NULL;
         rc = start_data(op);
@@ -292,9 +320,9 @@ static int start(struct blk_op *op)
             r->stats.reads++;
         if (!r->nfree_bufs || r->wait_head) {
             /* Wait, in order, for a buffer (run_waiting starts it). */
-            op->next_free = NULL;
+            op->next_wait = NULL;
             if (r->wait_tail)
-                r->wait_tail->next_free = op;
+                r->wait_tail->next_wait = op;
             else
                 r->wait_head = op;
             r->wait_tail = op;
@@ -305,12 +333,10 @@ static int start(struct blk_op *op)
 }
 
 /* One request from the ring: decode, check, start (or answer now). */
-static void take(struct blk_ring *r, const struct blkif_request *raw)
+static void take(struct blk_ring *r, struct blk_op *op, const struct blkif_request *raw)
 {
-    struct blk_op *op = r->free_ops;
     int rc;
 
-    r->free_ops = op->next_free;
     r->inflight++;
     rc = blk_req_decode(raw, &r->lim, &op->req);
     if (rc == BLKIF_RSP_OKAY && op->req.indirect)
@@ -387,16 +413,21 @@ void blk_ring_kick(void *ring)
 
     r->kicking = true;
     while (!r->stopped) {
-        while (r->free_ops && ring_back_get_request(&r->br, &raw))
-            take(r, &raw);
+        for (;;) {
+            struct blk_op *op = &r->ops[r->br.req_cons & (r->nops - 1)];
+
+            if (r->inflight == r->nops || !ring_back_get_request(&r->br, &raw))
+                break;
+            take(r, op, &raw);
+        }
         if (ring_broken(&r->br)) {
             be_log("%s: the front end's request index is impossible: device stopped",
                    r->name);
             r->stopped = true;
             break;
         }
-        /* No free op means every slot is in flight: completions kick on. */
-        if (!r->free_ops || !ring_back_final_check(&r->br))
+        /* Every slot in flight: the answers kick again (publish). */
+        if (r->inflight == r->nops || !ring_back_final_check(&r->br))
             break;
     }
     r->kicking = false;
@@ -410,9 +441,14 @@ void blk_ring_close(struct blk_ring *r)
 {
     r->stopped = true;
     r->closing = true;
+    for (unsigned i = 0; i < r->nops; i++)
+        if (r->ops[i].answered) {       /* done, never published: dropped */
+            r->ops[i].answered = false;
+            r->inflight--;
+        }
     while (r->wait_head) {      /* never started: nothing to wait for */
         struct blk_op *op = r->wait_head;
-        r->wait_head = op->next_free;
+        r->wait_head = op->next_wait;
         respond(op, BLKIF_RSP_ERROR);
     }
     r->wait_tail = NULL;

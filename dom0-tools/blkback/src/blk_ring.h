@@ -17,9 +17,11 @@
  * impossible (ring-io marks it broken) is no longer read: that device
  * stops, the others go on.
  *
- * Restart: the ring is attached at the shared rsp_prod.  Requests between
- * rsp_prod and req_prod are those a killed predecessor took but never
- * answered; they are done again.  Block requests are idempotent (a read
+ * Responses are published in request order, so rsp_prod always says
+ * which requests are answered: exactly those before it.  Restart: the
+ * ring is attached at the shared rsp_prod.  Requests between rsp_prod
+ * and req_prod are those a killed predecessor took but never answered;
+ * they are done again.  Block requests are idempotent (a read
  * reads, a write writes the same bytes again), and the front end holds
  * each one until its response, so nothing is lost or answered twice.
  */

@@ -439,7 +439,36 @@ static void attach_resumes_at_the_response_index(void **state)
     close_fix(f);
 }
 
-/* Many requests in flight at once, answered in any order, all correct. */
+/*
+ * A request refused at once (a bad grant) behind a write still in the
+ * kernel: its answer waits for the write's, so rsp_prod only ever counts
+ * a prefix of the requests -- what a restart resumes from.
+ */
+static void answers_are_published_in_request_order(void **state)
+{
+    struct fix *f = *state;
+    struct blkif_request w = rw(BLKIF_OP_WRITE, 1, 0, 11, 1, 0, 7);
+    struct blkif_request bad = rw(BLKIF_OP_READ, 2, 0, 1, 9999, 0, 7);
+    struct blkif_request r = rw(BLKIF_OP_READ, 3, 0, 1, 20, 0, 7);
+    struct blkif_response rsp;
+
+    fill(1, 1);
+    assert_true(ring_front_put_request(&f->fr, &w));
+    assert_true(ring_front_put_request(&f->fr, &bad));
+    assert_true(ring_front_put_request(&f->fr, &r));
+    ring_front_push(&f->fr);
+    blk_ring_kick(f->ring);
+    for (int i = 0; i < 1000 && ring_front_unconsumed_responses(&f->fr) < 3; i++)
+        blk_io_reap(1);
+    for (uint64_t id = 1; id <= 3; id++) {
+        assert_true(ring_front_get_response(&f->fr, &rsp));
+        assert_int_equal(rsp.id, id);
+        assert_int_equal(rsp.status, id == 2 ? BLKIF_RSP_ERROR : BLKIF_RSP_OKAY);
+    }
+    assert_memory_equal(guest[20], guest[1], 4096);
+}
+
+/* Many requests in flight at once, all correct. */
 static void a_full_ring_in_flight(void **state)
 {
     struct fix *f = *state;
@@ -526,6 +555,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(impossible_producer_stops_that_ring, setup, teardown),
         cmocka_unit_test(attach_resumes_at_the_response_index),
         cmocka_unit_test_setup_teardown(a_full_ring_in_flight, setup, teardown),
+        cmocka_unit_test_setup_teardown(answers_are_published_in_request_order, setup,
+                                        teardown),
         cmocka_unit_test(more_requests_than_buffers),
     };
 
