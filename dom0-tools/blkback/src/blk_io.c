@@ -18,7 +18,7 @@ static int ring_up, efd = -1;
 static unsigned queued;         /* prepared, not yet submitted */
 static bool reaping;
 
-int blk_io_init(unsigned entries)
+int blk_io_init(unsigned entries, int keep_fd)
 {
     int rc = io_uring_queue_init(entries, &ring, 0);
 
@@ -27,6 +27,11 @@ int blk_io_init(unsigned entries)
         return -1;
     }
     ring_up = 1;
+    if (keep_fd >= 0 && (rc = io_uring_register_files(&ring, &keep_fd, 1)) < 0) {
+        be_log("io_uring: registering the pid file: %s", strerror(-rc));
+        blk_io_fini();
+        return -1;
+    }
     efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (efd < 0 || io_uring_register_eventfd(&ring, efd)) {
         be_log("io_uring eventfd: %s", strerror(errno));

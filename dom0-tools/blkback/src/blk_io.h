@@ -16,7 +16,10 @@ struct blk_io_req {
     void (*done)(struct blk_io_req *q, int res);
 };
 
-int blk_io_init(unsigned entries);      /* 0, or -1 logged */
+/* 0, or -1 logged.  keep_fd (if >= 0) is registered with the ring, so
+ * its file -- and a lock on it -- lives until the kernel has finished
+ * every request of the ring, even after this process is gone. */
+int blk_io_init(unsigned entries, int keep_fd);
 void blk_io_fini(void);
 int blk_io_fd(void);                    /* the eventfd to poll */
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -43,8 +44,18 @@ static void usage(FILE *f)
 "                        (tests: <domid>.mem, <domid>.<port>.{up,down})\n");
 }
 
-/* Hold the pid file's lock for our lifetime: 1 got it, 0 another blkback
- * has it, -1 error. */
+/*
+ * Hold the pid file's lock for our lifetime: the fd (>= 0) that holds it,
+ * -2 if another blkback holds it, -1 on error.
+ *
+ * A blkback killed with -9 may still have writes in the kernel's io_uring
+ * workers after it is gone; one landing after a successor redid that
+ * request and the guest wrote the sectors anew would undo the newer data.
+ * So the lock's file is also registered with our io_uring (blk_io_init):
+ * the ring holds the lock until the kernel has finished every request of
+ * the ring.  A successor that finds the lock held by a pid that no longer
+ * exists is looking at such a ring and waits for it.
+ */
 static int take_pidfile(const char *path)
 {
     char buf[32];
@@ -54,14 +65,27 @@ static int take_pidfile(const char *path)
     if (fd < 0)
         return -1;
     if (flock(fd, LOCK_EX | LOCK_NB)) {
-        int e = errno;
-        close(fd);
-        return e == EWOULDBLOCK ? 0 : -1;
+        ssize_t got = errno == EWOULDBLOCK ? pread(fd, buf, sizeof(buf) - 1, 0) : -1;
+        long pid = got > 0 ? (buf[got] = '\0', strtol(buf, NULL, 10)) : 0;
+
+        if (got < 0 || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return got < 0 ? -1 : -2;
+        }
+        be_log("blkback %ld is gone but its I/O ring still holds %s: waiting", pid, path);
+        if (flock(fd, LOCK_EX)) {
+            close(fd);
+            return -1;
+        }
     }
     n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-    if (ftruncate(fd, 0) || write(fd, buf, (size_t)n) != n)
+    if (ftruncate(fd, 0) || pwrite(fd, buf, (size_t)n, 0) != n) {
+        close(fd);
         return -1;
-    return 1;                   /* fd stays open: the lock is ours */
+    }
+    return fd;                  /* stays open: the lock is ours */
 }
 
 /* Detach.  Of the descriptors the caller had, only keep_fd (the log)
@@ -134,15 +158,15 @@ int main(int argc, char **argv)
     be_log_to(logf ? logf : stderr);
     if (daemon)
         daemonize(logf ? fileno(logf) : -1);
-    if ((got = take_pidfile(pidfile)) <= 0) {
-        if (got == 0) {
+    if ((got = take_pidfile(pidfile)) < 0) {
+        if (got == -2) {
             be_log("another blkback holds %s: exiting", pidfile);
             return 0;
         }
         be_log("pid file %s: %s", pidfile, strerror(errno));
         return 1;
     }
-    if (be_loop_init() || blk_io_init(IO_ENTRIES))
+    if (be_loop_init() || blk_io_init(IO_ENTRIES, got))
         goto out;
     io_p.fd = blk_io_fd();
     io_p.ready = io_ready;

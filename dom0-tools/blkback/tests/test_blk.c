@@ -561,7 +561,7 @@ int main(void)
     };
 
     be_log_to(getenv("BLKBACK_TEST_LOG") ? stderr : NULL);
-    if (blk_io_init(64))
+    if (blk_io_init(64, -1))
         return 1;
     return cmocka_run_group_tests_name("blkback-unit", tests, NULL, NULL);
 }
