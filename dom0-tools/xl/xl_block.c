@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,9 +200,16 @@ int xl_block_start_backend(char *why, size_t why_len)
 
     if (fd >= 0) {
         int held = flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK;
+        char buf[32];
+        ssize_t got = held ? pread(fd, buf, sizeof(buf) - 1, 0) : -1;
+        long pid = got > 0 ? (buf[got] = '\0', strtol(buf, NULL, 10)) : 0;
+
         close(fd);
-        if (held)
-            return 0;           /* one runs: it finds the new devices itself */
+        /* Held by a live blkback: it finds the new devices itself.  Held
+         * by a dead one's I/O ring (blkback's main.c): start one, which
+         * waits for the ring to finish. */
+        if (held && !(pid > 0 && kill((pid_t)pid, 0) && errno == ESRCH))
+            return 0;
     }
     if (!bin || !*bin)
         bin = "blkback";
