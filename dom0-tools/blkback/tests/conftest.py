@@ -90,14 +90,20 @@ class Disk:
         wait_for(lambda: self.key("state") == str(want), timeout,
                  f"back-end state {want} (is {self.key('state')})\n{self.env.log()}")
 
-    def connect(self, ring_gref, port, extra=()):
-        """Initialise the ring page, publish it, go Initialised."""
+    def connect(self, ring_gref, port, extra=(), order=0):
+        """Initialise the ring (2^order pages from ring_gref on, which the
+        sim maps as one area), publish it, go Initialised."""
         self.ring_gref, self.port = ring_gref, port
+        self.slots = RING_SLOTS << order
         self.off = ring_gref * PAGE
         m = self.g.mem
-        if self.off + PAGE <= len(m):          # (a hostile test names no page)
-            m[self.off:self.off + PAGE] = bytes(PAGE)
+        if self.off + (PAGE << order) <= len(m):   # (a hostile test names no page)
+            m[self.off:self.off + (PAGE << order)] = bytes(PAGE << order)
             struct.pack_into("<IIII", m, self.off, 0, 1, 0, 1)
+        if order:
+            extra = (("ring-page-order", str(order)),
+                     *((f"ring-ref{i}", str(ring_gref + i)) for i in range(1 << order)),
+                     *extra)
         self.req_prod = self.rsp_cons = 0
         for d in ("up", "down"):
             p = f"{self.env.ring_dir}/{self.g.domid}.{port}.{d}"
@@ -106,7 +112,8 @@ class Disk:
         self.up = os.open(f"{self.env.ring_dir}/{self.g.domid}.{port}.up",
                           os.O_RDWR | os.O_NONBLOCK)
         xs = self.env.xs
-        for k, v in [("ring-ref", str(ring_gref)), ("event-channel", str(port)), *extra]:
+        refs = [] if order else [("ring-ref", str(ring_gref))]
+        for k, v in [*refs, ("event-channel", str(port)), *extra]:
             xs.write(f"{self.fe}/{k}", v)
         xs.write(f"{self.fe}/state", "3")
 
@@ -115,7 +122,7 @@ class Disk:
             REQ.pack(op, len(segs), self.devid & 0xFFFF, rid, sector) +
             b"".join(SEG.pack(*s) for s in segs))
         body = body.ljust(112, b"\0")
-        slot = self.off + 64 + (self.req_prod % RING_SLOTS) * 112
+        slot = self.off + 64 + (self.req_prod % self.slots) * 112
         self.g.mem[slot:slot + 112] = body
         self.req_prod += 1
         struct.pack_into("<I", self.g.mem, self.off, self.req_prod)
@@ -130,7 +137,7 @@ class Disk:
                  f"{n} responses (rsp_prod {self.rsp_prod()})\n{self.env.log()}")
         out = []
         for _ in range(n):
-            slot = self.off + 64 + (self.rsp_cons % RING_SLOTS) * 112
+            slot = self.off + 64 + (self.rsp_cons % self.slots) * 112
             out.append(RSP.unpack_from(self.g.mem, slot))
             self.rsp_cons += 1
         return out

@@ -3,6 +3,8 @@
 a real xenstored, and the tests as toolstack and as blkfront (Xen's
 handshake and ring layout, written from the protocol, not from our
 code).  Each test reads what a front end or a toolstack would read."""
+import os
+
 from conftest import OP_FLUSH, OP_READ, OP_WRITE, PAGE, RSP_ERROR, RSP_OKAY, Disk, Guest, wait_for
 
 
@@ -199,3 +201,50 @@ def test_sigterm_stops_cleanly_and_keeps_xenstore(env):
     env.start_blkback()
     g.fill(1, 1)
     assert d.io(OP_WRITE, 1, 0, [(1, 0, 7)]) == RSP_OKAY
+
+
+def test_a_four_page_ring(env):
+    """ring-page-order 2: ring-ref0..3, 128 slots, more requests in flight
+    than one page holds."""
+    g = Guest(env, 5)
+    img = env.image("a.img", 1)
+    d = Disk(env, g, 51712, img, "w")
+    d.wait_state(2)
+    d.connect(ring_gref=0, port=7, order=2)
+    d.wait_state(4)
+    for i in range(100):
+        g.fill(4 + i % 50, i)
+        d.put(OP_WRITE, 1000 + i, 8 * i, [(4 + i % 50, 0, 7)], notify=False)
+    os.write(d.up, b"!")
+    rs = d.responses(100)
+    assert [r[0] for r in rs] == [1000 + i for i in range(100)], rs
+    assert all(r[2] == RSP_OKAY for r in rs), rs
+    # (A front end reads what it wrote only once the write is answered.)
+    assert d.io(OP_READ, 2000, 8 * 99, [(60, 0, 7)]) == RSP_OKAY
+    assert g.page(60) == g.page(4 + 99 % 50)
+
+
+def test_hostile_handshakes_close_the_device(env):
+    """Front-end keys a back end must not accept: each device goes to
+    Closing, the daemon stays up and serves a good one."""
+    g = Guest(env, 5, pages=32)
+    cases = [
+        dict(extra=[("ring-page-order", "5")]),             # more than offered
+        dict(extra=[("ring-page-order", "x")]),
+        dict(extra=[("protocol", "x86_32-abi")]),           # 32-bit guests: no
+        dict(extra=[("event-channel", "0")]),
+        dict(extra=[("event-channel", "99999999999")]),
+        dict(extra=[("multi-queue-num-queues", "4")]),      # not offered
+        dict(extra=[("ring-ref", "-1")]),
+    ]
+    for n, case in enumerate(cases):
+        d = Disk(env, g, 51712 + 16 * n, env.image(f"{n}.img", 1), "w")
+        d.wait_state(2)
+        d.connect(ring_gref=n, port=10 + n, **case)
+        d.wait_state(5)
+    good = Disk(env, g, 51712 + 16 * len(cases), env.image("good.img", 1), "w")
+    good.wait_state(2)
+    good.connect(ring_gref=20, port=40)
+    good.wait_state(4)
+    g.fill(21, 1)
+    assert good.io(OP_WRITE, 1, 0, [(21, 0, 7)]) == RSP_OKAY
