@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "xl.h"
+#include "xl_block.h"
 
 static int cmd_help(struct xl *x, int argc, char **argv);
 
@@ -58,6 +59,12 @@ static const struct xl_cmd cmds[] = {
     { "uptime", cmd_uptime, "Print uptime for all/some domains", "[Domain...]" },
     { "info", cmd_info, "Get information about Xen host", "" },
     { "dmesg", cmd_dmesg, "Read and/or clear dmesg buffer", "[-c]" },
+    { "block-attach", cmd_block_attach, "Create a new virtual block device",
+      "<Domain> <disk-spec-component(s)>..." },
+    { "block-detach", cmd_block_detach, "Destroy a domain's virtual block device",
+      "<Domain> <DevId>" },
+    { "block-list", cmd_block_list, "List virtual block devices for a domain",
+      "<Domain(s)>" },
     { "help", cmd_help, "Print this help", "[command]" },
 };
 

@@ -6,7 +6,8 @@
  *      read and checked before anything exists, so most mistakes cost
  *      nothing;
  *   2. createdomain (paused), then libmica's builder fills it;
- *   3. its xenstore tree, XS_INTRODUCE (xl_xs.c);
+ *   3. its xenstore tree, XS_INTRODUCE (xl_xs.c), its disks' device
+ *      trees and blkback (xl_block.c);
  *   4. unpause (unless -p), a monitor process for its on_* actions
  *      (xl_monitor.c), and with -c its console.
  *
@@ -24,6 +25,7 @@
 #include "build.h"
 #include "image.h"
 #include "xl.h"
+#include "xl_block.h"
 #include "xl_create.h"
 #include "xl_xs.h"
 
@@ -75,6 +77,12 @@ int xl_create_domain(struct xl *x, const struct xl_domain_config *dc, bool pause
         fprintf(x->err, "xl: create %s: %s\n", dc->name, why);
         return XL_FAIL;
     }
+    for (unsigned int i = 0; i < dc->n_disks; i++)
+        if (xl_block_check(&dc->disks[i], why, sizeof(why))) {
+            fprintf(x->err, "xl: create %s: %s\n", dc->name, why);
+            mica_kernel_free(&kernel);
+            return XL_FAIL;
+        }
     if (dc->ramdisk && mica_read_file("ramdisk", dc->ramdisk, RAMDISK_MAX, &ramdisk,
                                       &ramdisk_len, why, sizeof(why))) {
         fprintf(x->err, "xl: create %s: %s\n", dc->name, why);
@@ -123,6 +131,16 @@ int xl_create_domain(struct xl *x, const struct xl_domain_config *dc, bool pause
         .cmdline = dc->cmdline, .start_time = now(),
     };
     if (xl_xs_make_domain(h, &xd, why, sizeof(why))) {
+        fprintf(x->err, "xl: create %s (domain %u): %s\n", dc->name, id, why);
+        goto fail;
+    }
+    /* Disks: both xenstore trees before the guest runs, and blkback. */
+    for (unsigned int i = 0; i < dc->n_disks; i++)
+        if (xl_block_add(h, id, &dc->disks[i], why, sizeof(why))) {
+            fprintf(x->err, "xl: create %s (domain %u): %s\n", dc->name, id, why);
+            goto fail;
+        }
+    if (dc->n_disks && xl_block_start_backend(why, sizeof(why))) {
         fprintf(x->err, "xl: create %s (domain %u): %s\n", dc->name, id, why);
         goto fail;
     }

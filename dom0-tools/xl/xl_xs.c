@@ -185,6 +185,12 @@ void xl_xs_forget_domain(struct xs_handle *h, domid_t domid)
     xs_rm(h, XBT_NULL, path);
     snprintf(path, sizeof(path), "/libxl/%u", domid);
     xs_rm(h, XBT_NULL, path);
+    /* Its devices' back-end directories (dom0 serves them all): the back
+     * ends see them go and let go of the rings and disks. */
+    for (const char *const *k = (const char *const[]){ "vbd", "vif", NULL }; *k; k++) {
+        snprintf(path, sizeof(path), "/local/domain/0/backend/%s/%u", *k, domid);
+        xs_rm(h, XBT_NULL, path);
+    }
 }
 
 char *xl_xs_read(struct xs_handle *h, domid_t domid, const char *rel)
