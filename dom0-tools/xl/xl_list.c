@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <xenstore.h>
 
 #include <abi/sched.h>
 
@@ -53,21 +54,42 @@ static void print_row(struct xl *x, const struct mica_ctl_domaininfo *d, bool ve
     fputc('\n', x->out);
 }
 
+/* A KiB value under /local/domain/N/memory, or `dflt`. */
+static json_int_t memory_kib(struct xs_handle *h, domid_t id, const char *key, uint64_t dflt)
+{
+    char path[64], *v, *end;
+    unsigned int len;
+    json_int_t r = (json_int_t)dflt;
+
+    snprintf(path, sizeof(path), "/local/domain/%u/memory/%s", id, key);
+    if (h && (v = xs_read(h, XBT_NULL, path, &len))) {
+        unsigned long long k = strtoull(v, &end, 10);
+        if (end != v && !*end)
+            r = (json_int_t)k;
+        free(v);
+    }
+    return r;
+}
+
 /* One domain as xl list -l shows it: its id and the configuration the
- * toolstack knows (for a domain it did not create: what the hypervisor
- * reports). */
-static json_t *domain_json(const struct mica_ctl_domaininfo *d)
+ * toolstack knows -- memory target and maximum from xenstore, what the
+ * hypervisor holds for a domain without them -- and, Mica's addition,
+ * the memory it has now ("actual_memkb"). */
+static json_t *domain_json(struct xs_handle *h, const struct mica_ctl_domaininfo *d)
 {
     char u[37];
 
     xl_uuid_str(d->handle, u);
-    return json_pack("{s:i, s:{s:{s:s, s:s, s:s}, s:{s:i, s:I, s:I}}}",
+    return json_pack("{s:i, s:I, s:{s:{s:s, s:s, s:s}, s:{s:i, s:I, s:I}}}",
                      "domid", d->domain,
+                     "actual_memkb", (json_int_t)(d->tot_pages * 4),
                      "config",
                        "c_info", "type", "pv", "name", d->name, "uuid", u,
                        "b_info", "max_vcpus", d->max_vcpu_id + 1,
-                                 "max_memkb", (json_int_t)(d->max_pages * 4),
-                                 "target_memkb", (json_int_t)(d->tot_pages * 4));
+                                 "max_memkb", memory_kib(h, d->domain, "static-max",
+                                                         d->max_pages * 4),
+                                 "target_memkb", memory_kib(h, d->domain, "target",
+                                                            d->tot_pages * 4));
 }
 
 int cmd_list(struct xl *x, int argc, char **argv)
@@ -89,8 +111,11 @@ int cmd_list(struct xl *x, int argc, char **argv)
         return XL_FAIL;
     if (lng) {
         json_t *arr = json_array();
+        struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);     /* NULL: hypervisor only */
         for (unsigned int i = 0; i < n; i++)
-            json_array_append_new(arr, domain_json(&d[i]));
+            json_array_append_new(arr, domain_json(h, &d[i]));
+        if (h)
+            xs_close(h);
         char *text = json_dumps(arr, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
         fprintf(x->out, "%s\n", text ? text : "[]");
         free(text);

@@ -8,6 +8,7 @@ back.  After every operation the memory adds up: free memory plus every
 domain's actual memory stays what it was (the hypervisor's own share does
 not move).  One dom0 boot for the module.
 """
+import json
 import re
 
 import pytest
@@ -75,6 +76,12 @@ def test_guest_shrinks_and_grows(dom0, share):
     assert rc == 0 and re.search(r"domain \d+: at 12[89] MiB, its target", out), out
     assert mem(dom0)["web"] in (128, 129), mem(dom0)
     adds_up(dom0, share)
+    out, rc = run(dom0, "xl list -l web")
+    assert rc == 0, out
+    d = json.loads(out)[0]
+    assert d["config"]["b_info"]["target_memkb"] == 128 * 1024, d
+    assert d["config"]["b_info"]["max_memkb"] == 512 * 1024, d
+    assert 128 * 1024 <= d["actual_memkb"] <= 129 * 1024, d
 
     out, rc = mem_set(dom0, "web 400")              # MiB by default, above its boot size
     assert rc == 0 and "its target" in out, out

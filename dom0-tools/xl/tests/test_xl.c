@@ -101,6 +101,7 @@ static void list_long_is_json_with_xens_fields(void **state)
                         "pv");
     assert_int_equal(json_integer_value(json_object_get(json_object_get(c, "b_info"),
                                                         "target_memkb")), 65536);
+    assert_int_equal(json_integer_value(json_object_get(g, "actual_memkb")), 65536);
     assert_string_equal(json_string_value(json_object_get(json_object_get(c, "c_info"), "uuid")),
                         "03040506-0708-090a-0b0c-0d0e0f101112");
     json_decref(j);
