@@ -240,3 +240,24 @@ void xl_uuid_generate(uint8_t u[16])
     u[6] = (u[6] & 0x0f) | 0x40;    /* version 4 (random), RFC 4122 variant */
     u[8] = (u[8] & 0x3f) | 0x80;
 }
+
+int xl_name_in_use(struct xl *x, const char *name, domid_t except, domid_t *who)
+{
+    struct mica_ctl_domaininfo *doms;
+    unsigned int n;
+    int found = 0;
+
+    if (mica_domain_list(x->m, &doms, &n)) {
+        xl_error(x, "list domains", errno);
+        return -1;
+    }
+    for (unsigned int i = 0; i < n && !found; i++)
+        if (doms[i].domain != except && !(doms[i].flags & MICA_DOMINF_dying) &&
+            !strncmp(doms[i].name, name, sizeof(doms[i].name))) {
+            if (who)
+                *who = doms[i].domain;
+            found = 1;
+        }
+    free(doms);
+    return found;
+}

@@ -52,6 +52,10 @@ int xl_select_domains(struct xl *x, int argc, char **argv,
                       struct mica_ctl_domaininfo **out, unsigned int *n);
 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" */
 void xl_uuid_str(const uint8_t u[16], char out[37]);
+/* Is a live domain other than `except` (DOMID_INVALID: none) called
+ * `name`?  Names are unique, as in Xen.  1 and *who (if not NULL), 0, or
+ * -1 (said why). */
+int xl_name_in_use(struct xl *x, const char *name, domid_t except, domid_t *who);
 /* A random (version 4) UUID. */
 void xl_uuid_generate(uint8_t u[16]);
 /* The options of a command: getopt over `opts`; '?' said why already. */

@@ -31,25 +31,6 @@
 
 #define RAMDISK_MAX (512u << 20)
 
-/* Is a domain of this name running?  Names must be unique, as in Xen. */
-static int name_taken(struct xl *x, const char *name)
-{
-    struct mica_ctl_domaininfo *doms;
-    unsigned int n;
-    int taken = 0;
-
-    if (mica_domain_list(x->m, &doms, &n)) {
-        xl_error(x, "list domains", errno);
-        return -1;
-    }
-    for (unsigned int i = 0; i < n; i++)
-        if (!(doms[i].flags & MICA_DOMINF_dying) &&
-            !strncmp(doms[i].name, name, sizeof(doms[i].name)))
-            taken = 1;
-    free(doms);
-    return taken;
-}
-
 static double now(void)
 {
     struct timeval tv;
@@ -68,7 +49,7 @@ int xl_create_domain(struct xl *x, const struct xl_domain_config *dc, bool pause
     struct xs_handle *h = NULL;
     int taken;
 
-    if ((taken = name_taken(x, dc->name)) != 0) {
+    if ((taken = xl_name_in_use(x, dc->name, DOMID_INVALID, NULL)) != 0) {
         if (taken > 0)
             fprintf(x->err, "xl: create: a domain named '%s' already exists\n", dc->name);
         return XL_FAIL;

@@ -21,25 +21,6 @@
 
 #define XS_RETRIES 16
 
-/* The live domain other than `self` that is called `name`, or 0. */
-static int name_used_by_other(struct xl *x, const char *name, domid_t self, domid_t *other)
-{
-    struct mica_ctl_domaininfo *doms;
-    unsigned int n;
-    int found = 0;
-
-    if (mica_domain_list(x->m, &doms, &n))
-        return xl_error(x, "list domains", errno), -1;
-    for (unsigned int i = 0; i < n && !found; i++)
-        if (doms[i].domain != self && !(doms[i].flags & MICA_DOMINF_dying) &&
-            !strncmp(doms[i].name, name, sizeof(doms[i].name))) {
-            *other = doms[i].domain;
-            found = 1;
-        }
-    free(doms);
-    return found;
-}
-
 static char *read_node(struct xs_handle *h, xs_transaction_t t, const char *path)
 {
     unsigned int len;
@@ -148,7 +129,7 @@ int xl_rename_domain(struct xl *x, struct xs_handle *h, domid_t id, const char *
         snprintf(what, sizeof(what), "rename domain %u", id);
         return xl_error(x, what, errno);
     }
-    if ((used = name_used_by_other(x, name, id, &other)) != 0) {
+    if ((used = xl_name_in_use(x, name, id, &other)) != 0) {
         if (used > 0)
             fprintf(x->err, "xl: rename: domain %u is already called '%s'\n", other, name);
         return XL_FAIL;
