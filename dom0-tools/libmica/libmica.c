@@ -346,6 +346,14 @@ int mica_capabilities(struct mica *m, char caps[1024])
     return 0;
 }
 
+int mica_commandline(struct mica *m, char line[1024])
+{
+    if (xen_version(m, XENVER_commandline, line, 1024) < 0)
+        return -1;
+    line[1023] = 0;
+    return 0;
+}
+
 /* ---- errors ------------------------------------------------------------------------ */
 
 static const struct { int err; const char *text; } names[] = {

@@ -73,6 +73,8 @@ int mica_readconsole(struct mica *m, char *buf, size_t *len, uint64_t *index, in
  * the ordinary xen_version hypercall. */
 int mica_version(struct mica *m, unsigned int *major, unsigned int *minor, char extra[16]);
 int mica_capabilities(struct mica *m, char caps[1024]);
+/* The hypervisor's command line (XENVER_commandline; privileged). */
+int mica_commandline(struct mica *m, char line[1024]);
 
 /* ---- building a domain (build.h drives these) ----------------------------- */
 

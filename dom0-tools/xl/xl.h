@@ -81,6 +81,12 @@ int cmd_sched_credit2(struct xl *x, int argc, char **argv);
 int cmd_mem_set(struct xl *x, int argc, char **argv);
 int cmd_sysrq(struct xl *x, int argc, char **argv);
 int cmd_mem_max(struct xl *x, int argc, char **argv);
+/* xl_mem.c: dom0's memory/target and static-max, written on first use;
+ * room for a domain that needs need_kib (autoballoon from dom0 if
+ * xl.conf allows), or a line saying why not. */
+struct xs_handle;
+int xl_dom0_memory_nodes(struct xl *x, struct xs_handle *h);
+int xl_make_room(struct xl *x, struct xs_handle *h, const char *name, uint64_t need_kib);
 /* Attach this terminal to domain id's console (xl_console.c). */
 int xl_console_attach(struct xl *x, domid_t id);
 

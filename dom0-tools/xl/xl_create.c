@@ -38,6 +38,9 @@ static double now(void)
     return (double)tv.tv_sec + tv.tv_usec / 1e6;
 }
 
+/* What building a domain takes from free memory beyond its memory= */
+#define BUILD_OVERHEAD_KIB (1u << 10)
+
 int xl_create_domain(struct xl *x, const struct xl_domain_config *dc, bool paused, domid_t *out)
 {
     struct mica_kernel kernel;
@@ -75,6 +78,9 @@ int xl_create_domain(struct xl *x, const struct xl_domain_config *dc, bool pause
                 mica_strerror(errno));
         goto fail;
     }
+
+    if (xl_make_room(x, h, dc->name, (dc->memory_mib << 10) + BUILD_OVERHEAD_KIB))
+        goto fail;
 
     if (dc->have_uuid)
         memcpy(handle, dc->uuid, 16);

@@ -31,7 +31,7 @@ int cmd_info(struct xl *x, int argc, char **argv)
 {
     struct mica_ctl_physinfo pi;
     unsigned int major, minor;
-    char extra[16], caps[1024];
+    char extra[16], caps[1024], line[1024];
     struct utsname u;
 
     if (argc != 1)
@@ -65,6 +65,8 @@ int cmd_info(struct xl *x, int argc, char **argv)
         caps[--n] = 0;
     kv(x, "xen_caps", "%s", caps);
     kv(x, "xen_scheduler", "%s", "mica (proportional share)");
+    if (mica_commandline(x->m, line) == 0)
+        kv(x, "xen_commandline", "%s", line);
     kv(x, "xen_pagesize", "%u", 4096);
     kv(x, "nr_domains", "%u", pi.nr_domains);
     return XL_OK;

@@ -22,6 +22,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -32,8 +33,14 @@
 #include <xenstore.h>
 
 #include "xl.h"
+#include "xl_cfg.h"
 
 #define FLOOR_KIB   (64u << 10)     /* below this a Debian guest does not keep running */
+#define DOM0_FLOOR_KIB (128u << 10) /* autoballoon leaves dom0 at least this: it runs
+                                     * xenstored, the back ends and xl */
+#define ROOM_SLACK_KIB (2u << 10)   /* autoballoon frees this much more than it must */
+#define XL_CONF     "/etc/xen/xl.conf"
+#define DOM0_BALLOON_CURRENT "/sys/devices/system/xen_memory/xen_memory0/info/current_kb"
 #define OWN_SLACK   256             /* pages: the hypervisor's own frames (shared_info,
                                      * grant table) count in tot_pages on top */
 #define DEFAULT_DEADLINE_S 60
@@ -246,6 +253,8 @@ int cmd_mem_set(struct xl *x, int argc, char **argv)
         return xl_error(x, "mem-set: cannot reach xenstored", errno);
     char path[96];
     int rc = MEM_REFUSED;
+    if (id == 0 && xl_dom0_memory_nodes(x, h))
+        goto out;
     snprintf(path, sizeof(path), "/local/domain/%u/memory/static-max", id);
     if (read_kib(h, XBT_NULL, path, &static_max)) {
         fprintf(x->err, "xl: mem-set: domain %u has no memory/static-max: %s\n", id,
@@ -302,7 +311,9 @@ int cmd_mem_max(struct xl *x, int argc, char **argv)
     char path[96], val[32];
     int rc = XL_FAIL;
     snprintf(path, sizeof(path), "/local/domain/%u/memory/target", id);
-    if (read_kib(h, XBT_NULL, path, &target)) {
+    if (id == 0 && xl_dom0_memory_nodes(x, h)) {
+        /* said why */
+    } else if (read_kib(h, XBT_NULL, path, &target)) {
         fprintf(x->err, "xl: mem-max: domain %u has no memory/target: %s\n", id,
                 mica_strerror(errno));
     } else if (kib < target) {
@@ -318,4 +329,122 @@ int cmd_mem_max(struct xl *x, int argc, char **argv)
     }
     xs_close(h);
     return rc;
+}
+
+/* ---- dom0's memory, and room for a new domain (autoballoon) ---------------- */
+
+/* dom0's memory/target and memory/static-max, written the first time xl
+ * needs them, as libxl does: the target is what dom0's balloon driver holds
+ * now (so nothing moves), static-max the hypervisor's limit less the
+ * hypervisor's own frames (the same difference). */
+int xl_dom0_memory_nodes(struct xl *x, struct xs_handle *h)
+{
+    struct mica_ctl_domaininfo info;
+    uint64_t target, current;
+    char val[32];
+
+    if (read_kib(h, XBT_NULL, "/local/domain/0/memory/target", &target) == 0)
+        return XL_OK;
+    if (mica_domain_info(x->m, 0, &info))
+        return xl_error(x, "Domain-0", errno);
+    current = info.tot_pages * 4;
+    FILE *f = fopen(DOM0_BALLOON_CURRENT, "r");
+    unsigned long long kb;
+    if (f && fscanf(f, "%llu", &kb) == 1 && kb && kb <= current)
+        current = kb;
+    if (f)
+        fclose(f);
+    uint64_t own = info.tot_pages * 4 - current;
+    snprintf(val, sizeof(val), "%" PRIu64, info.max_pages * 4 > own ? info.max_pages * 4 - own
+                                                                    : current);
+    if (!xs_write(h, XBT_NULL, "/local/domain/0/memory/static-max", val, strlen(val)))
+        return xl_error(x, "write Domain-0's memory/static-max", errno);
+    snprintf(val, sizeof(val), "%" PRIu64, current);
+    if (!xs_write(h, XBT_NULL, "/local/domain/0/memory/target", val, strlen(val)))
+        return xl_error(x, "write Domain-0's memory/target", errno);
+    return XL_OK;
+}
+
+/* xl.conf's autoballoon: "on", "off", or "auto" (the default: off when the
+ * hypervisor's command line sets dom0_mem=, as Xen's xl decides); 1 and 0
+ * as Xen's older spelling.  *why says what decided. */
+static bool autoballoon(struct xl *x, const char **why)
+{
+    struct xl_cfg cfg;
+    const char *v = "auto";
+    bool on = true;
+
+    xl_cfg_init(&cfg);
+    if (access(XL_CONF, F_OK) == 0 && xl_cfg_parse_file(&cfg, XL_CONF, x->err))
+        fprintf(x->err, "xl: %s: not read, its defaults apply\n", XL_CONF);
+    const struct xl_cfg_setting *s = xl_cfg_find(&cfg, "autoballoon");
+    if (s && s->value.kind != XL_CFG_LIST)
+        v = s->value.text;
+    if (!strcmp(v, "on") || !strcmp(v, "1")) {
+        *why = "autoballoon=\"on\" in " XL_CONF;
+    } else if (!strcmp(v, "off") || !strcmp(v, "0")) {
+        *why = "autoballoon=\"off\" in " XL_CONF, on = false;
+    } else {
+        if (strcmp(v, "auto"))
+            fprintf(x->err, "xl: %s: invalid autoballoon option '%s', \"auto\" used\n", XL_CONF,
+                    v);
+        char line[1024];
+        if (mica_commandline(x->m, line) == 0 &&
+            (!strncmp(line, "dom0_mem=", 9) || strstr(line, " dom0_mem="))) {
+            *why = "dom0_mem= is on the hypervisor's command line and autoballoon is \"auto\"";
+            on = false;
+        } else {
+            *why = "autoballoon is \"auto\" and dom0_mem= is not set";
+        }
+    }
+    xl_cfg_free(&cfg);
+    return on;
+}
+
+/* Before domain `name` takes need_kib: enough free memory, or (with
+ * autoballoon) dom0 gives what is missing, or a line saying why not. */
+int xl_make_room(struct xl *x, struct xs_handle *h, const char *name, uint64_t need_kib)
+{
+    struct mica_ctl_physinfo pi;
+    const char *why;
+    uint64_t target;
+
+    if (mica_physinfo(x->m, &pi))
+        return xl_error(x, "physinfo", errno);
+    uint64_t free_kib = pi.free_pages * 4;
+    if (free_kib >= need_kib)
+        return XL_OK;
+    if (!autoballoon(x, &why)) {
+        fprintf(x->err, "xl: create %s: needs %" PRIu64 " MiB, the host has %" PRIu64 " MiB "
+                "free, and autoballoon is off (%s); `xl mem-set 0 <size>` frees memory\n", name,
+                need_kib >> 10, free_kib >> 10, why);
+        return XL_FAIL;
+    }
+    if (xl_dom0_memory_nodes(x, h))
+        return XL_FAIL;
+    if (read_kib(h, XBT_NULL, "/local/domain/0/memory/target", &target))
+        return xl_error(x, "read Domain-0's memory/target", errno);
+    uint64_t give = need_kib - free_kib + ROOM_SLACK_KIB;
+    if (target < give || target - give < DOM0_FLOOR_KIB) {
+        fprintf(x->err, "xl: create %s: needs %" PRIu64 " MiB, the host has %" PRIu64 " MiB "
+                "free, and Domain-0 (at %" PRIu64 " MiB) cannot give %" PRIu64 " MiB without "
+                "going below autoballoon's floor of %u MiB\n", name, need_kib >> 10,
+                free_kib >> 10, target >> 10, (give + 1023) >> 10, DOM0_FLOOR_KIB >> 10);
+        return XL_FAIL;
+    }
+    fprintf(x->err, "xl: autoballoon: Domain-0 gives %" PRIu64 " MiB for %s (%" PRIu64
+            " MiB free, %" PRIu64 " MiB needed; %s)\n", (give + 1023) >> 10, name,
+            free_kib >> 10, need_kib >> 10, why);
+    /* As Xen's: dom0's target only; its limit stays where it was. */
+    if (write_target(x, h, 0, target - give))
+        return XL_FAIL;
+    int rc = wait_target(x, h, 0, target - give, DEFAULT_DEADLINE_S);
+    if (mica_physinfo(x->m, &pi))
+        return xl_error(x, "physinfo", errno);
+    if (pi.free_pages * 4 >= need_kib)
+        return XL_OK;
+    fprintf(x->err, "xl: create %s: Domain-0 did not free enough (%s): %" PRIu64 " MiB free, "
+            "%" PRIu64 " MiB needed\n", name, rc == MEM_SUPERSEDED ? "its target was changed"
+            : "it stopped short", (uint64_t)pi.free_pages / 256, need_kib >> 10);
+    return XL_FAIL;
 }

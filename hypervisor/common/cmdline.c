@@ -198,8 +198,17 @@ static void parse_one(struct boot_options *o, const char *tok, size_t len)
     warn(o, "unknown option '%.*s', ignored", tok, len);
 }
 
+/* The line as the boot loader gave it, for XENVER_commandline. */
+static char saved[CMDLINE_SAVED_LEN];
+
+const char *cmdline_saved(void)
+{
+    return saved;
+}
+
 void cmdline_parse(const char *cmdline, struct boot_options *o)
 {
+    mica_snprintf(saved, sizeof(saved), "%s", cmdline ? cmdline : "");
     memset(o, 0, sizeof(*o));
     o->console_serial = true;
     o->loglvl = LOG_INFO;

@@ -472,21 +472,25 @@ static long run(struct mica_ctl_op *op)
         return 0;
     case MICA_CTL_setschedparams:
         return (d = domain_by_id(op->domain)) ? setschedparams(d, &op->u.schedparams) : -ESRCH;
+    case MICA_CTL_max_mem:
+        /* Also the caller's own, as Xen's max_mem: xl mem-set 0 sets
+         * dom0's limit from dom0. */
+        if (!(d = domain_by_id(op->domain)))
+            return -ESRCH;
+        if (op->u.max_mem.max_pages > MAX_PAGES_LIMIT)
+            return -EINVAL;
+        domain_set_max_pages(d, op->u.max_mem.max_pages);
+        return 0;
     default:
         break;
     }
 
     /* The rest change another live domain. */
-    if (op->cmd < MICA_CTL_max_mem || op->cmd > MICA_CTL_set_store_console)
+    if (op->cmd < MICA_CTL_max_vcpus || op->cmd > MICA_CTL_set_store_console)
         return -ENOSYS;
     if (!(d = other_domain(op->domain, &rc)))
         return rc;
     switch (op->cmd) {
-    case MICA_CTL_max_mem:
-        if (op->u.max_mem.max_pages > MAX_PAGES_LIMIT)
-            return -EINVAL;
-        domain_set_max_pages(d, op->u.max_mem.max_pages);
-        return 0;
     case MICA_CTL_max_vcpus:
         return max_vcpus(d, op->u.max_vcpus.max);
     case MICA_CTL_setvcpucontext:

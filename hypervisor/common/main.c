@@ -133,14 +133,28 @@ static void setup_memory(paddr_t info_pa)
 }
 
 
-/* Unless dom0_mem= says otherwise, dom0 gets 256 MiB, or what there is. */
+/*
+ * dom0_mem=<size>,min:<size>,max:<size> as Xen reads it: the amount (256
+ * MiB when no size is given, where Xen gives all but a reserve), raised to
+ * min:, lowered to max: (max wins), and no more than there is.
+ */
 static uint64_t dom0_memory(void)
 {
     uint64_t avail = mm_free_frames() << PAGE_SHIFT;
     uint64_t want = opts.dom0_mem ? opts.dom0_mem : MiB(256);
     uint64_t reserve = MiB(4);      /* for the hypervisor's own later needs */
 
+    want = MAX(want, opts.dom0_mem_min);
+    if (opts.dom0_mem_max)
+        want = MIN(want, opts.dom0_mem_max);
     return ALIGN_DOWN(MIN(want, avail > reserve ? avail - reserve : 0), PAGE_SIZE);
+}
+
+/* What dom0 may balloon up to: max: (Xen's maximum reservation), else its
+ * initial size, where Xen sets no limit (docs/ballooning.md). */
+static uint64_t dom0_max_memory(uint64_t initial)
+{
+    return opts.dom0_mem_max ? MAX(ALIGN_DOWN(opts.dom0_mem_max, PAGE_SIZE), initial) : initial;
 }
 
 _Static_assert(BOOT_MAX_GRANT_FRAMES == GNTTAB_MAX_FRAMES, "grant-frames limit");
@@ -277,11 +291,12 @@ static void start_dom0(void)
     if (boot_info.nr_modules > 1)
         pr_info("dom0 initramfs: module 1, %lu bytes",
                 boot_info.modules[1].end - boot_info.modules[1].start);
-    if (opts.dom0_mem)
-        pr_info("dom0_mem: %lu MiB", opts.dom0_mem >> 20);
+    uint64_t mem = dom0_memory(), max = dom0_max_memory(mem);
+    if (opts.dom0_mem || opts.dom0_mem_max || opts.dom0_mem_min)
+        pr_info("dom0_mem: %lu MiB, up to %lu MiB", mem >> 20, max >> 20);
     struct domain_spec s = {
         .id = 0, .name = "Domain-0", .kernel = 0, .ramdisk = boot_info.nr_modules > 1 ? 1 : -1,
-        .cmdline = k->cmdline, .mem_bytes = dom0_memory(),
+        .cmdline = k->cmdline, .mem_bytes = mem, .max_bytes = max,
         .vcpus = opts.dom0_max_vcpus ? opts.dom0_max_vcpus : 1, .privileged = true,
     };
     int err;

@@ -41,6 +41,23 @@ static void every_option(void **state)
     assert_int_equal(o.dom0_mem_max, 1ULL << 30);
     assert_int_equal(o.dom0_mem_min, 256ULL << 20);
     assert_int_equal(o.debug_fault, DEBUG_FAULT_GP);
+    /* Kept whole for XENVER_commandline. */
+    assert_string_equal(cmdline_saved(), "console=none loglvl=debug mem=1G "
+                        "dom0_mem=512M,max:1G,min:256M debug_fault=gp");
+}
+
+/* A line longer than Xen's 1024-byte xen_commandline_t is cut, terminated. */
+static void saved_line_is_cut_to_xens_size(void **state)
+{
+    static char line[2000];
+    (void)state;
+    memset(line, 'x', sizeof(line) - 1);
+    memcpy(line, "loglvl=info ", 12);
+    cmdline_parse(line, &o);
+    assert_int_equal(strlen(cmdline_saved()), CMDLINE_SAVED_LEN - 1);
+    assert_memory_equal(cmdline_saved(), line, CMDLINE_SAVED_LEN - 1);
+    cmdline_parse(NULL, &o);
+    assert_string_equal(cmdline_saved(), "");
 }
 
 static void loglvl_forms(void **state)
@@ -158,6 +175,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults),
         cmocka_unit_test(every_option),
+        cmocka_unit_test(saved_line_is_cut_to_xens_size),
         cmocka_unit_test(loglvl_forms),
         cmocka_unit_test(sizes),
         cmocka_unit_test(unknown_options_warn),

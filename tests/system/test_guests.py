@@ -34,6 +34,7 @@ EXPECTED = {
     "balloon": [
         "decrease_then_increase_back",
         "increase_beyond_maximum_refused",
+        "max_mem_on_itself_moves_the_maximum",
         "populate_physmap_sets_m2p",
         "long_balloon_batch_continues",
         "exchange_gives_contiguous_zeroed_frames_below_4gib",
@@ -79,6 +80,7 @@ EXPECTED = {
         "multicall_long_batch_continues",
         "sysctl_checks_the_version_and_has_no_ops",
         "features_linux_needs_are_reported",
+        "commandline_is_the_boot_line",
         "grant_table_query_and_setup",
         "grant_copy_through_a_self_grant",
         "grant_table_hostile_arguments",

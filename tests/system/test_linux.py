@@ -47,7 +47,8 @@ class LinuxShell:
     given `boot`, the shell of a domain of a boot that is already running,
     whose console lines carry `prefix`."""
 
-    def __init__(self, tmp_path, name, cpu="max", smp=2, vcpus=1, boot=None, prefix="(d0) "):
+    def __init__(self, tmp_path, name, cpu="max", smp=2, vcpus=1, boot=None, prefix="(d0) ",
+                 dom0_mem=f"{DOM0_MEM_MB}M"):
         self.prefix = prefix
         self.seq = 0
         if boot:
@@ -57,7 +58,7 @@ class LinuxShell:
             if not os.path.exists(f):
                 pytest.fail(f"{f} is missing: run `make` first")
         iso = make_iso(str(tmp_path / f"{name}.iso"),
-                       f"loglvl=info dom0_mem={DOM0_MEM_MB}M dom0_max_vcpus={vcpus}",
+                       f"loglvl=info dom0_mem={dom0_mem} dom0_max_vcpus={vcpus}",
                        [(VMLINUX, "vmlinux console=hvc0"), (INITRAMFS, "initramfs")])
         self.boot = Boot(iso, name, cpu=cpu, smp=smp, timeout=LINUX_TIMEOUT)
         self.boot.expect(r"MICA-INIT: up", timeout=300)

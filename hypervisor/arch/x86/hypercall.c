@@ -12,6 +12,7 @@
 #include <abi/sysctl.h>
 #include <abi/version.h>
 #include <abi/mica/control.h>
+#include <mica/cmdline.h>
 #include <mica/console.h>
 #include <mica/domain.h>
 #include <mica/errno.h>
@@ -238,6 +239,8 @@ static uint32_t feature_bits(void)
            (1U << XENFEAT_gnttab_map_avail_bits);
 }
 
+_Static_assert(CMDLINE_SAVED_LEN == sizeof(xen_commandline_t), "saved command line");
+
 long do_xen_version(struct cpu_regs *regs)
 {
     uint64_t arg = regs->rsi;
@@ -275,6 +278,13 @@ long do_xen_version(struct cpu_regs *regs)
                    ? -EFAULT : 0;
     case XENVER_pagesize:
         return PAGE_SIZE;
+    case XENVER_commandline: {
+        /* Privileged, as in Xen: others read "<denied>" and no more. */
+        static const char denied[] = "<denied>";
+        if (!current->domain->is_privileged)
+            return copy_to_guest(arg, denied, sizeof(denied)) ? -EFAULT : 0;
+        return copy_to_guest(arg, cmdline_saved(), sizeof(xen_commandline_t)) ? -EFAULT : 0;
+    }
     case XENVER_platform_parameters: {
         struct xen_platform_parameters p = { .virt_start = HYPERVISOR_VIRT_START };
         return copy_to_guest(arg, &p, sizeof(p)) ? -EFAULT : 0;

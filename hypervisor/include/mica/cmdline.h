@@ -40,6 +40,10 @@ struct boot_options {
 
 void cmdline_parse(const char *cmdline, struct boot_options *opt);
 
+/* The last line cmdline_parse saw, cut to Xen's xen_commandline_t. */
+#define CMDLINE_SAVED_LEN 1024
+const char *cmdline_saved(void);
+
 /*
  * Parse a size with an optional suffix B, K, M, G or T (either case); as in
  * Xen, a bare number is in KiB.  Returns false on junk or overflow.

@@ -14,6 +14,7 @@
  * p2m; it does not reuse those pfns.
  */
 #include <abi/memory.h>
+#include "control.h"
 #include "hypercall.h"
 #include "kit.h"
 #include "memory.h"
@@ -111,6 +112,35 @@ static int increase_beyond_maximum_refused(void)
               "increase at the maximum");
     expect_eq(reservation_op(XENMEM_populate_physmap, list, 1, 0, 0, DOMID_SELF), 0,
               "populate at the maximum");
+    return KIT_PASS;
+}
+
+/* dom0 sets its own limit (xl mem-set 0 does), as Xen's max_mem allows;
+ * the hypervisor's own frames stay on top of what it asks for. */
+static long own_max_mem(uint64_t pages)
+{
+    struct mica_ctl_op op = kit_ctl_op(MICA_CTL_max_mem, 0);
+
+    op.u.max_mem.max_pages = pages;
+    return HYPERVISOR_mica_control(&op);
+}
+
+static int max_mem_on_itself_moves_the_maximum(void)
+{
+    domid_t self = DOMID_SELF;
+    long before = HYPERVISOR_memory_op(XENMEM_maximum_reservation, &self);
+    long cur = current_pages();
+
+    expect_ok(own_max_mem((uint64_t)cur + 16), "max_mem on ourselves");
+    long raised = HYPERVISOR_memory_op(XENMEM_maximum_reservation, &self);
+    long own = raised - (cur + 16);
+    expect_true(own >= 0 && own < 64, "the hypervisor's own frames on top");
+    expect_ok(own_max_mem((uint64_t)cur + 32), "raise it again");
+    expect_eq(HYPERVISOR_memory_op(XENMEM_maximum_reservation, &self), raised + 16,
+              "the maximum follows");
+    expect_rc(own_max_mem(1ULL << 41), -XEN_EINVAL, "an impossible limit");
+    expect_ok(own_max_mem((uint64_t)(before - own)), "put it back");
+    expect_eq(HYPERVISOR_memory_op(XENMEM_maximum_reservation, &self), before, "as it was");
     return KIT_PASS;
 }
 
@@ -273,6 +303,7 @@ static int reservation_hostile_arguments(void)
 static const struct kit_test tests[] = {
     { "decrease_then_increase_back", decrease_then_increase_back, KIT_MM },
     { "increase_beyond_maximum_refused", increase_beyond_maximum_refused, KIT_MM },
+    { "max_mem_on_itself_moves_the_maximum", max_mem_on_itself_moves_the_maximum, KIT_MM },
     { "populate_physmap_sets_m2p", populate_physmap_sets_m2p, KIT_MM },
     { "long_balloon_batch_continues", long_balloon_batch_continues, KIT_MM },
     { "exchange_gives_contiguous_zeroed_frames_below_4gib",

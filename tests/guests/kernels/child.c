@@ -41,6 +41,7 @@
 #include <abi/event_channel.h>
 #include <abi/grant_table.h>
 #include <abi/io/console.h>
+#include <abi/version.h>
 #include "clock.h"
 #include "control.h"
 #include "events.h"
@@ -125,6 +126,19 @@ static int domain_id_and_handle_are_the_builders(void)
     kit_snprintf((char *)want, sizeof(want), "mica-child-%lu", child_n);
     expect_ok(HYPERVISOR_xen_version(XENVER_guest_handle, handle), "XENVER_guest_handle");
     expect_eq(memcmp(handle, want, sizeof(want)), 0, "handle is the builder's");
+    return KIT_PASS;
+}
+
+/* The hypervisor's command line is dom0's business: an unprivileged
+ * domain reads "<denied>" and nothing past it is written. */
+static int commandline_is_denied(void)
+{
+    static char line[1024];
+
+    memset(line, 0x55, sizeof(line));
+    expect_ok(HYPERVISOR_xen_version(XENVER_commandline, line), "XENVER_commandline");
+    expect_eq(memcmp(line, "<denied>", 9), 0, "the denied line");
+    expect_eq((uint8_t)line[9], 0x55, "nothing written past it");
     return KIT_PASS;
 }
 
@@ -349,6 +363,7 @@ static const struct kit_test tests[] = {
     { "start_info_is_the_builders", start_info_is_the_builders, 0 },
     { "hypercall_page_is_filled", hypercall_page_is_filled, 0 },
     { "domain_id_and_handle_are_the_builders", domain_id_and_handle_are_the_builders, 0 },
+    { "commandline_is_denied", commandline_is_denied, 0 },
     { "all_memory_is_ours_and_usable", all_memory_is_ours_and_usable, KIT_MM },
     { "console_ring_carries_a_line", console_ring_carries_a_line, KIT_MM },
     { "mode_is_carried_out", mode_is_carried_out, 0 },

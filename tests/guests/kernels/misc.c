@@ -225,6 +225,21 @@ static int features_linux_needs_are_reported(void)
     return KIT_PASS;
 }
 
+/* dom0 reads the hypervisor's command line (test_guests boots us with
+ * "loglvl=info"), whole and terminated, as xl info's xen_commandline. */
+static int commandline_is_the_boot_line(void)
+{
+    static xen_commandline_t line;
+
+    memset(line, 0x55, sizeof(line));
+    expect_ok(HYPERVISOR_xen_version(XENVER_commandline, line), "XENVER_commandline");
+    expect_true(strnlen(line, sizeof(line)) < sizeof(line), "the line ends within 1024 bytes");
+    expect_true(kit_strstr(line, "loglvl=info") != NULL, "the boot line");
+    expect_rc(HYPERVISOR_xen_version(XENVER_commandline, (void *)0xffff82d040000000UL),
+              -XEN_EFAULT, "a buffer in the hypervisor");
+    return KIT_PASS;
+}
+
 /* ---- grant tables ---------------------------------------------------------- */
 
 /* Scratch slots: 0 maps our first grant frame, 1 and 2 are copy buffers. */
@@ -677,6 +692,7 @@ static const struct kit_test tests[] = {
     { "sysctl_checks_the_version_and_has_no_ops", sysctl_checks_the_version_and_has_no_ops,
       KIT_HOSTILE },
     { "features_linux_needs_are_reported", features_linux_needs_are_reported, 0 },
+    { "commandline_is_the_boot_line", commandline_is_the_boot_line, 0 },
     { "grant_table_query_and_setup", grant_table_query_and_setup, 0 },
     { "grant_copy_through_a_self_grant", grant_copy_through_a_self_grant, 0 },
     { "grant_table_hostile_arguments", grant_table_hostile_arguments, KIT_HOSTILE },
