@@ -43,7 +43,7 @@ static double now(void)
 
 int xl_create_domain(struct xl *x, const struct xl_domain_config *dc, bool paused, domid_t *out)
 {
-    struct mica_kernel kernel;
+    struct mica_kernel kernel = { 0 };
     uint8_t *ramdisk = NULL;
     size_t ramdisk_len = 0;
     char why[256], uuid[37];
@@ -57,30 +57,29 @@ int xl_create_domain(struct xl *x, const struct xl_domain_config *dc, bool pause
             fprintf(x->err, "xl: create: a domain named '%s' already exists\n", dc->name);
         return XL_FAIL;
     }
-    if (mica_kernel_load_file(dc->kernel, &kernel, why, sizeof(why))) {
-        fprintf(x->err, "xl: create %s: %s\n", dc->name, why);
-        return XL_FAIL;
-    }
     for (unsigned int i = 0; i < dc->n_disks; i++)
         if (xl_block_check(&dc->disks[i], why, sizeof(why))) {
             fprintf(x->err, "xl: create %s: %s\n", dc->name, why);
-            mica_kernel_free(&kernel);
             return XL_FAIL;
         }
-    if (dc->ramdisk && mica_read_file("ramdisk", dc->ramdisk, RAMDISK_MAX, &ramdisk,
-                                      &ramdisk_len, why, sizeof(why))) {
-        fprintf(x->err, "xl: create %s: %s\n", dc->name, why);
-        mica_kernel_free(&kernel);
-        return XL_FAIL;
-    }
     if (!(h = xs_open(XS_OPEN_SOCKETONLY))) {
         fprintf(x->err, "xl: create %s: cannot reach xenstored: %s\n", dc->name,
                 mica_strerror(errno));
-        goto fail;
+        return XL_FAIL;
     }
-
+    /* Room first: a refusal costs nothing, and dom0 gives what is missing
+     * before the kernel is decompressed in its memory. */
     if (xl_make_room(x, h, dc->name, (dc->memory_mib << 10) + BUILD_OVERHEAD_KIB))
         goto fail;
+    if (mica_kernel_load_file(dc->kernel, &kernel, why, sizeof(why))) {
+        fprintf(x->err, "xl: create %s: %s\n", dc->name, why);
+        goto fail;
+    }
+    if (dc->ramdisk && mica_read_file("ramdisk", dc->ramdisk, RAMDISK_MAX, &ramdisk,
+                                      &ramdisk_len, why, sizeof(why))) {
+        fprintf(x->err, "xl: create %s: %s\n", dc->name, why);
+        goto fail;
+    }
 
     if (dc->have_uuid)
         memcpy(handle, dc->uuid, 16);

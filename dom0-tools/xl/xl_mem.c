@@ -45,7 +45,8 @@
                                      * grant table) count in tot_pages on top */
 #define DEFAULT_DEADLINE_S 60
 #define STALL_S     5
-#define POLL_MS     250
+#define POLL_MS     50
+#define PRINT_EVERY 5              /* polls: progress four times a second */
 #define MAX(a, b)   ((a) > (b) ? (a) : (b))
 
 enum mem_status { MEM_OK, MEM_REFUSED, MEM_DEADLINE, MEM_STALLED, MEM_NO_FREE, MEM_SUPERSEDED };
@@ -159,7 +160,7 @@ static int wait_target(struct xl *x, struct xs_handle *h, domid_t id, uint64_t t
             moved_at = t, last = info.tot_pages;
         double rate = t > start ? ((double)info.tot_pages - (double)first) * 4 / 1024 /
                                   (t - start) : 0;
-        if (tty)
+        if (tty && n % PRINT_EVERY == 0)
             fprintf(x->err, "\rdomain %u: %" PRIu64 " MiB, target %" PRIu64 " MiB, "
                     "%+.1f MiB/s   ", id, info.tot_pages / 256, target_kib >> 10, rate);
         if (reached(info.tot_pages, target, shrink)) {

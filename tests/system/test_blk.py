@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from test_linux import PROMPT, LinuxShell
-from test_xl_create import CTRL_RBRACKET, GUEST_BOOT, SHELL_UP, run, wait_gone
+from test_linux import LinuxShell
+from test_xl_create import back_to_dom0, guest_shell, run, wait_console_marker, wait_gone
 
 DISK_MIB = 64
 CFG = "\\n".join([
@@ -23,38 +23,12 @@ CFG = "\\n".join([
 ]) + "\\n"
 
 
-def wait_guest_shell_up(sh, name):
-    """Until the guest's console log (consoled's) shows its shell."""
-    log = f"/var/log/xen/console/guest-{name}.log"
-    count = f"$(cat {log} 2>/dev/null | grep -c \"{SHELL_UP}\")"
-    out, rc = run(sh, f"i=0; while [ {count} -lt 1 ] && [ $i -lt {GUEST_BOOT * 2} ]; "
-                      f"do sleep 0.5; i=$((i+1)); done; echo {count}", timeout=GUEST_BOOT + 60)
-    assert rc == 0 and int(out.splitlines()[-1]) >= 1, out
-
-
 @pytest.fixture(scope="module")
 def dom0(tmp_path_factory):
     sh = LinuxShell(tmp_path_factory.mktemp("blk"), "blk", vcpus=2)
     yield sh
     if sh.boot.status is None:
         sh.boot.child.terminate(force=True)
-
-
-def guest_shell(sh):
-    sh.boot.child.sendline("xl console blk")
-    sh.boot.child.sendline("")
-    sh.boot.expect(PROMPT, timeout=60)
-    # Kernel messages on the console would interleave with command output.
-    out, rc = sh.run("dmesg -n 1; grep -c control_d /proc/xen/capabilities")
-    assert out.splitlines()[-1] == "0", out
-
-
-def back_to_dom0(sh):
-    sh.boot.child.send(CTRL_RBRACKET)
-    sh.boot.child.sendline("")
-    sh.boot.expect(PROMPT, timeout=60)
-    out, rc = sh.run("grep -c control_d /proc/xen/capabilities")
-    assert out.splitlines()[-1] == "1", out
 
 
 def gsh(sh, cmd, timeout=400):
@@ -75,7 +49,7 @@ def test_create_with_two_disks(dom0):
                         "dd if=/dev/urandom of=/tmp/ro.img bs=1M count=4 2>/dev/null && "
                         f"printf '{CFG}' > /tmp/blk.cfg && xl create /tmp/blk.cfg")
     assert rc == 0, out
-    wait_guest_shell_up(dom0, "blk")
+    wait_console_marker(dom0, "blk")
     out, rc = run(dom0, "xl block-list blk")
     assert rc == 0, out
     lines = out.splitlines()
@@ -93,7 +67,7 @@ def test_create_with_two_disks(dom0):
 
 
 def test_guest_sees_the_disks(dom0):
-    guest_shell(dom0)
+    guest_shell(dom0, "blk")
     # blkfront connects while the shell starts: wait for the nodes.
     out, rc = gsh(dom0, "i=0; while [ ! -b /dev/xvdb ] && [ $i -lt 600 ]; do sleep 0.1; "
                         "i=$((i+1)); done; cat /sys/block/xvda/size /sys/block/xvda/ro "
@@ -169,7 +143,7 @@ def test_attach_and_detach_while_the_guest_runs(dom0):
                         "xl block-attach blk /tmp/c.img,raw,xvdc,rw && xl block-list blk")
     assert rc == 0, out
     assert re.search(r"^51744 ", out, re.M), out
-    guest_shell(dom0)
+    guest_shell(dom0, "blk")
     out, rc = gsh(dom0, "i=0; while [ ! -b /dev/xvdc ] && [ $i -lt 600 ]; do sleep 0.1; "
                         "i=$((i+1)); done; cat /sys/block/xvdc/size && "
                         "echo attached-ok | dd of=/dev/xvdc conv=fsync 2>/dev/null")
@@ -179,7 +153,7 @@ def test_attach_and_detach_while_the_guest_runs(dom0):
                         "xl block-list blk")
     assert rc == 0 and "attached-ok" in out, out
     assert not re.search(r"^51744 ", out, re.M), out
-    guest_shell(dom0)
+    guest_shell(dom0, "blk")
     out, rc = gsh(dom0, "i=0; while [ -b /dev/xvdc ] && [ $i -lt 600 ]; do sleep 0.1; "
                         "i=$((i+1)); done; ls /dev/xvd*")
     assert "xvdc" not in out and "/dev/xvda" in out, out
@@ -189,7 +163,7 @@ def test_attach_and_detach_while_the_guest_runs(dom0):
 def test_discard_punches_the_image(dom0):
     """blkdiscard in the guest reaches the image as a hole: zeros where
     the guest had written, and fewer blocks used in dom0's tmpfs."""
-    guest_shell(dom0)
+    guest_shell(dom0, "blk")
     out, rc = gsh(dom0, "cat /sys/block/xvda/queue/discard_max_bytes; "
                         "dd if=/dev/urandom of=/dev/xvda bs=1M seek=40 count=4 conv=fsync "
                         "2>/dev/null && blkdiscard -o $((40 << 20)) -l $((4 << 20)) /dev/xvda")
@@ -207,7 +181,7 @@ def test_a_dom0_block_device_as_a_disk(dom0):
                         "2>/dev/null && losetup /dev/loop0 /tmp/bd.img && "
                         "xl block-attach blk phy:/dev/loop0,xvdd,w")
     assert rc == 0, out
-    guest_shell(dom0)
+    guest_shell(dom0, "blk")
     out, rc = gsh(dom0, "i=0; while [ ! -b /dev/xvdd ] && [ $i -lt 600 ]; do sleep 0.1; "
                         "i=$((i+1)); done; cat /sys/block/xvdd/size && "
                         "dd if=/tmp/pat of=/dev/xvdd bs=1M seek=2 conv=fsync 2>/dev/null && "
@@ -233,7 +207,7 @@ def test_blkback_restarts_under_io(dom0):
     """kill -9 while the guest writes and reads; a new blkback takes the
     devices up from xenstore and the rings, and the guest's I/O completes
     with the right bytes and no error."""
-    guest_shell(dom0)
+    guest_shell(dom0, "blk")
     out, rc = gsh(dom0, "dd if=/dev/urandom of=/tmp/pat2 bs=1M count=8 2>/dev/null && "
                         "sha256sum /tmp/pat2")
     want = sha(out)
@@ -248,7 +222,7 @@ def test_blkback_restarts_under_io(dom0):
                         "blkback --daemon --log /var/log/xen/blkback.log && sleep 1 && "
                         "kill -0 $(cat /run/blkback.pid)")
     assert rc == 0, out
-    guest_shell(dom0)
+    guest_shell(dom0, "blk")
     out, rc = gsh(dom0, "i=0; while [ ! -s /tmp/io.done ] && [ $i -lt 3000 ]; do sleep 0.2; "
                         "i=$((i+1)); done; cat /tmp/io.done /tmp/io.err; dmesg | grep -ci 'i/o error'",
                   timeout=900)

@@ -57,6 +57,25 @@ def wait_console_marker(sh, name, count=1, timeout=GUEST_BOOT):
     assert rc == 0 and int(out.splitlines()[-1]) >= count, out
 
 
+def guest_shell(sh, name):
+    """Attach dom0's console to guest `name`'s shell (xl console): sh.run
+    then runs commands in the guest, until back_to_dom0."""
+    sh.boot.child.sendline(f"xl console {name}")
+    sh.boot.child.sendline("")
+    sh.boot.expect(PROMPT, timeout=60)
+    # Kernel messages on the console would interleave with command output.
+    out, rc = sh.run("dmesg -n 1; grep -c control_d /proc/xen/capabilities")
+    assert out.splitlines()[-1] == "0", out
+
+
+def back_to_dom0(sh):
+    sh.boot.child.send(CTRL_RBRACKET)
+    sh.boot.child.sendline("")
+    sh.boot.expect(PROMPT, timeout=60)
+    out, rc = sh.run("grep -c control_d /proc/xen/capabilities")
+    assert out.splitlines()[-1] == "1", out
+
+
 @pytest.fixture(scope="module")
 def dom0(tmp_path_factory):
     sh = LinuxShell(tmp_path_factory.mktemp("xl-create"), "xl-create", vcpus=2)
