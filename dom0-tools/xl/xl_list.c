@@ -17,6 +17,7 @@
 #include <abi/sched.h>
 
 #include "xl.h"
+#include "xl_xs.h"
 
 static unsigned long mem_mib(const struct mica_ctl_domaininfo *d)
 {
@@ -57,18 +58,11 @@ static void print_row(struct xl *x, const struct mica_ctl_domaininfo *d, bool ve
 /* A KiB value under /local/domain/N/memory, or `dflt`. */
 static json_int_t memory_kib(struct xs_handle *h, domid_t id, const char *key, uint64_t dflt)
 {
-    char path[64], *v, *end;
-    unsigned int len;
-    json_int_t r = (json_int_t)dflt;
+    char path[64];
+    uint64_t v;
 
     snprintf(path, sizeof(path), "/local/domain/%u/memory/%s", id, key);
-    if (h && (v = xs_read(h, XBT_NULL, path, &len))) {
-        unsigned long long k = strtoull(v, &end, 10);
-        if (end != v && !*end)
-            r = (json_int_t)k;
-        free(v);
-    }
-    return r;
+    return (json_int_t)(h && xl_xs_read_u64(h, XBT_NULL, path, &v) == 0 ? v : dflt);
 }
 
 /* One domain as xl list -l shows it: its id and the configuration the

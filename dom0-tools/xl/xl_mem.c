@@ -34,6 +34,7 @@
 
 #include "xl.h"
 #include "xl_cfg.h"
+#include "xl_xs.h"
 
 #define FLOOR_KIB   (64u << 10)     /* below this a Debian guest does not keep running */
 #define DOM0_FLOOR_KIB (128u << 10) /* autoballoon leaves dom0 at least this: it runs
@@ -71,20 +72,6 @@ static int parse_kib(const char *s, uint64_t *kib)
     }
     *kib = v;
     return 0;
-}
-
-static int read_kib(struct xs_handle *h, xs_transaction_t t, const char *path, uint64_t *out)
-{
-    unsigned int len;
-    char *v = xs_read(h, t, path, &len), *end;
-
-    if (!v)
-        return -1;
-    errno = 0;
-    *out = strtoull(v, &end, 10);
-    int bad = errno || end == v || *end;
-    free(v);
-    return bad ? (errno = EPROTO, -1) : 0;
 }
 
 /* Target and /vm/<uuid>/memory in one transaction, after the checks. */
@@ -169,7 +156,7 @@ static int wait_target(struct xl *x, struct xs_handle *h, domid_t id, uint64_t t
             return MEM_OK;
         }
         uint64_t now_target;
-        if (read_kib(h, XBT_NULL, path, &now_target) == 0 && now_target != target_kib) {
+        if (xl_xs_read_u64(h, XBT_NULL, path, &now_target) == 0 && now_target != target_kib) {
             fprintf(x->err, "%sdomain %u: at %" PRIu64 " MiB; its target was changed to %"
                     PRIu64 " MiB by another request\n", tty ? "\n" : "", id,
                     info.tot_pages / 256, now_target >> 10);
@@ -257,13 +244,13 @@ int cmd_mem_set(struct xl *x, int argc, char **argv)
     if (id == 0 && xl_dom0_memory_nodes(x, h))
         goto out;
     snprintf(path, sizeof(path), "/local/domain/%u/memory/static-max", id);
-    if (read_kib(h, XBT_NULL, path, &static_max)) {
+    if (xl_xs_read_u64(h, XBT_NULL, path, &static_max)) {
         fprintf(x->err, "xl: mem-set: domain %u has no memory/static-max: %s\n", id,
                 mica_strerror(errno));
         goto out;
     }
     snprintf(path, sizeof(path), "/local/domain/%u/memory/target", id);
-    if (read_kib(h, XBT_NULL, path, &old))
+    if (xl_xs_read_u64(h, XBT_NULL, path, &old))
         old = static_max;
     if (kib > static_max) {
         fprintf(x->err, "xl: mem-set: %" PRIu64 " MiB is above the domain's maximum, %"
@@ -314,7 +301,7 @@ int cmd_mem_max(struct xl *x, int argc, char **argv)
     snprintf(path, sizeof(path), "/local/domain/%u/memory/target", id);
     if (id == 0 && xl_dom0_memory_nodes(x, h)) {
         /* said why */
-    } else if (read_kib(h, XBT_NULL, path, &target)) {
+    } else if (xl_xs_read_u64(h, XBT_NULL, path, &target)) {
         fprintf(x->err, "xl: mem-max: domain %u has no memory/target: %s\n", id,
                 mica_strerror(errno));
     } else if (kib < target) {
@@ -344,7 +331,7 @@ int xl_dom0_memory_nodes(struct xl *x, struct xs_handle *h)
     uint64_t target, current;
     char val[32];
 
-    if (read_kib(h, XBT_NULL, "/local/domain/0/memory/target", &target) == 0)
+    if (xl_xs_read_u64(h, XBT_NULL, "/local/domain/0/memory/target", &target) == 0)
         return XL_OK;
     if (mica_domain_info(x->m, 0, &info))
         return xl_error(x, "Domain-0", errno);
@@ -423,7 +410,7 @@ int xl_make_room(struct xl *x, struct xs_handle *h, const char *name, uint64_t n
     }
     if (xl_dom0_memory_nodes(x, h))
         return XL_FAIL;
-    if (read_kib(h, XBT_NULL, "/local/domain/0/memory/target", &target))
+    if (xl_xs_read_u64(h, XBT_NULL, "/local/domain/0/memory/target", &target))
         return xl_error(x, "read Domain-0's memory/target", errno);
     uint64_t give = need_kib - free_kib + ROOM_SLACK_KIB;
     if (target < give || target - give < DOM0_FLOOR_KIB) {

@@ -209,3 +209,17 @@ int xl_xs_write(struct xs_handle *h, domid_t domid, const char *rel, const char 
     snprintf(path, sizeof(path), "/local/domain/%u/%s", domid, rel);
     return xs_write(h, XBT_NULL, path, value, strlen(value)) ? 0 : -1;
 }
+
+int xl_xs_read_u64(struct xs_handle *h, xs_transaction_t t, const char *path, uint64_t *out)
+{
+    unsigned int len;
+    char *v = xs_read(h, t, path, &len), *end;
+
+    if (!v)
+        return -1;
+    errno = 0;
+    *out = strtoull(v, &end, 10);
+    int bad = errno || end == v || *end || *v == '-';
+    free(v);
+    return bad ? (errno = EPROTO, -1) : 0;
+}

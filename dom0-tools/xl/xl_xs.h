@@ -36,5 +36,8 @@ void xl_xs_forget_domain(struct xs_handle *h, domid_t domid);
 /* /local/domain/N/<rel>: malloc'ed value or NULL (errno). */
 char *xl_xs_read(struct xs_handle *h, domid_t domid, const char *rel);
 int xl_xs_write(struct xs_handle *h, domid_t domid, const char *rel, const char *value);
+/* A node holding a decimal number (memory/target and the like): 0, or -1
+ * with errno (EPROTO for anything but digits). */
+int xl_xs_read_u64(struct xs_handle *h, xs_transaction_t t, const char *path, uint64_t *out);
 
 #endif /* XL_XS_H */
