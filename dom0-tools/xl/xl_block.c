@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "xl_block.h"
+#include "xl_xs.h"
 
 #define BLKBACK_PIDFILE "/run/blkback.pid"
 #define BLKBACK_LOG     "/var/log/xen/blkback.log"
@@ -152,6 +153,21 @@ int xl_block_check(const struct xl_disk *d, char *why, size_t why_len)
     return 0;
 }
 
+struct trees_ctx {
+    struct put_ctx put;
+    domid_t domid;
+    const struct xl_disk *d;
+};
+
+static int trees_body(struct xs_handle *h, xs_transaction_t t, void *ctx)
+{
+    struct trees_ctx *c = ctx;
+
+    c->put = (struct put_ctx){ .h = h, .t = t };
+    write_trees(&c->put, c->domid, c->d);
+    return c->put.failed ? -1 : 0;
+}
+
 int xl_block_add(struct xs_handle *h, domid_t domid, const struct xl_disk *d, char *why,
                  size_t why_len)
 {
@@ -165,30 +181,8 @@ int xl_block_add(struct xs_handle *h, domid_t domid, const struct xl_disk *d, ch
                  d->backend);
         return -1;
     }
-    for (unsigned attempt = 0; attempt < 16; attempt++) {
-        struct put_ctx c = { .h = h };
-
-        if ((c.t = xs_transaction_start(h)) == XBT_NULL) {
-            snprintf(why, why_len, "xenstore transaction: %s", mica_strerror(errno));
-            return -1;
-        }
-        write_trees(&c, domid, d);
-        if (c.failed) {
-            int err = errno;
-            xs_transaction_end(h, c.t, true);
-            snprintf(why, why_len, "xenstore write of %s: %s", c.failed_path,
-                     mica_strerror(err));
-            return -1;
-        }
-        if (xs_transaction_end(h, c.t, false))
-            return 0;
-        if (errno != EAGAIN) {
-            snprintf(why, why_len, "xenstore commit: %s", mica_strerror(errno));
-            return -1;
-        }
-    }
-    snprintf(why, why_len, "xenstore commit: EAGAIN 16 times");
-    return -1;
+    struct trees_ctx c = { .domid = domid, .d = d };
+    return xl_xs_transact_why(h, trees_body, &c, c.put.failed_path, why, why_len);
 }
 
 int xl_block_start_backend(char *why, size_t why_len)

@@ -74,38 +74,40 @@ static int parse_kib(const char *s, uint64_t *kib)
     return 0;
 }
 
+struct target_ctx {
+    domid_t id;
+    uint64_t kib;
+};
+
+static int target_body(struct xs_handle *h, xs_transaction_t t, void *ctx)
+{
+    const struct target_ctx *c = ctx;
+    char path[128], val[32];
+    unsigned int len;
+
+    snprintf(path, sizeof(path), "/local/domain/%u/vm", c->id);
+    char *vm = xs_read(h, t, path, &len);
+    snprintf(path, sizeof(path), "/local/domain/%u/memory/target", c->id);
+    snprintf(val, sizeof(val), "%" PRIu64, c->kib);
+    bool ok = xs_write(h, t, path, val, strlen(val));
+    if (ok && vm && !strncmp(vm, "/vm/", 4) && len < 96) {
+        snprintf(path, sizeof(path), "%s/memory", vm);
+        snprintf(val, sizeof(val), "%" PRIu64, c->kib >> 10);
+        ok = xs_write(h, t, path, val, strlen(val));
+    }
+    int err = errno;
+    free(vm);
+    errno = err;
+    return ok ? 0 : -1;
+}
+
 /* Target and /vm/<uuid>/memory in one transaction, after the checks. */
 static int write_target(struct xl *x, struct xs_handle *h, domid_t id, uint64_t kib)
 {
-    char path[128], val[32];
+    struct target_ctx c = { .id = id, .kib = kib };
 
-    for (int attempt = 0; attempt < 16; attempt++) {
-        xs_transaction_t t = xs_transaction_start(h);
-        if (t == XBT_NULL)
-            return xl_error(x, "mem-set: xenstore", errno);
-        unsigned int len;
-        snprintf(path, sizeof(path), "/local/domain/%u/vm", id);
-        char *vm = xs_read(h, t, path, &len);
-        snprintf(path, sizeof(path), "/local/domain/%u/memory/target", id);
-        snprintf(val, sizeof(val), "%" PRIu64, kib);
-        bool ok = xs_write(h, t, path, val, strlen(val));
-        if (ok && vm && !strncmp(vm, "/vm/", 4) && len < 96) {
-            snprintf(path, sizeof(path), "%s/memory", vm);
-            snprintf(val, sizeof(val), "%" PRIu64, kib >> 10);
-            ok = xs_write(h, t, path, val, strlen(val));
-        }
-        free(vm);
-        int err = errno;
-        if (!ok) {
-            xs_transaction_end(h, t, true);
-            return xl_error(x, "mem-set: write memory/target", err);
-        }
-        if (xs_transaction_end(h, t, false))
-            return XL_OK;
-        if (errno != EAGAIN)
-            return xl_error(x, "mem-set: xenstore commit", errno);
-    }
-    return xl_error(x, "mem-set: xenstore commit", EAGAIN);
+    return xl_xs_transact(h, target_body, &c) ? xl_error(x, "write memory/target", errno)
+                                               : XL_OK;
 }
 
 static double now_s(void)

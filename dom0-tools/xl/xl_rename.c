@@ -16,10 +16,10 @@
 #include <xenstore.h>
 
 #include "xl.h"
+#include "xl_xs.h"
 #include "xl_cfg.h"
 #include "xl_rename.h"
 
-#define XS_RETRIES 16
 
 static char *read_node(struct xs_handle *h, xs_transaction_t t, const char *path)
 {
@@ -56,60 +56,50 @@ static bool copy_tree(struct xs_handle *h, xs_transaction_t t, const char *from,
  * without a home (a boot-time domain nobody introduced) has nothing to
  * change.  0, or -1 with errno.
  */
-static int xs_rename(struct xs_handle *h, domid_t id, const char *name, const char *new_uuid)
+struct rename_ctx {
+    domid_t id;
+    const char *name, *new_uuid;
+};
+
+static int rename_body(struct xs_handle *h, xs_transaction_t t, void *ctx)
 {
+    const struct rename_ctx *c = ctx;
     char home[64], path[256];
 
-    snprintf(home, sizeof(home), "/local/domain/%u", id);
-    for (unsigned int attempt = 0; attempt < XS_RETRIES; attempt++) {
-        xs_transaction_t t = xs_transaction_start(h);
-        bool ok = t != XBT_NULL;
-        char *have = ok ? read_node(h, t, home) : NULL;
-        char *vm = NULL;
-
-        if (!ok)
-            return -1;
-        if (!have) {
-            int err = errno;
-            xs_transaction_end(h, t, true);
-            if (err == ENOENT)
-                return 0;
-            errno = err;
-            return -1;
+    snprintf(home, sizeof(home), "/local/domain/%u", c->id);
+    char *have = read_node(h, t, home);
+    if (!have)
+        return errno == ENOENT ? 0 : -1;        /* no home: nothing to change */
+    free(have);
+    snprintf(path, sizeof(path), "%s/name", home);
+    bool ok = xs_write(h, t, path, c->name, strlen(c->name));
+    snprintf(path, sizeof(path), "%s/vm", home);
+    char *vm = ok ? read_node(h, t, path) : NULL;
+    if (ok && vm && !strncmp(vm, "/vm/", 4) && strlen(vm) < 128) {
+        char target[128];
+        if (c->new_uuid) {
+            snprintf(target, sizeof(target), "/vm/%s", c->new_uuid);
+            ok = copy_tree(h, t, vm, target) && xs_rm(h, t, vm) &&
+                 xs_write(h, t, path, target, strlen(target));
+            snprintf(path, sizeof(path), "%s/uuid", target);
+            ok = ok && xs_write(h, t, path, c->new_uuid, strlen(c->new_uuid));
+        } else {
+            snprintf(target, sizeof(target), "%s", vm);
         }
-        free(have);
-        snprintf(path, sizeof(path), "%s/name", home);
-        ok = xs_write(h, t, path, name, strlen(name));
-        snprintf(path, sizeof(path), "%s/vm", home);
-        vm = ok ? read_node(h, t, path) : NULL;
-        if (ok && vm && !strncmp(vm, "/vm/", 4) && strlen(vm) < 128) {
-            char target[128];
-            if (new_uuid) {
-                snprintf(target, sizeof(target), "/vm/%s", new_uuid);
-                ok = copy_tree(h, t, vm, target) && xs_rm(h, t, vm) &&
-                     xs_write(h, t, path, target, strlen(target));
-                snprintf(path, sizeof(path), "%s/uuid", target);
-                ok = ok && xs_write(h, t, path, new_uuid, strlen(new_uuid));
-            } else {
-                snprintf(target, sizeof(target), "%s", vm);
-            }
-            snprintf(path, sizeof(path), "%s/name", target);
-            ok = ok && xs_write(h, t, path, name, strlen(name));
-        }
-        free(vm);
-        int err = errno;
-        if (!ok) {
-            xs_transaction_end(h, t, true);
-            errno = err;
-            return -1;
-        }
-        if (xs_transaction_end(h, t, false))
-            return 0;
-        if (errno != EAGAIN)
-            return -1;
+        snprintf(path, sizeof(path), "%s/name", target);
+        ok = ok && xs_write(h, t, path, c->name, strlen(c->name));
     }
-    errno = EAGAIN;
-    return -1;
+    int err = errno;
+    free(vm);
+    errno = err;
+    return ok ? 0 : -1;
+}
+
+static int xs_rename(struct xs_handle *h, domid_t id, const char *name, const char *new_uuid)
+{
+    struct rename_ctx c = { .id = id, .name = name, .new_uuid = new_uuid };
+
+    return xl_xs_transact(h, rename_body, &c);
 }
 
 int xl_rename_domain(struct xl *x, struct xs_handle *h, domid_t id, const char *name,

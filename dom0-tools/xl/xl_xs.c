@@ -130,36 +130,64 @@ static void write_tree(struct xs_batch *b, const struct xl_xs_domain *d)
     put(b, PRIV, "pv", "/libxl/%u/type", n);
 }
 
+int xl_xs_transact(struct xs_handle *h, int (*body)(struct xs_handle *h, xs_transaction_t t,
+                                                    void *ctx), void *ctx)
+{
+    for (unsigned int attempt = 0; attempt < XL_XS_TRIES; attempt++) {
+        xs_transaction_t t = xs_transaction_start(h);
+
+        if (t == XBT_NULL)
+            return -1;
+        if (body(h, t, ctx)) {
+            int err = errno;
+            xs_transaction_end(h, t, true);
+            errno = err;
+            return -1;
+        }
+        if (xs_transaction_end(h, t, false))
+            return 0;
+        if (errno != EAGAIN)
+            return -1;
+    }
+    errno = EAGAIN;
+    return -1;
+}
+
+int xl_xs_transact_why(struct xs_handle *h, int (*body)(struct xs_handle *h,
+                                                        xs_transaction_t t, void *ctx),
+                       void *ctx, const char *failed_path, char *why, size_t why_len)
+{
+    if (!xl_xs_transact(h, body, ctx))
+        return 0;
+    if (*failed_path)
+        snprintf(why, why_len, "xenstore write of %s: %s", failed_path, mica_strerror(errno));
+    else
+        snprintf(why, why_len, "xenstore transaction: %s", mica_strerror(errno));
+    return -1;
+}
+
+struct tree_ctx {
+    struct xs_batch b;
+    const struct xl_xs_domain *d;
+};
+
+static int tree_body(struct xs_handle *h, xs_transaction_t t, void *ctx)
+{
+    struct tree_ctx *c = ctx;
+
+    c->b = (struct xs_batch){ .h = h, .t = t, .domid = c->d->domid };
+    write_tree(&c->b, c->d);
+    return c->b.failed ? -1 : 0;
+}
+
 int xl_xs_make_domain(struct xs_handle *h, struct xl_xs_domain *d, char *why, size_t why_len)
 {
+    struct tree_ctx c = { .d = d };
+
     snprintf(d->home, sizeof(d->home), "/local/domain/%u", d->domid);
     snprintf(d->vm_path, sizeof(d->vm_path), "/vm/%s", d->uuid);
-
-    for (unsigned int attempt = 0; attempt < 16; attempt++) {
-        struct xs_batch b = { .h = h, .domid = d->domid };
-
-        if ((b.t = xs_transaction_start(h)) == XBT_NULL) {
-            snprintf(why, why_len, "xenstore transaction: %s", mica_strerror(errno));
-            return -1;
-        }
-        write_tree(&b, d);
-        if (b.failed) {
-            int err = errno;
-            xs_transaction_end(h, b.t, true);
-            snprintf(why, why_len, "xenstore write of %s: %s", b.failed_path, mica_strerror(err));
-            return -1;
-        }
-        if (xs_transaction_end(h, b.t, false))
-            break;
-        if (errno != EAGAIN) {
-            snprintf(why, why_len, "xenstore commit: %s", mica_strerror(errno));
-            return -1;
-        }
-        if (attempt == 15) {
-            snprintf(why, why_len, "xenstore commit: EAGAIN 16 times");
-            return -1;
-        }
-    }
+    if (xl_xs_transact_why(h, tree_body, &c, c.b.failed_path, why, why_len))
+        return -1;
     if (!xs_introduce_domain(h, d->domid, d->store_mfn, d->store_port)) {
         snprintf(why, why_len, "xenstore introduce of domain %u: %s", d->domid,
                  mica_strerror(errno));
