@@ -92,10 +92,54 @@ static bool opt_mem(struct boot_options *o, const char *v, size_t n)
     return true;
 }
 
-/* dom0_mem=<size>[,max:<size>][,min:<size>], parts in any order. */
+/* One dom0_mem= amount: ['-'] ( <size> ['+' <frac> '%'] | <frac> '%' ). */
+static bool parse_dom0_size(const char *p, size_t len, struct dom0_size *out)
+{
+    struct dom0_size sz = { .set = true };
+    size_t i = 0;
+
+    if (len && p[0] == '-')
+        sz.minus = true, i = 1;
+    if (i == len)
+        return false;
+    size_t plus = i;
+    while (plus < len && p[plus] != '+')
+        plus++;
+    if (len > i && p[len - 1] == '%') {
+        /* The share: after the '+', or all of it. */
+        size_t f = plus < len ? plus + 1 : i;
+        unsigned int pct = 0;
+        if (f == len - 1)
+            return false;
+        for (size_t k = f; k < len - 1; k++) {
+            if (p[k] < '0' || p[k] > '9' || (pct = pct * 10 + (unsigned)(p[k] - '0')) > 99)
+                return false;
+        }
+        sz.percent = pct;
+        if (plus == len)
+            plus = i;           /* no offset */
+    } else if (plus != len) {
+        return false;           /* '+' without a share */
+    }
+    if (plus == i && p[plus] == '+')
+        return false;           /* a share after '+' needs an offset before it */
+    if (plus > i && !parse_size(p + i, plus - i, &sz.bytes))
+        return false;
+    *out = sz;
+    return true;
+}
+
+uint64_t dom0_size_resolve(const struct dom0_size *s, uint64_t avail)
+{
+    uint64_t amount = s->bytes + avail / 100 * s->percent;
+
+    return s->minus ? (avail > amount ? avail - amount : 0) : amount;
+}
+
+/* dom0_mem=<sz>[,max:<sz>][,min:<sz>], parts in any order. */
 static bool opt_dom0_mem(struct boot_options *o, const char *v, size_t n)
 {
-    uint64_t amount = 0, max = 0, min = 0;
+    struct dom0_size amount = { 0 }, max = { 0 }, min = { 0 };
     size_t i = 0;
 
     while (i < n) {
@@ -104,7 +148,7 @@ static bool opt_dom0_mem(struct boot_options *o, const char *v, size_t n)
             j++;
         const char *p = v + i;
         size_t len = j - i;
-        uint64_t *dst = &amount;
+        struct dom0_size *dst = &amount;
         if (len > 4 && memcmp(p, "max:", 4) == 0) {
             dst = &max;
             p += 4, len -= 4;
@@ -112,7 +156,7 @@ static bool opt_dom0_mem(struct boot_options *o, const char *v, size_t n)
             dst = &min;
             p += 4, len -= 4;
         }
-        if (!parse_size(p, len, dst))
+        if (!parse_dom0_size(p, len, dst))
             return false;
         i = j + 1;
     }

@@ -134,27 +134,32 @@ static void setup_memory(paddr_t info_pa)
 
 
 /*
- * dom0_mem=<size>,min:<size>,max:<size> as Xen reads it: the amount (256
- * MiB when no size is given, where Xen gives all but a reserve), raised to
- * min:, lowered to max: (max wins), and no more than there is.
+ * dom0_mem=<sz>,min:<sz>,max:<sz> as Xen reads it, each against the memory
+ * available to domains: the amount (256 MiB when none is given, where Xen
+ * gives all but a reserve), raised to min:, lowered to max: (max wins),
+ * and no more than there is.
  */
 static uint64_t dom0_memory(void)
 {
     uint64_t avail = mm_free_frames() << PAGE_SHIFT;
-    uint64_t want = opts.dom0_mem ? opts.dom0_mem : MiB(256);
     uint64_t reserve = MiB(4);      /* for the hypervisor's own later needs */
+    uint64_t want = opts.dom0_mem.set ? dom0_size_resolve(&opts.dom0_mem, avail) : MiB(256);
 
-    want = MAX(want, opts.dom0_mem_min);
-    if (opts.dom0_mem_max)
-        want = MIN(want, opts.dom0_mem_max);
+    if (opts.dom0_mem_min.set)
+        want = MAX(want, dom0_size_resolve(&opts.dom0_mem_min, avail));
+    if (opts.dom0_mem_max.set)
+        want = MIN(want, dom0_size_resolve(&opts.dom0_mem_max, avail));
     return ALIGN_DOWN(MIN(want, avail > reserve ? avail - reserve : 0), PAGE_SIZE);
 }
 
 /* What dom0 may balloon up to: max: (Xen's maximum reservation), else its
- * initial size, where Xen sets no limit (docs/ballooning.md). */
-static uint64_t dom0_max_memory(uint64_t initial)
+ * initial size, where Xen sets no limit (docs/ballooning.md).  avail is
+ * what was free before dom0 took its share. */
+static uint64_t dom0_max_memory(uint64_t initial, uint64_t avail)
 {
-    return opts.dom0_mem_max ? MAX(ALIGN_DOWN(opts.dom0_mem_max, PAGE_SIZE), initial) : initial;
+    if (!opts.dom0_mem_max.set)
+        return initial;
+    return MAX(ALIGN_DOWN(dom0_size_resolve(&opts.dom0_mem_max, avail), PAGE_SIZE), initial);
 }
 
 _Static_assert(BOOT_MAX_GRANT_FRAMES == GNTTAB_MAX_FRAMES, "grant-frames limit");
@@ -291,8 +296,9 @@ static void start_dom0(void)
     if (boot_info.nr_modules > 1)
         pr_info("dom0 initramfs: module 1, %lu bytes",
                 boot_info.modules[1].end - boot_info.modules[1].start);
-    uint64_t mem = dom0_memory(), max = dom0_max_memory(mem);
-    if (opts.dom0_mem || opts.dom0_mem_max || opts.dom0_mem_min)
+    uint64_t avail = mm_free_frames() << PAGE_SHIFT;
+    uint64_t mem = dom0_memory(), max = dom0_max_memory(mem, avail);
+    if (opts.dom0_mem.set || opts.dom0_mem_max.set || opts.dom0_mem_min.set)
         pr_info("dom0_mem: %lu MiB, up to %lu MiB", mem >> 20, max >> 20);
     struct domain_spec s = {
         .id = 0, .name = "Domain-0", .kernel = 0, .ramdisk = boot_info.nr_modules > 1 ? 1 : -1,

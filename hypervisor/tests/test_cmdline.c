@@ -21,7 +21,7 @@ static void defaults(void **state)
     assert_true(o.console_serial);
     assert_int_equal(o.loglvl, LOG_INFO);
     assert_int_equal(o.mem_max, 0);
-    assert_int_equal(o.dom0_mem, 0);
+    assert_false(o.dom0_mem.set);
     assert_int_equal(o.debug_fault, DEBUG_FAULT_NONE);
     assert_int_equal(o.nr_warnings, 0);
     cmdline_parse(NULL, &o);
@@ -37,13 +37,39 @@ static void every_option(void **state)
     assert_false(o.console_serial);
     assert_int_equal(o.loglvl, LOG_DEBUG);
     assert_int_equal(o.mem_max, 1ULL << 30);
-    assert_int_equal(o.dom0_mem, 512ULL << 20);
-    assert_int_equal(o.dom0_mem_max, 1ULL << 30);
-    assert_int_equal(o.dom0_mem_min, 256ULL << 20);
+    assert_int_equal(o.dom0_mem.bytes, 512ULL << 20);
+    assert_int_equal(o.dom0_mem_max.bytes, 1ULL << 30);
+    assert_int_equal(o.dom0_mem_min.bytes, 256ULL << 20);
+    assert_true(o.dom0_mem.set && o.dom0_mem_max.set && o.dom0_mem_min.set);
     assert_int_equal(o.debug_fault, DEBUG_FAULT_GP);
     /* Kept whole for XENVER_commandline. */
     assert_string_equal(cmdline_saved(), "console=none loglvl=debug mem=1G "
                         "dom0_mem=512M,max:1G,min:256M debug_fault=gp");
+}
+
+/* Xen's dom0_mem= amounts: negative (all available but), a share in
+ * percent with an optional offset, and the junk that is refused. */
+static void dom0_mem_forms(void **state)
+{
+    const uint64_t avail = 2000ULL << 20;
+    (void)state;
+
+    cmdline_parse("dom0_mem=-512M,max:25%,min:1G+10%", &o);
+    assert_int_equal(o.nr_warnings, 0);
+    assert_int_equal(dom0_size_resolve(&o.dom0_mem, avail), 1488ULL << 20);
+    assert_int_equal(dom0_size_resolve(&o.dom0_mem_max, avail), 500ULL << 20);
+    assert_int_equal(dom0_size_resolve(&o.dom0_mem_min, avail), 1224ULL << 20);
+    cmdline_parse("dom0_mem=-3G", &o);
+    assert_int_equal(dom0_size_resolve(&o.dom0_mem, avail), 0);     /* not below nothing */
+    cmdline_parse("dom0_mem=-10%", &o);
+    assert_int_equal(dom0_size_resolve(&o.dom0_mem, avail), 1800ULL << 20);
+    const char *bad[] = { "dom0_mem=100%", "dom0_mem=%", "dom0_mem=1G+", "dom0_mem=1G+%",
+                          "dom0_mem=+5%", "dom0_mem=-", "dom0_mem=5x%", "dom0_mem=1G+2G" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cmdline_parse(bad[i], &o);
+        assert_int_equal(o.nr_warnings, 1);
+        assert_false(o.dom0_mem.set);
+    }
 }
 
 /* A line longer than Xen's 1024-byte xen_commandline_t is cut, terminated. */
@@ -122,7 +148,7 @@ static void bad_values_keep_defaults(void **state)
     assert_true(o.console_serial);
     assert_int_equal(o.loglvl, LOG_INFO);
     assert_int_equal(o.mem_max, 0);             /* 1M is too small to boot */
-    assert_int_equal(o.dom0_mem, 0);
+    assert_false(o.dom0_mem.set);
     assert_int_equal(o.debug_fault, DEBUG_FAULT_NONE);
     assert_string_equal(o.warnings[0], "bad value in option 'console=vga', ignored");
     assert_string_equal(o.warnings[6], "bad value in option 'loglvl', ignored");
@@ -176,6 +202,7 @@ int main(void)
         cmocka_unit_test(defaults),
         cmocka_unit_test(every_option),
         cmocka_unit_test(saved_line_is_cut_to_xens_size),
+        cmocka_unit_test(dom0_mem_forms),
         cmocka_unit_test(loglvl_forms),
         cmocka_unit_test(sizes),
         cmocka_unit_test(unknown_options_warn),

@@ -44,7 +44,7 @@ def test_banner_memory_modules_cmdline(tmp_path, module_files):
     find(lines, r"^  module 2: .* \(1 bytes\) ''$")
     find(lines, r"^dom0 kernel: module 0, 4096 bytes")
     find(lines, r"^dom0 initramfs: module 1, 10000 bytes")
-    find(lines, r"^dom0_mem: 256 MiB$")
+    find(lines, r"^dom0_mem: 256 MiB, up to 256 MiB$")
     find(lines, r"^paging: direct map .* W\^X with NX$")
     m = find(lines, r"^frame table: (\d+) frames, (\d+) KiB; M2P (\d+) KiB$")
     assert int(m.group(2)) == int(m.group(1)) * 32 // 1024     # 32-byte page_info

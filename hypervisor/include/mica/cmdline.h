@@ -23,13 +23,26 @@ enum debug_fault {
 #define CMDLINE_MAX_WARNINGS 8
 #define CMDLINE_WARNING_LEN  96
 
+/*
+ * A dom0_mem= amount as Xen writes it: <size>, [<size>+]<frac>% (a share
+ * of the memory available to domains, plus an offset), either of them
+ * after a '-' (that much less than what is available).
+ */
+struct dom0_size {
+    uint64_t bytes;
+    unsigned int percent;       /* 0-99 */
+    bool minus;
+    bool set;
+};
+uint64_t dom0_size_resolve(const struct dom0_size *s, uint64_t avail);
+
 struct boot_options {
     bool console_serial;        /* console=com1 (default) | none */
     enum log_level loglvl;      /* loglvl=err|warn|info|debug|0-3 */
     uint64_t mem_max;           /* mem=<size>: ignore RAM at or above; 0 = all */
-    uint64_t dom0_mem;          /* dom0_mem=<size>[,max:<size>][,min:<size>] */
-    uint64_t dom0_mem_max;
-    uint64_t dom0_mem_min;
+    struct dom0_size dom0_mem;  /* dom0_mem=<sz>[,max:<sz>][,min:<sz>] */
+    struct dom0_size dom0_mem_max;
+    struct dom0_size dom0_mem_min;
     unsigned int dom0_max_vcpus;    /* dom0_max_vcpus=<n>; 0 = 1 */
     unsigned int sched_slice_ms;    /* sched_slice_ms=<n>; 0 = default (10) */
     enum debug_fault debug_fault;   /* debug_fault=pf|gp|ud|de|bp|panic */
