@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: MIT
+// xenbench: dom0's micro-benchmarks for `make bench-xen`, the same static
+// binary in Mica's dom0 and in Xen's.  Everything goes through Linux's
+// /dev/xen devices by way of Debian's stable Xen libraries (libxencall,
+// libxenevtchn), so both hypervisors are measured along the path a real
+// toolstack takes: ioctl, Linux's privcmd or evtchn driver, the hypercall.
+//
+//   xenbench null [N]   N null hypercalls (xen_version(XENVER_version))
+//                       through /dev/xen/privcmd, and N getppid() system
+//                       calls in the same run, alternating in batches
+//   xenbench send [N]   N EVTCHNOP_send through /dev/xen/evtchn's notify
+//                       ioctl, on an unbound port of our own
+//   xenbench loop [N]   N loopback event round trips: two ports of dom0
+//                       bound to each other; notify one, read() the other
+//                       from the evtchn device, unmask it, notify back, read
+//                       the first, unmask it
+//
+// Each prints one line "xenbench <row> <median µs> <min µs> <max µs>" over
+// batches of N/BATCHES operations (the per-operation mean of each batch), so
+// that a preempted batch moves the maximum and not the median.
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xencall.h>
+#include <xenevtchn.h>
+
+#define BATCHES 20
+#define HYPERVISOR_xen_version 17       // Xen's public ABI numbers
+#define XENVER_version 0
+
+static double now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void report(const char *row, double *per, int n)
+{
+    qsort(per, n, sizeof(*per), cmp_double);
+    double med = n % 2 ? per[n / 2] : (per[n / 2 - 1] + per[n / 2]) / 2;
+    printf("xenbench %s %.2f %.2f %.2f\n", row, med, per[0], per[n - 1]);
+}
+
+static int bench_null(long n)
+{
+    xencall_handle *xc = xencall_open(NULL, 0);
+    if (!xc) {
+        perror("xenbench: xencall_open");
+        return 1;
+    }
+    long per_batch = n / BATCHES > 0 ? n / BATCHES : 1;
+    double hc[BATCHES], sc[BATCHES];
+    for (int b = 0; b < BATCHES; b++) {
+        double t0 = now_us();
+        for (long i = 0; i < per_batch; i++) {
+            if (xencall2(xc, HYPERVISOR_xen_version, XENVER_version, 0) < 0) {
+                perror("xenbench: xen_version");
+                return 1;
+            }
+        }
+        double t1 = now_us();
+        for (long i = 0; i < per_batch; i++)
+            (void)getppid();            // glibc does not cache it
+        double t2 = now_us();
+        hc[b] = (t1 - t0) / per_batch;
+        sc[b] = (t2 - t1) / per_batch;
+    }
+    report("null_hypercall", hc, BATCHES);
+    report("getppid", sc, BATCHES);
+    xencall_close(xc);
+    return 0;
+}
+
+static int bench_send(long n)
+{
+    xenevtchn_handle *xe = xenevtchn_open(NULL, 0);
+    if (!xe) {
+        perror("xenbench: xenevtchn_open");
+        return 1;
+    }
+    // An unbound port offered to ourselves: a send on it sets nothing
+    // pending anywhere, so this is the hypercall and the driver alone.
+    xenevtchn_port_or_error_t port = xenevtchn_bind_unbound_port(xe, 0);
+    if (port < 0) {
+        perror("xenbench: bind_unbound_port");
+        return 1;
+    }
+    long per_batch = n / BATCHES > 0 ? n / BATCHES : 1;
+    double us[BATCHES];
+    for (int b = 0; b < BATCHES; b++) {
+        double t0 = now_us();
+        for (long i = 0; i < per_batch; i++) {
+            if (xenevtchn_notify(xe, port) < 0) {
+                perror("xenbench: notify");
+                return 1;
+            }
+        }
+        us[b] = (now_us() - t0) / per_batch;
+    }
+    report("evtchn_send", us, BATCHES);
+    xenevtchn_close(xe);
+    return 0;
+}
+
+static int wait_port(xenevtchn_handle *xe, evtchn_port_t want)
+{
+    xenevtchn_port_or_error_t got = xenevtchn_pending(xe);
+    if (got < 0 || (evtchn_port_t)got != want) {
+        fprintf(stderr, "xenbench: pending gave %d, wanted %u\n", got, want);
+        return -1;
+    }
+    return xenevtchn_unmask(xe, want);
+}
+
+static int bench_loop(long n)
+{
+    xenevtchn_handle *xe = xenevtchn_open(NULL, 0);
+    if (!xe) {
+        perror("xenbench: xenevtchn_open");
+        return 1;
+    }
+    xenevtchn_port_or_error_t a = xenevtchn_bind_unbound_port(xe, 0);
+    xenevtchn_port_or_error_t b = a < 0 ? a : xenevtchn_bind_interdomain(xe, 0, a);
+    if (a < 0 || b < 0) {
+        perror("xenbench: loopback bind");
+        return 1;
+    }
+    long per_batch = n / BATCHES > 0 ? n / BATCHES : 1;
+    double us[BATCHES];
+    for (int k = 0; k < BATCHES; k++) {
+        double t0 = now_us();
+        for (long i = 0; i < per_batch; i++) {
+            if (xenevtchn_notify(xe, a) < 0 || wait_port(xe, b) < 0 ||
+                xenevtchn_notify(xe, b) < 0 || wait_port(xe, a) < 0) {
+                perror("xenbench: round trip");
+                return 1;
+            }
+        }
+        us[k] = (now_us() - t0) / per_batch;
+    }
+    report("evtchn_loopback_rt", us, BATCHES);
+    xenevtchn_close(xe);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    long n = argc > 2 ? strtol(argv[2], NULL, 0) : 20000;
+    if (argc < 2 || n <= 0) {
+        fprintf(stderr, "usage: xenbench null|send|loop [N]\n");
+        return 2;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (!strcmp(argv[1], "null"))
+        return bench_null(n);
+    if (!strcmp(argv[1], "send"))
+        return bench_send(n);
+    if (!strcmp(argv[1], "loop"))
+        return bench_loop(n);
+    fprintf(stderr, "xenbench: unknown benchmark %s\n", argv[1]);
+    return 2;
+}
