@@ -114,14 +114,18 @@ static int bench_send(long n)
     return 0;
 }
 
+// Read ports from the evtchn device until WANT arrives, unmasking each one
+// read (the driver masks a port when it delivers it).  Another port may come
+// first: under Xen the one just unmasked is sometimes reported a second time.
 static int wait_port(xenevtchn_handle *xe, evtchn_port_t want)
 {
-    xenevtchn_port_or_error_t got = xenevtchn_pending(xe);
-    if (got < 0 || (evtchn_port_t)got != want) {
-        fprintf(stderr, "xenbench: pending gave %d, wanted %u\n", got, want);
-        return -1;
+    for (;;) {
+        xenevtchn_port_or_error_t got = xenevtchn_pending(xe);
+        if (got < 0 || xenevtchn_unmask(xe, got) < 0)
+            return -1;
+        if ((evtchn_port_t)got == want)
+            return 0;
     }
-    return xenevtchn_unmask(xe, want);
 }
 
 static int bench_loop(long n)
