@@ -19,6 +19,7 @@
 // batches of N/BATCHES operations (the per-operation mean of each batch), so
 // that a preempted batch moves the maximum and not the median.
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,35 +84,34 @@ static int bench_null(long n)
     return 0;
 }
 
-static int bench_send(long n)
+// The evtchn benchmarks: one handle, the ports each needs, and one timed
+// operation repeated in batches.
+struct evt {
+    xenevtchn_handle *xe;
+    evtchn_port_t a, b;
+};
+
+static int timed_batches(const char *row, long n, int (*op)(struct evt *), struct evt *e)
 {
-    xenevtchn_handle *xe = xenevtchn_open(NULL, 0);
-    if (!xe) {
-        perror("xenbench: xenevtchn_open");
-        return 1;
-    }
-    // An unbound port offered to ourselves: a send on it sets nothing
-    // pending anywhere, so this is the hypercall and the driver alone.
-    xenevtchn_port_or_error_t port = xenevtchn_bind_unbound_port(xe, 0);
-    if (port < 0) {
-        perror("xenbench: bind_unbound_port");
-        return 1;
-    }
     long per_batch = n / BATCHES > 0 ? n / BATCHES : 1;
     double us[BATCHES];
-    for (int b = 0; b < BATCHES; b++) {
+    for (int k = 0; k < BATCHES; k++) {
         double t0 = now_us();
         for (long i = 0; i < per_batch; i++) {
-            if (xenevtchn_notify(xe, port) < 0) {
-                perror("xenbench: notify");
+            if (op(e) < 0) {
+                fprintf(stderr, "xenbench: %s: %s\n", row, strerror(errno));
                 return 1;
             }
         }
-        us[b] = (now_us() - t0) / per_batch;
+        us[k] = (now_us() - t0) / per_batch;
     }
-    report("evtchn_send", us, BATCHES);
-    xenevtchn_close(xe);
+    report(row, us, BATCHES);
     return 0;
+}
+
+static int send_once(struct evt *e)
+{
+    return xenevtchn_notify(e->xe, e->a);
 }
 
 // Read ports from the evtchn device until WANT arrives, unmasking each one
@@ -128,35 +128,36 @@ static int wait_port(xenevtchn_handle *xe, evtchn_port_t want)
     }
 }
 
-static int bench_loop(long n)
+static int round_trip(struct evt *e)
 {
-    xenevtchn_handle *xe = xenevtchn_open(NULL, 0);
-    if (!xe) {
+    if (xenevtchn_notify(e->xe, e->a) < 0 || wait_port(e->xe, e->b) < 0 ||
+        xenevtchn_notify(e->xe, e->b) < 0 || wait_port(e->xe, e->a) < 0)
+        return -1;
+    return 0;
+}
+
+// send: an unbound port offered to ourselves, so a send on it sets nothing
+// pending anywhere: the hypercall and the driver alone.  loop: a second
+// port bound to the first, so each send arrives back in this process.
+static int bench_evtchn(long n, bool loop)
+{
+    struct evt e = { .xe = xenevtchn_open(NULL, 0) };
+    if (!e.xe) {
         perror("xenbench: xenevtchn_open");
         return 1;
     }
-    xenevtchn_port_or_error_t a = xenevtchn_bind_unbound_port(xe, 0);
-    xenevtchn_port_or_error_t b = a < 0 ? a : xenevtchn_bind_interdomain(xe, 0, a);
+    xenevtchn_port_or_error_t a = xenevtchn_bind_unbound_port(e.xe, 0);
+    xenevtchn_port_or_error_t b = a < 0 || !loop ? a : xenevtchn_bind_interdomain(e.xe, 0, a);
     if (a < 0 || b < 0) {
-        perror("xenbench: loopback bind");
+        perror("xenbench: bind");
         return 1;
     }
-    long per_batch = n / BATCHES > 0 ? n / BATCHES : 1;
-    double us[BATCHES];
-    for (int k = 0; k < BATCHES; k++) {
-        double t0 = now_us();
-        for (long i = 0; i < per_batch; i++) {
-            if (xenevtchn_notify(xe, a) < 0 || wait_port(xe, b) < 0 ||
-                xenevtchn_notify(xe, b) < 0 || wait_port(xe, a) < 0) {
-                perror("xenbench: round trip");
-                return 1;
-            }
-        }
-        us[k] = (now_us() - t0) / per_batch;
-    }
-    report("evtchn_loopback_rt", us, BATCHES);
-    xenevtchn_close(xe);
-    return 0;
+    e.a = a;
+    e.b = b;
+    int rc = loop ? timed_batches("evtchn_loopback_rt", n, round_trip, &e)
+                  : timed_batches("evtchn_send", n, send_once, &e);
+    xenevtchn_close(e.xe);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -170,9 +171,9 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "null"))
         return bench_null(n);
     if (!strcmp(argv[1], "send"))
-        return bench_send(n);
+        return bench_evtchn(n, false);
     if (!strcmp(argv[1], "loop"))
-        return bench_loop(n);
+        return bench_evtchn(n, true);
     fprintf(stderr, "xenbench: unknown benchmark %s\n", argv[1]);
     return 2;
 }
