@@ -143,8 +143,6 @@ static uint64_t dom0_memory(void)
     return ALIGN_DOWN(MIN(want, avail > reserve ? avail - reserve : 0), PAGE_SIZE);
 }
 
-_Static_assert(BOOT_MAX_GRANT_FRAMES == GNTTAB_MAX_FRAMES, "grant-frames limit");
-
 /* One boot-time domain to build. */
 struct domain_spec {
     domid_t id;

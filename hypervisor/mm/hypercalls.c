@@ -174,14 +174,46 @@ static long new_baseptr(struct pt_ctx *c, mfn_t *slot, mfn_t mfn, bool load)
     return 0;
 }
 
-/* A down vCPU's base pointers (VCPUOP_initialise). */
+/* A reference and an L4 type reference on mfn (INVALID_MFN: none). */
+static long take_l4(struct pt_ctx *c, mfn_t mfn)
+{
+    if (mfn == INVALID_MFN)
+        return 0;
+    if (!mfn_valid(mfn) || !get_page(mfn_to_page(mfn), c->d))
+        return -EINVAL;
+    long rc = get_page_type(c, mfn_to_page(mfn), PGT_l4);
+    if (rc)
+        put_page(mfn_to_page(mfn));
+    return rc;
+}
+
+static void drop_l4(struct pt_ctx *c, mfn_t mfn)
+{
+    if (mfn == INVALID_MFN)
+        return;
+    put_page_type(c, mfn_to_page(mfn));
+    put_page(mfn_to_page(mfn));
+}
+
+/* A down vCPU's base pointers (VCPUOP_initialise, and none on its way
+ * out): both new tables are taken before either is installed, so a refusal
+ * leaves v's as they were. */
 long pv_vcpu_set_baseptrs(struct vcpu *v, mfn_t kernel, mfn_t user)
 {
     struct pt_ctx c = { v->domain, PT_BUDGET, NULL };
-    long rc = new_baseptr(&c, &v->guest_table, kernel, false);
+    long rc = take_l4(&c, kernel);
 
-    if (rc == 0)
-        rc = new_baseptr(&c, &v->guest_table_user, user, false);
+    if (rc == 0 && (rc = take_l4(&c, user)))
+        drop_l4(&c, kernel);
+    if (rc == 0) {
+        mfn_t old_kernel = v->guest_table, old_user = v->guest_table_user;
+        v->guest_table = kernel;
+        v->guest_table_user = user;
+        if (kernel != old_kernel || user != old_user)
+            tlb_flush_all();            /* see new_baseptr */
+        drop_l4(&c, old_kernel);
+        drop_l4(&c, old_user);
+    }
     int drc = pt_drain(&c);
     return rc == 0 && drc == -ERESTART ? 0 : rc;
 }

@@ -347,7 +347,7 @@ bool pv_emulate_privop(struct vcpu *v, struct cpu_regs *r)
                 break;
             unsigned int vec = emulate_mov_dr(v, r, b[len + 1] == 0x23, b[len + 2], rex);
             if (vec == 6) {
-                pv_inject_exception(v, r, 6, 0);
+                pv_inject_exception(v, r, X86_EXC_UD, 0);
                 return true;
             }
             ok = vec == 0, len += 3;

@@ -15,7 +15,6 @@
 #define BOOT_MAX_DOMAINS 16
 #define BOOT_NAME_MAX    32             /* bytes of a domain name, with its NUL */
 #define BOOT_MAX_VCPUS   32
-#define BOOT_MAX_GRANT_FRAMES 64        /* GNTTAB_MAX_FRAMES */
 #define BOOT_MAX_MEMORY_KIB (1ULL << 30) /* 1 TiB */
 #define BOOT_CMDLINE_MAX 1024           /* MAX_GUEST_CMDLINE, with the NUL */
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A domain: for now, what the memory core needs to know about one.  vCPUs,
- * event channels, grants and the scheduler join with their milestones.
+ * A domain and its vCPUs: the fields of every subsystem that keeps state
+ * per domain or per vCPU (each group names its file), the registry of live
+ * domains, and creating and destroying them.
  */
 #ifndef MICA_DOMAIN_H
 #define MICA_DOMAIN_H
@@ -10,6 +11,7 @@
 #include <abi/vcpu.h>
 #include <abi/xen.h>
 #include <mica/debugreg.h>
+#include <mica/traps.h>
 #include <mica/types.h>
 #include <mica/x86.h>
 
@@ -41,17 +43,17 @@ struct vcpu {
     uint8_t iopl;               /* virtual IOPL 0-3 (PHYSDEVOP_set_iopl) */
 
     /* Exceptions and callbacks (arch/x86/pv_traps.c). */
-    struct trap_info *trap_ctxt;    /* 256 entries: one page of its own */
+    struct trap_info *trap_ctxt;    /* X86_NR_VECTORS entries: one page of its own */
     uint64_t event_callback, failsafe_callback, syscall_callback;
     bool syscall_masks;         /* CALLBACKF_mask_events on the syscall callback */
     uint64_t compat_callback[2];    /* CALLBACKTYPE_syscall32, _sysenter: recorded only */
     uint64_t kernel_ss, kernel_sp;  /* stack_switch: the stack for user->kernel */
     uint64_t cr4_guest;         /* CR4 bits the guest set (OSFXSR, OSXMMEXCPT, DE) */
     struct dr_state dbg;        /* debug registers (arch/x86/pv_debug.c) */
-    mfn_t gdt_frames[14];       /* set_gdt: its descriptor frames (seg_desc) */
+    mfn_t gdt_frames[MAX_GDT_FRAMES];  /* set_gdt: its descriptor frames (seg_desc) */
     unsigned int gdt_nr;
     uint64_t ldt_base, ldt_ents;    /* MMUEXT_SET_LDT */
-    mfn_t ldt_shadow[16];       /* guest LDT frames mapped in the window */
+    mfn_t ldt_shadow[LDT_WINDOW_PAGES]; /* guest LDT frames mapped in the window */
 
     /* Time (common/schedule.c). */
     uint64_t timer_deadline;    /* system time for VIRQ_TIMER, 0 = none */

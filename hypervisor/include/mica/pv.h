@@ -40,7 +40,18 @@ bool pv_ldt_fault(struct vcpu *v, struct cpu_regs *r);
 bool pv_ldt_fault_in_hypervisor(void);
 
 /* GDT frames of a vCPU (set_gdt, VCPUOP_initialise), and its page-table
- * bases (a validated L4 each; user INVALID_MFN = none). */
+ * bases (a validated L4 each; user INVALID_MFN = none); each all or
+ * nothing.  set_gdt also in two steps, for a caller that takes more than
+ * the GDT before it commits: pv_gdt_take takes a type reference on every
+ * frame (all or none), then pv_gdt_commit installs them on v (letting the
+ * old go) or pv_gdt_release gives them back. */
+struct pv_gdt {
+    mfn_t frames[MAX_GDT_FRAMES];
+    unsigned int nr;
+};
+long pv_gdt_take(struct domain *d, const uint64_t *frames, uint64_t entries, struct pv_gdt *g);
+void pv_gdt_commit(struct vcpu *v, const struct pv_gdt *g);
+void pv_gdt_release(struct domain *d, struct pv_gdt *g);
 long pv_vcpu_set_gdt(struct vcpu *v, const uint64_t *frames, uint64_t entries);
 long pv_vcpu_set_baseptrs(struct vcpu *v, mfn_t kernel, mfn_t user);
 
@@ -63,10 +74,12 @@ static inline bool pv_architectural_iopl(const struct vcpu *v)
 
 /* Leave for the guest with this frame (arch/x86/guest_entry.asm). */
 void guest_exit(struct cpu_regs *regs) __attribute__((noreturn));
+
 /* Guest RFLAGS as the CPU will load them: IF on, IOPL 0, no VM/NT. */
 #define GUEST_RFLAGS_KEEP 0x00000cd5UL  /* CF PF AF ZF SF TF DF OF */
 
 /* The PAT every PV guest sees (Xen's: WB, WT, UC-, UC, WC, WP, UC, UC). */
 #define PV_PAT 0x0000050100070406UL
+
 
 #endif /* MICA_PV_H */

@@ -19,7 +19,9 @@ const char *exception_name(uint64_t vector);
 void *ldt_window_page(unsigned int i);
 void ldt_load(uint64_t nr_ents);
 void tss_set_rsp0(uint64_t top);
-/* The GDT page that shows guest descriptor frame i (0..13). */
+/* A guest GDT: up to 14 frames of its own below Mica's reserved entries;
+ * the GDT page that shows guest descriptor frame i (0..13). */
+#define MAX_GDT_FRAMES 14       /* FIRST_RESERVED_GDT_ENTRY / 512 */
 void *gdt_guest_page(unsigned int i);
 /* The legacy PIC: let COM1's IRQ through; acknowledge an IRQ. */
 void i8259_unmask_serial(void);
