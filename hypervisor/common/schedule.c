@@ -15,7 +15,6 @@
 #include <mica/guest_access.h>
 #include <mica/hypercall.h>
 #include <mica/mm.h>
-#include <mica/pv.h>
 #include <mica/sched.h>
 #include <mica/time.h>
 

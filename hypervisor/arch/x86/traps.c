@@ -66,7 +66,7 @@ void dump_backtrace(uint64_t rbp)
     /* Follow saved frame pointers while they stay inside a known stack and
      * move upwards; a corrupt chain ends the walk instead of faulting. */
     for (unsigned int depth = 0; depth < 32 && rbp; depth++) {
-        if ((rbp & 7) || !stack_contains(rbp, rbp + 16))
+        if ((rbp & 7) || !(stack_contains(rbp, rbp + 16) || vcpu_stack_contains(rbp, rbp + 16)))
             break;
         uint64_t next = ((uint64_t *)rbp)[0];
         uint64_t ret = ((uint64_t *)rbp)[1];
@@ -127,7 +127,7 @@ void exception_handler(struct cpu_regs *r)
             r->rip = fixup;
         return;
     }
-    /* A guest's breakpoint that fired in ring 0 (arch/x86/pv_debug.c). */
+    /* A guest's breakpoint that fired in ring 0 (arch/x86/pv/pv_debug.c). */
     if (r->vector == X86_EXC_DB && (r->cs & 3) == 0 && !in_fatal) {
         pv_debug_trap_in_hypervisor();
         return;
@@ -152,7 +152,7 @@ void exception_handler(struct cpu_regs *r)
         sched_tick();
         console_tick();
         if ((r->cs & 3) == 3)
-            sched_exit_to_guest(r);
+            pv_exit_to_guest(r);
         return;
     }
     /* COM1 input: to the console that has the focus (common/console.c). */
@@ -161,7 +161,7 @@ void exception_handler(struct cpu_regs *r)
         i8259_eoi();
         console_rx();
         if ((r->cs & 3) == 3)
-            sched_exit_to_guest(r);
+            pv_exit_to_guest(r);
         return;
     }
     /* A device interrupt: none is enabled, so this is a spurious one (the

@@ -42,14 +42,14 @@ struct vcpu {
     bool kernel_mode;           /* guest kernel vs guest user */
     uint8_t iopl;               /* virtual IOPL 0-3 (PHYSDEVOP_set_iopl) */
 
-    /* Exceptions and callbacks (arch/x86/pv_traps.c). */
+    /* Exceptions and callbacks (arch/x86/pv/pv_traps.c). */
     struct trap_info *trap_ctxt;    /* X86_NR_VECTORS entries: one page of its own */
     uint64_t event_callback, failsafe_callback, syscall_callback;
     bool syscall_masks;         /* CALLBACKF_mask_events on the syscall callback */
     uint64_t compat_callback[2];    /* CALLBACKTYPE_syscall32, _sysenter: recorded only */
     uint64_t kernel_ss, kernel_sp;  /* stack_switch: the stack for user->kernel */
     uint64_t cr4_guest;         /* CR4 bits the guest set (OSFXSR, OSXMMEXCPT, DE) */
-    struct dr_state dbg;        /* debug registers (arch/x86/pv_debug.c) */
+    struct dr_state dbg;        /* debug registers (arch/x86/pv/pv_debug.c) */
     mfn_t gdt_frames[MAX_GDT_FRAMES];  /* set_gdt: its descriptor frames (seg_desc) */
     unsigned int gdt_nr;
     uint64_t ldt_base, ldt_ents;    /* MMUEXT_SET_LDT */
@@ -71,7 +71,7 @@ struct vcpu {
     struct vcpu *sched_next;    /* the CPU's list of its vCPUs */
     struct vcpu_runstate_info runstate;
 
-    /* What the CPU holds for it while it runs (arch/x86/context.c). */
+    /* What the CPU holds for it while it runs (arch/x86/pv/context.c). */
     uint64_t hv_rsp;            /* its saved hypervisor stack pointer */
     uint8_t *stack;             /* its hypervisor stack */
     uint64_t fs_base, gs_base, gs_shadow;
@@ -144,7 +144,7 @@ struct domain {
 #define DOMAIN_ZOMBIE 2         /* relinquished; frames others hold keep it */
 
 /* The live vcpu_info of v: in shared_info, or where the guest registered
- * it (arch/x86/pv_traps.c). */
+ * it (arch/x86/pv/pv_traps.c). */
 struct vcpu_info *vcpu_info_of(struct vcpu *v);
 struct vcpu_runstate_info;
 void runstate_fill(struct vcpu *v, struct vcpu_runstate_info *ri);

@@ -34,7 +34,7 @@ long do_event_channel_op(struct cpu_regs *regs);
 long do_set_gdt(struct cpu_regs *regs);
 long do_update_descriptor(struct cpu_regs *regs);
 long do_sysctl(struct cpu_regs *regs);
-long do_set_debugreg(struct cpu_regs *regs);     /* arch/x86/pv_debug.c */
+long do_set_debugreg(struct cpu_regs *regs);     /* arch/x86/pv/pv_debug.c */
 long do_get_debugreg(struct cpu_regs *regs);
 
 #endif /* MICA_HYPERCALL_H */

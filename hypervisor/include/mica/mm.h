@@ -168,7 +168,7 @@ int pt_map_grant(struct pt_ctx *c, uint64_t pte_maddr, uint64_t e,
 int pt_unmap_grant(struct pt_ctx *c, uint64_t pte_maddr, mfn_t mfn, bool write,
                    uint64_t new_maddr);
 
-/* mm/hypercalls.c: machine address of the L1 entry mapping va in v's
+/* arch/x86/paging.c: machine address of the L1 entry mapping va in v's
  * kernel page tables, 0 when none. */
 struct vcpu;
 uint64_t l1e_maddr_of(const struct vcpu *v, uint64_t va);

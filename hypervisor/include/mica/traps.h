@@ -28,9 +28,9 @@ void i8259_unmask_serial(void);
 void i8259_eoi(void);
 /* Set the SYSCALL MSRs so guest hypercalls reach syscall_entry. */
 void syscall_init(void);
-/* Learn what FXRSTOR accepts (arch/x86/context.c); after paging_init. */
+/* Learn what FXRSTOR accepts (arch/x86/pv/context.c); after paging_init. */
 void fpu_init(void);
-/* An exception raised by the guest (arch/x86/pv_run.c). */
+/* An exception raised by the guest (arch/x86/pv/pv_run.c). */
 void guest_trap(struct cpu_regs *regs);
 /* Print the frame-pointer chain starting at rbp, symbolized. */
 void dump_backtrace(uint64_t rbp);
@@ -38,8 +38,11 @@ void dump_backtrace(uint64_t rbp);
 enum debug_fault;
 void debug_fault_trigger(enum debug_fault kind);
 
-/* Whether [lo, hi) lies inside one of the hypervisor's stacks. */
+/* Whether [lo, hi) lies inside the boot stack or an IST stack (a vCPU's
+ * own: vcpu_stack_contains). */
 bool stack_contains(uint64_t lo, uint64_t hi);
+/* The stack the CPU enters the hypervisor on from a guest (desc.c). */
+extern uint64_t cpu_stack_top;
 
 /* Symbol lookup for backtraces: the name containing addr, or NULL. */
 const char *symbol_lookup(uint64_t addr, uint64_t *offset, uint64_t *size);

@@ -185,6 +185,12 @@ static bool ptwr_fault(struct cpu_regs *r)
     return true;
 }
 
+void pv_exit_to_guest(struct cpu_regs *r)
+{
+    sched_resched();
+    pv_deliver_events(current, r);
+}
+
 void compat_syscall_entry(struct cpu_regs *r);
 void compat_syscall_entry(struct cpu_regs *r)
 {
@@ -219,5 +225,5 @@ void guest_trap(struct cpu_regs *r)
     dump_guest_regs(r);
     domain_crash(current->domain, why);
 out:
-    sched_exit_to_guest(r);
+    pv_exit_to_guest(r);
 }

@@ -13,6 +13,7 @@
 #include <mica/errno.h>
 #include <mica/guest_access.h>
 #include <mica/hypercall.h>
+#include <mica/paging.h>
 #include <mica/power.h>
 #include <mica/pv.h>
 #include <mica/sched.h>

@@ -130,7 +130,7 @@ void hypercall_entry(struct cpu_regs *regs)
     }
     if (nr == __HYPERVISOR_iret) {
         do_iret(regs);
-        sched_exit_to_guest(regs);
+        pv_exit_to_guest(regs);
         guest_exit(regs);
     }
     rc = dispatch(nr, regs);
@@ -138,7 +138,7 @@ void hypercall_entry(struct cpu_regs *regs)
         regs->rip -= 2;         /* re-issue the syscall with the new args */
     else if (rc != -EJUSTRETURN)
         regs->rax = (uint64_t)rc;
-    sched_exit_to_guest(regs);
+    pv_exit_to_guest(regs);
     guest_exit(regs);
 }
 

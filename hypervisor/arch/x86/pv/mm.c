@@ -334,24 +334,6 @@ long do_mmuext_op(struct cpu_regs *regs)
     return run_batch(regs, sizeof(struct mmuext_op), mmuext_one);
 }
 
-/* The L1 entry mapping va in the current kernel page tables, as a machine
- * address; 0 when there is none (not present, or in the hypervisor's
- * range).  The tables are validated, so each level is the next's type. */
-uint64_t l1e_maddr_of(const struct vcpu *v, uint64_t va)
-{
-    mfn_t mfn = v->guest_table;
-
-    if (mfn == INVALID_MFN || !guest_range_ok(va, 1))
-        return 0;
-    for (int shift = 39; shift > 12; shift -= 9) {
-        uint64_t e = ((uint64_t *)mm_map_frame(mfn))[(va >> shift) & 511];
-        if (!(e & _PAGE_PRESENT) || !mfn_valid(pte_mfn(e)))
-            return 0;
-        mfn = pte_mfn(e);
-    }
-    return (mfn << PAGE_SHIFT) + ((va >> 12) & 511) * 8;
-}
-
 long do_update_va_mapping(struct cpu_regs *regs)
 {
     uint64_t va = regs->rdi, val = regs->rsi, flags = regs->rdx;

@@ -39,10 +39,6 @@
 static uint8_t vcpu_stacks[NR_VCPU_STACKS][VCPU_STACK_SIZE] __aligned(16);
 static bool stack_used[NR_VCPU_STACKS];
 
-/* Where the CPU enters the hypervisor from the running guest (syscall
- * entry; the TSS's RSP0 is kept equal). */
-uint64_t cpu_stack_top;
-
 static uint64_t stack_top(const struct vcpu *v)
 {
     return (uint64_t)v->stack + VCPU_STACK_SIZE;
@@ -401,6 +397,6 @@ void vcpu_first_run(struct vcpu *v)
     *frame = v->regs;
     frame->rflags = (frame->rflags & GUEST_RFLAGS_KEEP) | X86_EFLAGS_IF | 2;
     frame->vector = 0;                  /* leave by IRETQ: all registers */
-    sched_exit_to_guest(frame);
+    pv_exit_to_guest(frame);
     guest_exit(frame);
 }

@@ -6,7 +6,7 @@
  * and forbids writable mappings of them -- and mapped into the hypervisor's
  * GDT below Mica's reserved entries (7168 on), so selectors below 0xe000 are
  * the guest's.  The window is the hypervisor's GDT itself, remapped to the
- * running vCPU's frames on each context switch (arch/x86/context.c).
+ * running vCPU's frames on each context switch (arch/x86/pv/context.c).
  */
 #include <mica/desc_check.h>
 #include <mica/domain.h>
