@@ -38,9 +38,9 @@ void sched_block(struct vcpu *v)
         vcpu_block(v, 0);
 }
 
-long do_set_timer_op(struct cpu_regs *regs)
+long do_set_timer_op(uint64_t timeout)
 {
-    set_deadline(current, regs->rdi);
+    set_deadline(current, timeout);
     return 0;
 }
 
@@ -75,16 +75,16 @@ static long sched_poll(struct vcpu *v, uint64_t arg)
     }
 }
 
-long do_sched_op_timers(struct cpu_regs *regs)
+long do_sched_op_timers(uint64_t cmd, uint64_t arg)
 {
     struct vcpu *v = current;
 
-    switch (regs->rdi) {
+    switch (cmd) {
     case SCHEDOP_block:
         sched_block(v);
         return 0;
     case SCHEDOP_poll:
-        return sched_poll(v, regs->rsi);
+        return sched_poll(v, arg);
     default:
         return -ENOSYS;
     }
@@ -121,10 +121,9 @@ static long register_vcpu_info(struct vcpu *v, uint64_t arg)
  * vcpu_op on vCPU `id` of the caller's domain.  The timers act on the
  * calling vCPU only (-EINVAL for another, as Xen); the rest on any.
  */
-long do_vcpu_op(struct cpu_regs *regs)
+long do_vcpu_op(uint64_t cmd, uint64_t id, uint64_t arg)
 {
     struct domain *d = current->domain;
-    uint64_t cmd = regs->rdi, id = regs->rsi, arg = regs->rdx;
     struct vcpu_set_singleshot_timer t;
     struct vcpu *v;
 
@@ -145,7 +144,7 @@ long do_vcpu_op(struct cpu_regs *regs)
                 vcpu_down(v);           /* returns when brought up again */
                 return 0;
             }
-        domain_vcpu_down(v, regs);      /* the last one: the domain is stuck */
+        domain_vcpu_down(v);            /* the last one: the domain is stuck */
     case VCPUOP_is_up:
         return v->state != VCPU_DOWN;
     case VCPUOP_set_singleshot_timer:

@@ -41,6 +41,7 @@ struct vcpu {
     mfn_t guest_table_user;     /* user L4, INVALID_MFN when none */
     bool kernel_mode;           /* guest kernel vs guest user */
     uint8_t iopl;               /* virtual IOPL 0-3 (PHYSDEVOP_set_iopl) */
+    uint64_t *hypercall_args;   /* of the hypercall it is in (mica/hypercall.h) */
 
     /* Exceptions and callbacks (arch/x86/pv/pv_traps.c). */
     struct trap_info *trap_ctxt;    /* X86_NR_VECTORS entries: one page of its own */
@@ -196,8 +197,7 @@ uint64_t domain_own_frames(const struct domain *d);
 void domain_crash(struct domain *d, const char *why) __noreturn;
 /* VCPUOP_down on a domain's last running vCPU (Linux's halt with events
  * masked: a dead end): handled as a crash. */
-struct cpu_regs;
-void domain_vcpu_down(struct vcpu *v, const struct cpu_regs *r) __noreturn;
+void domain_vcpu_down(struct vcpu *v) __noreturn;
 /* SCHEDOP_shutdown: record and act on a domain's request. */
 void domain_shutdown(struct domain *d, unsigned int reason) __noreturn;
 

@@ -74,6 +74,9 @@ static inline bool pv_architectural_iopl(const struct vcpu *v)
 
 /* Leave for the guest with this frame (arch/x86/pv/guest_entry.asm). */
 void guest_exit(struct cpu_regs *regs) __attribute__((noreturn));
+/* v's guest registers: its saved context, or the frame on its stack once
+ * it has run (arch/x86/pv/context.c). */
+struct cpu_regs *vcpu_guest_regs(struct vcpu *v);
 /* Last stop before a guest runs: switch vCPUs if due, then deliver the
  * running one's events. */
 void pv_exit_to_guest(struct cpu_regs *r);

@@ -26,19 +26,12 @@
 #define X86_EFLAGS_IF   (1UL << 9)
 #define X86_EFLAGS_IOPL (3UL << 12)
 
-/* Exception vectors (the architecture's; Xen's names). */
-#define X86_EXC_DE   0      /* divide error */
+/* Exception vectors Mica names (the architecture's numbers, Xen's names). */
 #define X86_EXC_DB   1      /* debug */
-#define X86_EXC_NMI  2
-#define X86_EXC_BP   3      /* int3 */
-#define X86_EXC_OF   4      /* into */
-#define X86_EXC_BR   5      /* bound */
 #define X86_EXC_UD   6      /* invalid opcode */
 #define X86_EXC_NM   7      /* device not available */
 #define X86_EXC_DF   8      /* double fault */
-#define X86_EXC_TS   10     /* invalid TSS */
-#define X86_EXC_NP   11     /* segment not present */
-#define X86_EXC_SS   12     /* stack fault */
+#define X86_EXC_TS   10     /* invalid TSS (to #PF: the segment and page faults) */
 #define X86_EXC_GP   13     /* general protection */
 #define X86_EXC_PF   14     /* page fault */
 #define X86_EXC_AC   17     /* alignment check */

@@ -314,7 +314,7 @@ out:
 }
 
 /* Where v's guest registers are: the frame on its stack once it has run. */
-static struct cpu_regs *guest_regs(struct vcpu *v)
+struct cpu_regs *vcpu_guest_regs(struct vcpu *v)
 {
     return v->started_at ? (struct cpu_regs *)(stack_top(v) - sizeof(struct cpu_regs))
                          : &v->regs;
@@ -323,7 +323,7 @@ static struct cpu_regs *guest_regs(struct vcpu *v)
 /* The inverse of vcpu_initialise, for the toolstack (v is not running). */
 long vcpu_get_context(struct vcpu *v, uint64_t arg)
 {
-    const struct cpu_regs *r = guest_regs(v);
+    const struct cpu_regs *r = vcpu_guest_regs(v);
     struct ctx_head h = { .flags = VGCF_i387_valid |
                           (v->kernel_mode ? VGCF_in_kernel : 0) |
                           (v->state != VCPU_DOWN ? VGCF_online : 0) |

@@ -3,10 +3,11 @@
  * The hypercall table and its one dispatch path.  A 64-bit PV guest kernel
  * issues `syscall` with the number in rax and arguments in rdi, rsi, rdx,
  * r10, r8; the result goes back in rax.  Empty slots and numbers past the
- * table return -ENOSYS.  A handler that returns -ERESTART has rewritten its
- * argument registers to describe the work left; the guest's RIP is moved
- * back over the 2-byte `syscall` so that it re-issues the call (after any
- * pending event, once events exist).
+ * table return -ENOSYS.  A handler that returns -ERESTART may have
+ * rewritten its arguments (hypercall_continue) to describe the work left;
+ * they go back into the registers and the guest's RIP is moved back over
+ * the 2-byte `syscall` so that it re-issues the call (after any pending
+ * event).
  */
 #include <abi/sched.h>
 #include <abi/sysctl.h>
@@ -26,43 +27,68 @@
 #include <mica/time.h>
 #include <mica/version.h>
 
-typedef long (*hypercall_fn)(struct cpu_regs *regs);
+/*
+ * The table, HYPERCALLS: each hypercall's arity, name and argument types,
+ * once.  HYPERCALL<n> makes the call of do_<name> from the argument array;
+ * the pointer `f` has the prototype the table states, so a handler
+ * declared otherwise does not compile.
+ */
+#define HYPERCALL1(name, t0) static long call_##name(const uint64_t *a) \
+    { long (*f)(t0) = do_##name; return f((t0)a[0]); }
+#define HYPERCALL2(name, t0, t1) static long call_##name(const uint64_t *a) \
+    { long (*f)(t0, t1) = do_##name; return f((t0)a[0], (t1)a[1]); }
+#define HYPERCALL3(name, t0, t1, t2) static long call_##name(const uint64_t *a) \
+    { long (*f)(t0, t1, t2) = do_##name; return f((t0)a[0], (t1)a[1], (t2)a[2]); }
+#define HYPERCALL4(name, t0, t1, t2, t3) static long call_##name(const uint64_t *a) \
+    { long (*f)(t0, t1, t2, t3) = do_##name; return f((t0)a[0], (t1)a[1], (t2)a[2], (t3)a[3]); }
 
-static const hypercall_fn hypercall_table[] = {
-    [__HYPERVISOR_set_trap_table] = do_set_trap_table,
-    [__HYPERVISOR_set_gdt] = do_set_gdt,
-    [__HYPERVISOR_update_descriptor] = do_update_descriptor,
-    [__HYPERVISOR_stack_switch] = do_stack_switch,
-    [__HYPERVISOR_set_callbacks] = do_set_callbacks,
-    [__HYPERVISOR_fpu_taskswitch] = do_fpu_taskswitch,
-    [__HYPERVISOR_set_debugreg] = do_set_debugreg,
-    [__HYPERVISOR_get_debugreg] = do_get_debugreg,
-    [__HYPERVISOR_set_segment_base] = do_set_segment_base,
-    [__HYPERVISOR_callback_op] = do_callback_op,
-    [__HYPERVISOR_memory_op] = do_memory_op,
-    [__HYPERVISOR_multicall] = do_multicall,
-    [__HYPERVISOR_set_timer_op] = do_set_timer_op,
-    [__HYPERVISOR_vcpu_op] = do_vcpu_op,
-    [__HYPERVISOR_event_channel_op] = do_event_channel_op,
-    [__HYPERVISOR_grant_table_op] = do_grant_table_op,
-    [__HYPERVISOR_physdev_op] = do_physdev_op,
-    [__HYPERVISOR_mmu_update] = do_mmu_update,
-    [__HYPERVISOR_update_va_mapping] = do_update_va_mapping,
-    [__HYPERVISOR_xen_version] = do_xen_version,
-    [__HYPERVISOR_console_io] = do_console_io,
-    [__HYPERVISOR_vm_assist] = do_vm_assist,
-    [__HYPERVISOR_mmuext_op] = do_mmuext_op,
-    [__HYPERVISOR_sched_op] = do_sched_op,
-    [__HYPERVISOR_sysctl] = do_sysctl,
-    [__HYPERVISOR_mica_control] = do_mica_control,
-};
+#define HYPERCALLS(X) \
+    X(1, set_trap_table, uint64_t) \
+    X(4, mmu_update, uint64_t, uint64_t, uint64_t, domid_t) \
+    X(2, set_gdt, uint64_t, uint64_t) \
+    X(2, stack_switch, uint64_t, uint64_t) \
+    X(3, set_callbacks, uint64_t, uint64_t, uint64_t) \
+    X(1, fpu_taskswitch, uint64_t) \
+    X(1, set_timer_op, uint64_t) \
+    X(2, set_debugreg, uint64_t, uint64_t) \
+    X(1, get_debugreg, uint64_t) \
+    X(2, update_descriptor, uint64_t, uint64_t) \
+    X(2, memory_op, uint64_t, uint64_t) \
+    X(2, multicall, uint64_t, uint64_t) \
+    X(3, update_va_mapping, uint64_t, uint64_t, uint64_t) \
+    X(2, xen_version, uint64_t, uint64_t) \
+    X(3, console_io, uint64_t, uint64_t, uint64_t) \
+    X(2, vm_assist, uint64_t, uint64_t) \
+    X(2, set_segment_base, uint64_t, uint64_t) \
+    X(4, mmuext_op, uint64_t, uint64_t, uint64_t, domid_t) \
+    X(2, callback_op, uint64_t, uint64_t) \
+    X(3, vcpu_op, uint64_t, uint64_t, uint64_t) \
+    X(2, sched_op, uint64_t, uint64_t) \
+    X(2, event_channel_op, uint32_t, uint64_t) \
+    X(3, grant_table_op, uint32_t, uint64_t, unsigned int) \
+    X(2, physdev_op, uint32_t, uint64_t) \
+    X(1, sysctl, uint64_t) \
+    X(1, mica_control, uint64_t)
 
+#define THUNK(n, name, ...) HYPERCALL##n(name, __VA_ARGS__)
+#define SLOT(n, name, ...) [__HYPERVISOR_##name] = call_##name,
+HYPERCALLS(THUNK)
 
-static long dispatch(uint64_t nr, struct cpu_regs *regs)
+typedef long (*hypercall_fn)(const uint64_t *args);
+static const hypercall_fn hypercall_table[] = { HYPERCALLS(SLOT) };
+
+/* Run hypercall nr on args (which hypercall_continue may rewrite). */
+static long dispatch(uint64_t nr, uint64_t *args)
 {
+    struct vcpu *v = current;
+    uint64_t *outer = v->hypercall_args;
+    long rc = -ENOSYS;
+
+    v->hypercall_args = args;
     if (nr < ARRAY_SIZE(hypercall_table) && hypercall_table[nr])
-        return hypercall_table[nr](regs);
-    return -ENOSYS;
+        rc = hypercall_table[nr](args);
+    v->hypercall_args = outer;
+    return rc;
 }
 
 /*
@@ -76,37 +102,28 @@ static long dispatch(uint64_t nr, struct cpu_regs *regs)
  * from it.
  */
 #define MULTICALL_BATCH 64
-long do_multicall(struct cpu_regs *regs)
+long do_multicall(uint64_t calls, uint64_t nr)
 {
-    uint64_t calls = regs->rdi, nr = regs->rsi;
-
     if (nr > (1U << 20))
         return -EINVAL;
     for (uint64_t i = 0; i < nr; i++) {
         struct multicall_entry e;
         uint64_t at = calls + i * sizeof(e);
 
-        if (i == MULTICALL_BATCH) {             /* bounded work per call */
-            regs->rdi = at, regs->rsi = nr - i;
-            return -ERESTART;
-        }
+        if (i == MULTICALL_BATCH)               /* bounded work per call */
+            return hypercall_continue(at, nr - i);
         if (copy_from_guest(&e, at, sizeof(e)))
             return -EFAULT;
-        struct cpu_regs f = *regs;
-        f.rdi = e.args[0], f.rsi = e.args[1], f.rdx = e.args[2];
-        f.r10 = e.args[3], f.r8 = e.args[4];
         if (e.op == __HYPERVISOR_iret) {
-            do_iret(regs);
+            do_iret(vcpu_guest_regs(current));    /* the frame of its syscall */
             return -EJUSTRETURN;
         }
-        long rc = e.op == __HYPERVISOR_multicall ? -EINVAL : dispatch(e.op, &f);
+        _Static_assert(HYPERCALL_MAX_ARGS <= ARRAY_SIZE(e.args), "multicall arguments");
+        long rc = e.op == __HYPERVISOR_multicall ? -EINVAL : dispatch(e.op, e.args);
         if (rc == -ERESTART) {
-            e.args[0] = f.rdi, e.args[1] = f.rsi, e.args[2] = f.rdx;
-            e.args[3] = f.r10, e.args[4] = f.r8;
             if (copy_to_guest(at, &e, sizeof(e)))
                 return -EFAULT;
-            regs->rdi = at, regs->rsi = nr - i;
-            return -ERESTART;
+            return hypercall_continue(at, nr - i);
         }
         e.result = (uint64_t)rc;
         if (copy_to_guest(at + offsetof(struct multicall_entry, result), &e.result,
@@ -119,6 +136,7 @@ long do_multicall(struct cpu_regs *regs)
 void hypercall_entry(struct cpu_regs *regs);
 void hypercall_entry(struct cpu_regs *regs)
 {
+    uint64_t args[HYPERCALL_MAX_ARGS] = { regs->rdi, regs->rsi, regs->rdx, regs->r10, regs->r8 };
     uint64_t nr = regs->rax;
     long rc;
 
@@ -133,11 +151,14 @@ void hypercall_entry(struct cpu_regs *regs)
         pv_exit_to_guest(regs);
         guest_exit(regs);
     }
-    rc = dispatch(nr, regs);
-    if (rc == -ERESTART)
+    rc = dispatch(nr, args);
+    if (rc == -ERESTART) {
+        regs->rdi = args[0], regs->rsi = args[1], regs->rdx = args[2];
+        regs->r10 = args[3], regs->r8 = args[4];
         regs->rip -= 2;         /* re-issue the syscall with the new args */
-    else if (rc != -EJUSTRETURN)
+    } else if (rc != -EJUSTRETURN) {
         regs->rax = (uint64_t)rc;
+    }
     pv_exit_to_guest(regs);
     guest_exit(regs);
 }
@@ -154,10 +175,9 @@ static bool console_allow(struct domain *d, uint64_t n)
     return false;
 }
 
-long do_console_io(struct cpu_regs *regs)
+long do_console_io(uint64_t cmd, uint64_t count, uint64_t buf)
 {
     struct domain *d = current->domain;
-    uint64_t cmd = regs->rdi, count = regs->rsi, buf = regs->rdx;
     char chunk[128];
 
     if (count > (1U << 20))
@@ -197,30 +217,30 @@ long do_console_io(struct cpu_regs *regs)
 
 /* ---- sched_op -------------------------------------------------------------- */
 
-long do_sched_op(struct cpu_regs *regs)
+long do_sched_op(uint64_t cmd, uint64_t arg)
 {
     struct sched_shutdown sd;
 
-    switch (regs->rdi) {
+    switch (cmd) {
     case SCHEDOP_yield:
         sched_yield();
         return 0;
     case SCHEDOP_shutdown_code:
-        if (copy_from_guest(&sd, regs->rsi, sizeof(sd)))
+        if (copy_from_guest(&sd, arg, sizeof(sd)))
             return -EFAULT;
         if (sd.reason > SHUTDOWN_MAX)
             return -EINVAL;
         current->domain->shutdown_code = sd.reason;    /* reported if it dies */
         return 0;
     case SCHEDOP_shutdown:
-        if (copy_from_guest(&sd, regs->rsi, sizeof(sd)))
+        if (copy_from_guest(&sd, arg, sizeof(sd)))
             return -EFAULT;
         if (sd.reason > SHUTDOWN_MAX)
             return -EINVAL;
         console_flush(current->domain);
         domain_shutdown(current->domain, sd.reason);
     default:
-        return do_sched_op_timers(regs);    /* block, poll */
+        return do_sched_op_timers(cmd, arg);    /* block, poll */
     }
 }
 
@@ -238,11 +258,9 @@ static uint32_t feature_bits(void)
            (1U << XENFEAT_gnttab_map_avail_bits);
 }
 
-long do_xen_version(struct cpu_regs *regs)
+long do_xen_version(uint64_t cmd, uint64_t arg)
 {
-    uint64_t arg = regs->rsi;
-
-    switch (regs->rdi) {
+    switch (cmd) {
     case XENVER_version:
         return (MICA_XEN_MAJOR << 16) | MICA_XEN_MINOR;
     case XENVER_extraversion: {
@@ -287,11 +305,11 @@ long do_xen_version(struct cpu_regs *regs)
 /* ---- sysctl ---------------------------------------------------------------- */
 
 /* Xen's checks, in Xen's order, and no op behind them (abi/sysctl.h). */
-long do_sysctl(struct cpu_regs *regs)
+long do_sysctl(uint64_t arg)
 {
     struct xen_sysctl op;
 
-    if (copy_from_guest(&op, regs->rdi, sizeof(op)))
+    if (copy_from_guest(&op, arg, sizeof(op)))
         return -EFAULT;
     if (op.interface_version != XEN_SYSCTL_INTERFACE_VERSION)
         return -EACCES;
@@ -302,9 +320,8 @@ long do_sysctl(struct cpu_regs *regs)
 
 /* ---- vm_assist ------------------------------------------------------------- */
 
-long do_vm_assist(struct cpu_regs *regs)
+long do_vm_assist(uint64_t cmd, uint64_t type)
 {
-    uint64_t cmd = regs->rdi, type = regs->rsi;
     /* 4gb_segments means nothing to a 64-bit guest but Linux asks for it. */
     const unsigned long allowed = (1UL << VMASST_TYPE_4gb_segments) |
                                   (1UL << VMASST_TYPE_writable_pagetables) |

@@ -29,10 +29,8 @@ static void flush_one(uint64_t va)
  * L1 entries then map its frames and may set its M2P entries, mmuext_op
  * pins and unpins its tables (building that domain).  As in Xen, naming oneself by id is
  * -ESRCH.  Returns the owner of mapped frames (NULL: the caller's own). */
-static int foreign_owner(const struct domain *d, uint64_t fd, const struct domain **owner)
+static int foreign_owner(const struct domain *d, domid_t id, const struct domain **owner)
 {
-    domid_t id = (domid_t)fd;
-
     *owner = NULL;
     if (id == DOMID_SELF || (id == DOMID_IO && d->is_privileged))
         return 0;
@@ -56,7 +54,7 @@ static int batch_start(uint64_t *count, uint64_t pdone, uint32_t *done)
 
 /* End of a batch (or of its share of the work): drain, then either finish
  * or ask to be continued from request i. */
-static long batch_end(struct pt_ctx *c, struct cpu_regs *regs, long rc, uint64_t i,
+static long batch_end(struct pt_ctx *c, long rc, uint64_t reqs, uint64_t i,
                       uint64_t count, size_t size, uint64_t pdone, uint32_t done)
 {
     if (rc != -ERESTART) {
@@ -66,10 +64,8 @@ static long batch_end(struct pt_ctx *c, struct cpu_regs *regs, long rc, uint64_t
     }
     if (pdone)
         (void)copy_to_guest(pdone, &done, sizeof(done));
-    if (rc == -ERESTART) {
-        regs->rdi += i * size;
-        regs->rsi = (count - i) | MMU_UPDATE_PREEMPTED;
-    }
+    if (rc == -ERESTART)
+        return hypercall_continue(reqs + i * size, (count - i) | MMU_UPDATE_PREEMPTED);
     return rc;
 }
 
@@ -95,16 +91,14 @@ static long mmu_update_one(struct pt_ctx *c, const void *p)
 }
 
 /*
- * Run a batch of `size`-byte requests at rdi (count in rsi, done count at
- * rdx, foreign domain in r10) through one(): the common shape of mmu_update
- * and mmuext_op.  Stops at the first error, which it returns; continues
+ * Run a batch of count `size`-byte requests at reqs (done count at pdone)
+ * through one(): the common shape of mmu_update and mmuext_op.  Stops at the first error, which it returns; continues
  * itself (-ERESTART) when the budget runs out.
  */
-static long run_batch(struct cpu_regs *regs, size_t size,
-                      long (*one)(struct pt_ctx *c, const void *req))
+static long run_batch(uint64_t reqs, uint64_t count, uint64_t pdone, domid_t foreigndom,
+                      size_t size, long (*one)(struct pt_ctx *c, const void *req))
 {
     struct domain *d = current->domain;
-    uint64_t reqs = regs->rdi, count = regs->rsi, pdone = regs->rdx;
     struct pt_ctx c = { d, PT_BUDGET, NULL };
     uint64_t req[3];                /* the largest request: 24 bytes */
     uint32_t done;
@@ -113,7 +107,7 @@ static long run_batch(struct cpu_regs *regs, size_t size,
 
     if ((rc = batch_start(&count, pdone, &done)))
         return rc;
-    if ((rc = foreign_owner(d, regs->r10, &c.pg_owner)))
+    if ((rc = foreign_owner(d, foreigndom, &c.pg_owner)))
         return rc;
     rc = pt_drain(&c);
     for (; rc == 0 && i < count; i++) {
@@ -129,50 +123,16 @@ static long run_batch(struct cpu_regs *regs, size_t size,
             break;
         done++;
     }
-    return batch_end(&c, regs, rc, i, count, size, pdone, done);
+    return batch_end(&c, rc, reqs, i, count, size, pdone, done);
 }
 
-long do_mmu_update(struct cpu_regs *regs)
+long do_mmu_update(uint64_t reqs, uint64_t count, uint64_t pdone, domid_t foreigndom)
 {
-    return run_batch(regs, sizeof(struct mmu_update), mmu_update_one);
+    return run_batch(reqs, count, pdone, foreigndom, sizeof(struct mmu_update), mmu_update_one);
 }
 
 _Static_assert(sizeof(struct mmu_update) <= 24 && sizeof(struct mmuext_op) <= 24,
                "run_batch's request buffer");
-
-/* Switch a base pointer: take the new L4 first (it may need validating,
- * which may be continued), then drop the old.  mfn is a validated L4 of
- * c->d or, where the caller allows it, INVALID_MFN for none: never loaded
- * into CR3 (a guest's ~0 is INVALID_MFN too, so only Mica may pass it).
- * The old tables' user translations are global: any change flushes them,
- * whether or not the new tables are loaded now (mm/tlb.c). */
-static long new_baseptr(struct pt_ctx *c, mfn_t *slot, mfn_t mfn, bool load)
-{
-    if (mfn == *slot) {
-        if (load)
-            tlb_flush_all();
-        return 0;
-    }
-    if (mfn != INVALID_MFN) {
-        if (!mfn_valid(mfn) || !get_page(mfn_to_page(mfn), c->d))
-            return -EINVAL;
-        int rc = get_page_type(c, mfn_to_page(mfn), PGT_l4);
-        if (rc) {
-            put_page(mfn_to_page(mfn));
-            return rc;
-        }
-    }
-    mfn_t old = *slot;
-    *slot = mfn;
-    if (load)
-        write_cr3(mfn << PAGE_SHIFT);
-    tlb_flush_all();
-    if (old != INVALID_MFN) {
-        put_page_type(c, mfn_to_page(old));
-        put_page(mfn_to_page(old));
-    }
-    return 0;
-}
 
 /* A reference and an L4 type reference on mfn (INVALID_MFN: none). */
 static long take_l4(struct pt_ctx *c, mfn_t mfn)
@@ -193,6 +153,31 @@ static void drop_l4(struct pt_ctx *c, mfn_t mfn)
         return;
     put_page_type(c, mfn_to_page(mfn));
     put_page(mfn_to_page(mfn));
+}
+
+/* Switch a base pointer: take the new L4 first (it may need validating,
+ * which may be continued), then drop the old.  mfn is a validated L4 of
+ * c->d or, where the caller allows it, INVALID_MFN for none: never loaded
+ * into CR3 (a guest's ~0 is INVALID_MFN too, so only Mica may pass it).
+ * The old tables' user translations are global: any change flushes them,
+ * whether or not the new tables are loaded now (mm/tlb.c). */
+static long new_baseptr(struct pt_ctx *c, mfn_t *slot, mfn_t mfn, bool load)
+{
+    if (mfn == *slot) {
+        if (load)
+            tlb_flush_all();
+        return 0;
+    }
+    long rc = take_l4(c, mfn);
+    if (rc)
+        return rc;
+    mfn_t old = *slot;
+    *slot = mfn;
+    if (load)
+        write_cr3(mfn << PAGE_SHIFT);
+    tlb_flush_all();
+    drop_l4(c, old);
+    return 0;
 }
 
 /* A down vCPU's base pointers (VCPUOP_initialise, and none on its way
@@ -329,14 +314,13 @@ static long mmuext_one(struct pt_ctx *c, const void *p)
     }
 }
 
-long do_mmuext_op(struct cpu_regs *regs)
+long do_mmuext_op(uint64_t ops, uint64_t count, uint64_t pdone, domid_t foreigndom)
 {
-    return run_batch(regs, sizeof(struct mmuext_op), mmuext_one);
+    return run_batch(ops, count, pdone, foreigndom, sizeof(struct mmuext_op), mmuext_one);
 }
 
-long do_update_va_mapping(struct cpu_regs *regs)
+long do_update_va_mapping(uint64_t va, uint64_t val, uint64_t flags)
 {
-    uint64_t va = regs->rdi, val = regs->rsi, flags = regs->rdx;
     struct pt_ctx c = { current->domain, PT_BUDGET, NULL };
     uint64_t mask;
     long rc;

@@ -89,23 +89,21 @@ long pv_vcpu_set_gdt(struct vcpu *v, const uint64_t *frames, uint64_t entries)
     return rc;
 }
 
-long do_set_gdt(struct cpu_regs *regs)
+long do_set_gdt(uint64_t list, uint64_t entries)
 {
     uint64_t frames[MAX_GDT_FRAMES];
-    uint64_t entries = regs->rsi;
 
     if (entries > FIRST_RESERVED_GDT_ENTRY)
         return -EINVAL;
-    if (copy_from_guest(frames, regs->rdi,
+    if (copy_from_guest(frames, list,
                         (entries + DESC_PER_PAGE - 1) / DESC_PER_PAGE * sizeof(frames[0])))
         return -EFAULT;
     return pv_vcpu_set_gdt(current, frames, entries);
 }
 
-long do_update_descriptor(struct cpu_regs *regs)
+long do_update_descriptor(uint64_t maddr, uint64_t desc)
 {
     struct domain *d = current->domain;
-    uint64_t maddr = regs->rdi, desc = regs->rsi;
     struct pt_ctx c = { d, PT_BUDGET, NULL };
     mfn_t mfn = maddr >> PAGE_SHIFT;
 

@@ -367,13 +367,13 @@ bool pv_emulate_privop(struct vcpu *v, struct cpu_regs *r)
 }
 
 /* Hypercall 33: only PHYSDEVOP_set_iopl today (cmd in rdi, arg in rsi). */
-long do_physdev_op(struct cpu_regs *regs)
+long do_physdev_op(uint32_t cmd, uint64_t arg)
 {
     struct physdev_set_iopl op;
 
-    if ((uint32_t)regs->rdi != PHYSDEVOP_set_iopl)
+    if (cmd != PHYSDEVOP_set_iopl)
         return -ENOSYS;
-    if (copy_from_guest(&op, regs->rsi, sizeof(op)))
+    if (copy_from_guest(&op, arg, sizeof(op)))
         return -EFAULT;
     if (op.iopl > 3)
         return -EINVAL;

@@ -102,8 +102,10 @@ void sched_all_down(void)
     machine_power_off(some_domain_failed ? MICA_EXIT_DOM0_FAILED : MICA_EXIT_OK);
 }
 
-void domain_vcpu_down(struct vcpu *v, const struct cpu_regs *r)
+void domain_vcpu_down(struct vcpu *v)
 {
+    const struct cpu_regs *r = vcpu_guest_regs(v);
+
     pr_info("domain %u: vCPU %u went down (VCPUOP_down), none is left running",
             v->domain->domain_id, v->vcpu_id);
     dump_guest_regs(r);

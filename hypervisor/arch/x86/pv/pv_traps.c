@@ -177,10 +177,9 @@ void pv_user_syscall(struct vcpu *v, struct cpu_regs *r)
 /* Decode, then commit: the whole table (up to X86_NR_VECTORS entries and
  * its terminator) is read once and checked before any entry is installed,
  * so a refused table leaves the vCPU's as it was. */
-long do_set_trap_table(struct cpu_regs *regs)
+long do_set_trap_table(uint64_t table)
 {
     struct vcpu *v = current;
-    uint64_t table = regs->rdi;
     struct trap_info *traps, t;
     unsigned int n;
     long rc = 0;
@@ -242,30 +241,30 @@ static long set_callback(struct vcpu *v, unsigned int type, uint64_t address,
     }
 }
 
-long do_set_callbacks(struct cpu_regs *regs)
+long do_set_callbacks(uint64_t event, uint64_t failsafe, uint64_t syscall)
 {
     struct vcpu *v = current;
     long rc;
 
-    if ((rc = set_callback(v, CALLBACKTYPE_event, regs->rdi, 0)) ||
-        (rc = set_callback(v, CALLBACKTYPE_failsafe, regs->rsi, 0)) ||
-        (rc = set_callback(v, CALLBACKTYPE_syscall, regs->rdx, 0)))
+    if ((rc = set_callback(v, CALLBACKTYPE_event, event, 0)) ||
+        (rc = set_callback(v, CALLBACKTYPE_failsafe, failsafe, 0)) ||
+        (rc = set_callback(v, CALLBACKTYPE_syscall, syscall, 0)))
         return rc;
     return 0;
 }
 
-long do_callback_op(struct cpu_regs *regs)
+long do_callback_op(uint64_t cmd, uint64_t arg)
 {
     struct callback_register reg;
     struct callback_unregister unreg;
 
-    switch (regs->rdi) {
+    switch (cmd) {
     case CALLBACKOP_register:
-        if (copy_from_guest(&reg, regs->rsi, sizeof(reg)))
+        if (copy_from_guest(&reg, arg, sizeof(reg)))
             return -EFAULT;
         return set_callback(current, reg.type, reg.address, reg.flags);
     case CALLBACKOP_unregister:
-        if (copy_from_guest(&unreg, regs->rsi, sizeof(unreg)))
+        if (copy_from_guest(&unreg, arg, sizeof(unreg)))
             return -EFAULT;
         return set_callback(current, unreg.type, 0, 0);
     default:
@@ -273,18 +272,18 @@ long do_callback_op(struct cpu_regs *regs)
     }
 }
 
-long do_stack_switch(struct cpu_regs *regs)
+long do_stack_switch(uint64_t ss, uint64_t sp)
 {
-    if (!guest_range_ok(regs->rsi - 1, 1))
+    if (!guest_range_ok(sp - 1, 1))
         return -EINVAL;
-    current->kernel_ss = regs->rdi | 3;
-    current->kernel_sp = regs->rsi;
+    current->kernel_ss = ss | 3;
+    current->kernel_sp = sp;
     return 0;
 }
 
-long do_fpu_taskswitch(struct cpu_regs *regs)
+long do_fpu_taskswitch(uint64_t set)
 {
-    if (regs->rdi)
+    if (set)
         write_cr0(read_cr0() | X86_CR0_TS);
     else
         write_cr0(read_cr0() & ~X86_CR0_TS);
@@ -293,13 +292,12 @@ long do_fpu_taskswitch(struct cpu_regs *regs)
 
 void load_user_gs_sel(uint16_t sel);
 
-long do_set_segment_base(struct cpu_regs *regs)
+long do_set_segment_base(uint64_t which, uint64_t base)
 {
-    uint64_t base = regs->rsi;
 
-    if (!guest_range_ok(base, 1) && regs->rdi != SEGBASE_GS_USER_SEL)
+    if (!guest_range_ok(base, 1) && which != SEGBASE_GS_USER_SEL)
         return -EINVAL;
-    switch (regs->rdi) {
+    switch (which) {
     case SEGBASE_FS:
         return wrmsr_safe(MSR_FS_BASE, base) ? -EINVAL : 0;
     case SEGBASE_GS_USER:
