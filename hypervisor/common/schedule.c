@@ -9,6 +9,7 @@
 #include <abi/event_channel.h>
 #include <abi/sched.h>
 #include <abi/vcpu.h>
+#include <mica/console.h>
 #include <mica/domain.h>
 #include <mica/errno.h>
 #include <mica/event.h>
@@ -75,16 +76,31 @@ static long sched_poll(struct vcpu *v, uint64_t arg)
     }
 }
 
-long do_sched_op_timers(uint64_t cmd, uint64_t arg)
+long do_sched_op(uint64_t cmd, uint64_t arg)
 {
-    struct vcpu *v = current;
+    struct sched_shutdown sd;
 
     switch (cmd) {
+    case SCHEDOP_yield:
+        sched_yield();
+        return 0;
+    case SCHEDOP_shutdown_code:
+    case SCHEDOP_shutdown:
+        if (copy_from_guest(&sd, arg, sizeof(sd)))
+            return -EFAULT;
+        if (sd.reason > SHUTDOWN_MAX)
+            return -EINVAL;
+        if (cmd == SCHEDOP_shutdown_code) {
+            current->domain->shutdown_code = sd.reason;    /* reported if it dies */
+            return 0;
+        }
+        console_flush(current->domain);
+        domain_shutdown(current->domain, sd.reason);
     case SCHEDOP_block:
-        sched_block(v);
+        sched_block(current);
         return 0;
     case SCHEDOP_poll:
-        return sched_poll(v, arg);
+        return sched_poll(current, arg);
     default:
         return -ENOSYS;
     }

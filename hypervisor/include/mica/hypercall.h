@@ -52,7 +52,6 @@ long do_mmuext_op(uint64_t ops, uint64_t count, uint64_t pdone, domid_t foreignd
 long do_callback_op(uint64_t cmd, uint64_t arg);
 long do_vcpu_op(uint64_t cmd, uint64_t id, uint64_t arg);
 long do_sched_op(uint64_t cmd, uint64_t arg);
-long do_sched_op_timers(uint64_t cmd, uint64_t arg);    /* block, poll */
 long do_event_channel_op(uint32_t cmd, uint64_t arg);
 long do_grant_table_op(uint32_t cmd, uint64_t uop, unsigned int count);
 long do_physdev_op(uint32_t cmd, uint64_t arg);
