@@ -811,8 +811,8 @@ static long copy_at(struct domain *cd, uint64_t at)
 
 /* count operations of size bytes from uop, each by one(): up to
  * GNTTAB_BATCH of them, then the hypercall continues with the rest. */
-static long run_batch(struct domain *cd, uint32_t cmd, uint64_t uop, unsigned int count,
-                      size_t size, long (*one)(struct domain *cd, uint64_t at))
+static long gnttab_batch(struct domain *cd, uint32_t cmd, uint64_t uop, unsigned int count,
+                         size_t size, long (*one)(struct domain *cd, uint64_t at))
 {
     for (unsigned int i = 0; i < count; i++) {
         uint64_t at = uop + (uint64_t)i * size;
@@ -978,13 +978,13 @@ long do_grant_table_op(uint32_t cmd, uint64_t uop, unsigned int count)
     case GNTTABOP_get_version:  return op_get_version(cd, uop, count);
     case GNTTABOP_get_status_frames: return op_get_status_frames(cd, uop, count);
     case GNTTABOP_copy:
-        return run_batch(cd, cmd, uop, count, sizeof(struct gnttab_copy), copy_at);
+        return gnttab_batch(cd, cmd, uop, count, sizeof(struct gnttab_copy), copy_at);
     case GNTTABOP_map_grant_ref:
-        return run_batch(cd, cmd, uop, count, sizeof(struct gnttab_map_grant_ref), map_at);
+        return gnttab_batch(cd, cmd, uop, count, sizeof(struct gnttab_map_grant_ref), map_at);
     case GNTTABOP_unmap_grant_ref:
-        return run_batch(cd, cmd, uop, count, sizeof(struct gnttab_unmap_grant_ref), unmap_at);
+        return gnttab_batch(cd, cmd, uop, count, sizeof(struct gnttab_unmap_grant_ref), unmap_at);
     case GNTTABOP_unmap_and_replace:
-        return run_batch(cd, cmd, uop, count, sizeof(struct gnttab_unmap_and_replace), replace_at);
+        return gnttab_batch(cd, cmd, uop, count, sizeof(struct gnttab_unmap_and_replace), replace_at);
     default:                    return -ENOSYS;
     }
 }

@@ -95,7 +95,7 @@ static long mmu_update_one(struct pt_ctx *c, const void *p)
  * through one(): the common shape of mmu_update and mmuext_op.  Stops at the first error, which it returns; continues
  * itself (-ERESTART) when the budget runs out.
  */
-static long run_batch(uint64_t reqs, uint64_t count, uint64_t pdone, domid_t foreigndom,
+static long mmu_batch(uint64_t reqs, uint64_t count, uint64_t pdone, domid_t foreigndom,
                       size_t size, long (*one)(struct pt_ctx *c, const void *req))
 {
     struct domain *d = current->domain;
@@ -128,11 +128,11 @@ static long run_batch(uint64_t reqs, uint64_t count, uint64_t pdone, domid_t for
 
 long do_mmu_update(uint64_t reqs, uint64_t count, uint64_t pdone, domid_t foreigndom)
 {
-    return run_batch(reqs, count, pdone, foreigndom, sizeof(struct mmu_update), mmu_update_one);
+    return mmu_batch(reqs, count, pdone, foreigndom, sizeof(struct mmu_update), mmu_update_one);
 }
 
 _Static_assert(sizeof(struct mmu_update) <= 24 && sizeof(struct mmuext_op) <= 24,
-               "run_batch's request buffer");
+               "mmu_batch's request buffer");
 
 /* A reference and an L4 type reference on mfn (INVALID_MFN: none). */
 static long take_l4(struct pt_ctx *c, mfn_t mfn)
@@ -316,7 +316,7 @@ static long mmuext_one(struct pt_ctx *c, const void *p)
 
 long do_mmuext_op(uint64_t ops, uint64_t count, uint64_t pdone, domid_t foreigndom)
 {
-    return run_batch(ops, count, pdone, foreigndom, sizeof(struct mmuext_op), mmuext_one);
+    return mmu_batch(ops, count, pdone, foreigndom, sizeof(struct mmuext_op), mmuext_one);
 }
 
 long do_update_va_mapping(uint64_t va, uint64_t val, uint64_t flags)
