@@ -23,6 +23,7 @@
  */
 #include <mica/boot_config.h>
 #include <mica/errno.h>
+#include <mica/grant.h>
 #include <mica/printk.h>
 #include <mica/string.h>
 
@@ -475,7 +476,7 @@ static int p_grant_frames(struct boot_domain *d, const struct fdt_tok *t,
     uint32_t v;
 
     (void)c;
-    if (get_u32(t, 1, BOOT_MAX_GRANT_FRAMES, &v, why) < 0)
+    if (get_u32(t, 1, GNTTAB_MAX_FRAMES, &v, why) < 0)
         return -1;
     d->grant_frames = v;
     return 0;

@@ -2,8 +2,8 @@
 /*
  * Domains' consoles on the serial line, for machines without dom0 tools.
  *
- * Output.  The privileged domain 0 writes with console_io (arch/x86/
- * hypercall.c).  Every other boot-time domain gets a console ring (struct
+ * Output.  The privileged domain 0 writes with console_io (at the end of
+ * this file).  Every other boot-time domain gets a console ring (struct
  * xencons_interface: start_info.console.domU, a page of its own memory and
  * an event channel whose other end is the hypervisor) which Mica drains
  * onto the serial line, a line at a time, each line prefixed "[name] ".
@@ -26,6 +26,8 @@
 #include <mica/domain.h>
 #include <mica/errno.h>
 #include <mica/event.h>
+#include <mica/guest_access.h>
+#include <mica/hypercall.h>
 #include <mica/mm.h>
 #include <mica/printk.h>
 #include <mica/serial.h>
@@ -367,4 +369,56 @@ size_t console_read(char *buf, size_t len)
 void console_read_done(size_t n)
 {
     byte_ring_consume(&dom0_in, n);
+}
+
+/* ---- console_io ---------------------------------------------------------- */
+
+/* Unprivileged domains' output is rate-limited (common/console.c); what
+ * exceeds the limit is dropped and the domain's next line says how much. */
+static bool console_allow(struct domain *d, uint64_t n)
+{
+    if (console_take_tokens(d, n, true) == n)
+        return true;
+    d->console_dropped += n;
+    return false;
+}
+
+long do_console_io(uint64_t cmd, uint64_t count, uint64_t buf)
+{
+    struct domain *d = current->domain;
+    char chunk[128];
+
+    if (count > (1U << 20))
+        return -EINVAL;
+    if (!guest_range_ok(buf, count))
+        return -EFAULT;         /* the whole buffer, before anything moves */
+    if (cmd == CONSOLEIO_read) {
+        /* The machine's console input belongs to the privileged domain. */
+        if (!d->is_privileged)
+            return -EPERM;
+        /* Bytes leave the input buffer only once the guest has them. */
+        size_t n = console_read(chunk, MIN(sizeof(chunk), count));
+        if (copy_to_guest(buf, chunk, n))
+            return -EFAULT;
+        console_read_done(n);
+        return (long)n;
+    }
+    if (cmd != CONSOLEIO_write)
+        return -ENOSYS;
+    if (!d->console_quiet && !console_allow(d, count))
+        return (long)count;     /* dropped, as Xen does: the guest need not retry */
+    if (d->console_dropped) {
+        char note[64];
+        mica_snprintf(note, sizeof(note), "[%lu bytes of output dropped]", d->console_dropped);
+        console_io_note(d, note);
+        d->console_dropped = 0;
+    }
+    for (uint64_t done = 0; done < count;) {
+        size_t n = MIN(sizeof(chunk), count - done);
+        if (copy_from_guest(chunk, buf + done, n))
+            return -EFAULT;
+        console_io_write(d, chunk, n);
+        done += n;
+    }
+    return (long)count;
 }

@@ -517,19 +517,19 @@ static bool copies_back(uint32_t cmd, long rc)
     return rc == 0 || cmd == MICA_CTL_populate_physmap;
 }
 
-long do_mica_control(struct cpu_regs *regs)
+long do_mica_control(uint64_t arg)
 {
     struct mica_ctl_op op;
 
     if (!current->domain->is_privileged)
         return -EPERM;
-    if (copy_from_guest(&op, regs->rdi, sizeof(op)))
+    if (copy_from_guest(&op, arg, sizeof(op)))
         return -EFAULT;
     if (op.interface_version != MICA_CTL_INTERFACE_VERSION)
         return -EACCES;
     domain_reap();
     long rc = run(&op);
-    if (copies_back(op.cmd, rc) && copy_to_guest(regs->rdi, &op, sizeof(op)))
+    if (copies_back(op.cmd, rc) && copy_to_guest(arg, &op, sizeof(op)))
         return -EFAULT;
     return rc;
 }

@@ -600,14 +600,13 @@ static long (*const evtchnops[])(struct domain *cd, uint64_t arg) = {
 
 /* event_channel_op(cmd = rdi, arg = rsi).  cmd is a C int in Xen's ABI:
  * only its low 32 bits count. */
-long do_event_channel_op(struct cpu_regs *regs)
+long do_event_channel_op(uint32_t cmd, uint64_t arg)
 {
-    uint32_t cmd = (uint32_t)regs->rdi;
     struct domain *cd = current->domain;
 
     if (cmd >= ARRAY_SIZE(evtchnops) || !evtchnops[cmd] || !cd->evtchn)
         return -ENOSYS;
-    return evtchnops[cmd](cd, regs->rsi);
+    return evtchnops[cmd](cd, arg);
 }
 
 /* --- The rest of the hypervisor. --- */

@@ -95,6 +95,7 @@
 #include <mica/grant.h>
 #include <mica/guest_access.h>
 #include <mica/heap.h>
+#include <mica/hypercall.h>
 #include <mica/mm.h>
 #include <mica/paging.h>
 #include <mica/string.h>
@@ -808,21 +809,15 @@ static long copy_at(struct domain *cd, uint64_t at)
         ? -EFAULT : 0;
 }
 
-/* count (rdx) operations of size bytes from rsi, each by one(): up to
+/* count operations of size bytes from uop, each by one(): up to
  * GNTTAB_BATCH of them, then the hypercall continues with the rest. */
-static long run_batch(struct domain *cd, struct cpu_regs *regs, size_t size,
-                      long (*one)(struct domain *cd, uint64_t at))
+static long gnttab_batch(struct domain *cd, uint32_t cmd, uint64_t uop, unsigned int count,
+                         size_t size, long (*one)(struct domain *cd, uint64_t at))
 {
-    uint64_t uop = regs->rsi;
-    unsigned int count = (unsigned int)regs->rdx;
-
     for (unsigned int i = 0; i < count; i++) {
         uint64_t at = uop + (uint64_t)i * size;
-        if (i == GNTTAB_BATCH) {
-            regs->rsi = at;
-            regs->rdx = count - i;
-            return -ERESTART;
-        }
+        if (i == GNTTAB_BATCH)
+            return hypercall_continue(cmd, at, count - i);
         long rc = one(cd, at);
         if (rc)
             return rc;
@@ -968,10 +963,8 @@ static long replace_at(struct domain *cd, uint64_t at)
                          sizeof(op.status)) ? -EFAULT : 0;
 }
 
-long do_grant_table_op(struct cpu_regs *regs)
+long do_grant_table_op(uint32_t cmd, uint64_t uop, unsigned int count)
 {
-    uint32_t cmd = (uint32_t)regs->rdi;
-    unsigned int count = (unsigned int)regs->rdx;
     struct domain *cd = current->domain;
 
     if (!cd->grant)
@@ -979,19 +972,19 @@ long do_grant_table_op(struct cpu_regs *regs)
     if ((int)count < 0)
         return -EINVAL;
     switch (cmd) {
-    case GNTTABOP_setup_table:  return op_setup_table(cd, regs->rsi, count);
-    case GNTTABOP_query_size:   return op_query_size(cd, regs->rsi, count);
-    case GNTTABOP_set_version:  return op_set_version(cd, regs->rsi, count);
-    case GNTTABOP_get_version:  return op_get_version(cd, regs->rsi, count);
-    case GNTTABOP_get_status_frames: return op_get_status_frames(cd, regs->rsi, count);
+    case GNTTABOP_setup_table:  return op_setup_table(cd, uop, count);
+    case GNTTABOP_query_size:   return op_query_size(cd, uop, count);
+    case GNTTABOP_set_version:  return op_set_version(cd, uop, count);
+    case GNTTABOP_get_version:  return op_get_version(cd, uop, count);
+    case GNTTABOP_get_status_frames: return op_get_status_frames(cd, uop, count);
     case GNTTABOP_copy:
-        return run_batch(cd, regs, sizeof(struct gnttab_copy), copy_at);
+        return gnttab_batch(cd, cmd, uop, count, sizeof(struct gnttab_copy), copy_at);
     case GNTTABOP_map_grant_ref:
-        return run_batch(cd, regs, sizeof(struct gnttab_map_grant_ref), map_at);
+        return gnttab_batch(cd, cmd, uop, count, sizeof(struct gnttab_map_grant_ref), map_at);
     case GNTTABOP_unmap_grant_ref:
-        return run_batch(cd, regs, sizeof(struct gnttab_unmap_grant_ref), unmap_at);
+        return gnttab_batch(cd, cmd, uop, count, sizeof(struct gnttab_unmap_grant_ref), unmap_at);
     case GNTTABOP_unmap_and_replace:
-        return run_batch(cd, regs, sizeof(struct gnttab_unmap_and_replace), replace_at);
+        return gnttab_batch(cd, cmd, uop, count, sizeof(struct gnttab_unmap_and_replace), replace_at);
     default:                    return -ENOSYS;
     }
 }

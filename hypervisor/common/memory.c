@@ -191,12 +191,12 @@ static int shrink_one(const struct memop *m, uint64_t i)
     return 0;
 }
 
-static long reservation_op(struct cpu_regs *regs, unsigned int op, uint64_t start)
+static long reservation_op(uint64_t arg, unsigned int op, uint64_t start)
 {
     struct memop m;
     uint64_t i, work = 0;
 
-    if (!memop_decode(op, regs->rsi, start, &m))
+    if (!memop_decode(op, arg, start, &m))
         return (long)start;
     if (op == XENMEM_decrease_reservation) {
         /* Tables the domain dropped earlier are devalidated first, so that
@@ -206,10 +206,8 @@ static long reservation_op(struct cpu_regs *regs, unsigned int op, uint64_t star
             return -ERESTART;           /* same arguments, after the rest */
     }
     for (i = start; i < m.nr; i++, work += 1UL << m.order) {
-        if (i != start && work >= MEMOP_BUDGET) {
-            regs->rdi = op | (i << MEMOP_EXTENT_SHIFT);
-            return -ERESTART;
-        }
+        if (i != start && work >= MEMOP_BUDGET)
+            return hypercall_continue(op | (i << MEMOP_EXTENT_SHIFT));
         int rc = op == XENMEM_decrease_reservation ? shrink_one(&m, i) : grow_one(&m, op, i);
         if (rc)
             break;
@@ -324,9 +322,8 @@ static long exchange_chunk(struct domain *d, const struct xen_memory_exchange *x
     return rc;
 }
 
-static long memory_exchange(struct cpu_regs *regs)
+static long memory_exchange(uint64_t arg)
 {
-    uint64_t arg = regs->rsi;
     struct xen_memory_exchange x;
     struct domain *d = NULL;
     long rc;
@@ -435,10 +432,9 @@ static long machine_memory_map(uint64_t arg)
     return copy_to_guest(arg, &map, sizeof(map)) ? -EFAULT : 0;
 }
 
-long do_memory_op(struct cpu_regs *regs)
+long do_memory_op(uint64_t op, uint64_t arg)
 {
-    uint64_t cmd = regs->rdi & MEMOP_CMD_MASK, arg = regs->rsi;
-    uint64_t start = regs->rdi >> MEMOP_EXTENT_SHIFT;
+    uint64_t cmd = op & MEMOP_CMD_MASK, start = op >> MEMOP_EXTENT_SHIFT;
     domid_t id;
     struct domain *d;
 
@@ -446,7 +442,7 @@ long do_memory_op(struct cpu_regs *regs)
     case XENMEM_increase_reservation:
     case XENMEM_decrease_reservation:
     case XENMEM_populate_physmap:
-        return reservation_op(regs, (unsigned int)cmd, start);
+        return reservation_op(arg, (unsigned int)cmd, start);
     case XENMEM_exchange:
     case XENMEM_maximum_ram_page:
     case XENMEM_current_reservation:
@@ -462,7 +458,7 @@ long do_memory_op(struct cpu_regs *regs)
     }
     switch (cmd) {
     case XENMEM_exchange:
-        return memory_exchange(regs);
+        return memory_exchange(arg);
     case XENMEM_maximum_ram_page:
         return (long)(max_page - 1);
     case XENMEM_current_reservation:

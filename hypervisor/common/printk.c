@@ -92,17 +92,6 @@ static void console_vprintf(const char *prefix, const char *fmt, va_list ap)
     }
 }
 
-void console_printf(const char *fmt, ...)
-{
-    char buf[256];
-    va_list ap;
-
-    va_start(ap, fmt);
-    int n = mica_vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    console_write(buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
-}
-
 void fatal_printk(const char *fmt, ...)
 {
     va_list ap;

@@ -9,13 +9,13 @@
 #include <abi/event_channel.h>
 #include <abi/sched.h>
 #include <abi/vcpu.h>
+#include <mica/console.h>
 #include <mica/domain.h>
 #include <mica/errno.h>
 #include <mica/event.h>
 #include <mica/guest_access.h>
 #include <mica/hypercall.h>
 #include <mica/mm.h>
-#include <mica/pv.h>
 #include <mica/sched.h>
 #include <mica/time.h>
 
@@ -39,9 +39,9 @@ void sched_block(struct vcpu *v)
         vcpu_block(v, 0);
 }
 
-long do_set_timer_op(struct cpu_regs *regs)
+long do_set_timer_op(uint64_t timeout)
 {
-    set_deadline(current, regs->rdi);
+    set_deadline(current, timeout);
     return 0;
 }
 
@@ -76,16 +76,31 @@ static long sched_poll(struct vcpu *v, uint64_t arg)
     }
 }
 
-long do_sched_op_timers(struct cpu_regs *regs)
+long do_sched_op(uint64_t cmd, uint64_t arg)
 {
-    struct vcpu *v = current;
+    struct sched_shutdown sd;
 
-    switch (regs->rdi) {
+    switch (cmd) {
+    case SCHEDOP_yield:
+        sched_yield();
+        return 0;
+    case SCHEDOP_shutdown_code:
+    case SCHEDOP_shutdown:
+        if (copy_from_guest(&sd, arg, sizeof(sd)))
+            return -EFAULT;
+        if (sd.reason > SHUTDOWN_MAX)
+            return -EINVAL;
+        if (cmd == SCHEDOP_shutdown_code) {
+            current->domain->shutdown_code = sd.reason;    /* reported if it dies */
+            return 0;
+        }
+        console_flush(current->domain);
+        domain_shutdown(current->domain, sd.reason);
     case SCHEDOP_block:
-        sched_block(v);
+        sched_block(current);
         return 0;
     case SCHEDOP_poll:
-        return sched_poll(v, regs->rsi);
+        return sched_poll(current, arg);
     default:
         return -ENOSYS;
     }
@@ -122,10 +137,9 @@ static long register_vcpu_info(struct vcpu *v, uint64_t arg)
  * vcpu_op on vCPU `id` of the caller's domain.  The timers act on the
  * calling vCPU only (-EINVAL for another, as Xen); the rest on any.
  */
-long do_vcpu_op(struct cpu_regs *regs)
+long do_vcpu_op(uint64_t cmd, uint64_t id, uint64_t arg)
 {
     struct domain *d = current->domain;
-    uint64_t cmd = regs->rdi, id = regs->rsi, arg = regs->rdx;
     struct vcpu_set_singleshot_timer t;
     struct vcpu *v;
 
@@ -146,7 +160,7 @@ long do_vcpu_op(struct cpu_regs *regs)
                 vcpu_down(v);           /* returns when brought up again */
                 return 0;
             }
-        domain_vcpu_down(v, regs);      /* the last one: the domain is stuck */
+        domain_vcpu_down(v);            /* the last one: the domain is stuck */
     case VCPUOP_is_up:
         return v->state != VCPU_DOWN;
     case VCPUOP_set_singleshot_timer:

@@ -35,7 +35,6 @@
 #include <mica/domain.h>
 #include <mica/event.h>
 #include <mica/printk.h>
-#include <mica/pv.h>
 #include <mica/sched.h>
 #include <mica/time.h>
 
@@ -326,11 +325,10 @@ void sched_timer_changed(void)
     timer_program(next_event(c, system_time_ns()));
 }
 
-void sched_exit_to_guest(struct cpu_regs *r)
+void sched_resched(void)
 {
     while (this_cpu()->need_resched)
         schedule();
-    pv_deliver_events(current, r);
 }
 
 /* ---- vCPUs joining and leaving, and the idle loop ----------------------- */

@@ -102,16 +102,6 @@ int strcmp(const char *a, const char *b)
     return (unsigned char)*a - (unsigned char)*b;
 }
 
-int strncmp(const char *a, const char *b, size_t n)
-{
-    for (; n; n--, a++, b++) {
-        if (*a != *b)
-            return (unsigned char)*a - (unsigned char)*b;
-        if (!*a)
-            break;
-    }
-    return 0;
-}
 #endif /* !MICA_HOST_TEST */
 
 size_t mica_strlcpy(char *dst, const char *src, size_t size)

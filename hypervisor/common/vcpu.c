@@ -18,7 +18,7 @@ struct vcpu *vcpu_create(struct domain *d, unsigned int id)
 
     if (id >= MAX_VCPUS || d->vcpu[id] || !(v = xzalloc_obj(struct vcpu)))
         return NULL;
-    v->trap_ctxt = xzalloc(256 * sizeof(struct trap_info));
+    v->trap_ctxt = xzalloc(X86_NR_VECTORS * sizeof(struct trap_info));
     if (!v->trap_ctxt || vcpu_arch_init(v) < 0) {
         xfree(v->trap_ctxt);
         xfree(v);

@@ -162,11 +162,6 @@ static int check_entry(const struct domain *d, unsigned int level, uint64_t *e)
     return 0;
 }
 
-int pt_check_l1e(const struct domain *d, uint64_t *e)
-{
-    return (*e & _PAGE_PRESENT) ? check_entry(d, 1, e) : 0;
-}
-
 /* The references of a present L1 entry of c->d's tables mapping a frame of
  * owner (c->d itself, the foreign domain a builder maps, or the granter for
  * a grant mapping). */

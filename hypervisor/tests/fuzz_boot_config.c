@@ -2,7 +2,7 @@
 /*
  * libFuzzer target for the boot configuration parser: any blob, as the boot
  * loader might hand over a module that starts with the FDT magic.  Besides
- * crashes and sanitizer reports it checks what main.c relies on: every ok
+ * crashes and sanitizer reports it checks what setup.c relies on: every ok
  * domain's values are in range, its modules exist, its command line lies
  * inside the blob, and every report is one bounded, printable line.
  * Seeds: tests/corpus/boot_config/ and the compiled docs/examples.

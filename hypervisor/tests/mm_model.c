@@ -53,8 +53,8 @@ void mm_free_frame(mfn_t mfn)
 
 /* ---- what the rest of Mica does around the memory core ------------------ */
 
-/* A guest's flush request (mm/hypercalls.c: MMUEXT_TLB_FLUSH_*,
- * UVMF_TLB_FLUSH) and a context switch (arch/x86/context.c: load_guest)
+/* A guest's flush request (arch/x86/pv/mm.c: MMUEXT_TLB_FLUSH_*,
+ * UVMF_TLB_FLUSH) and a context switch (arch/x86/pv/context.c: load_guest)
  * end in tlb_flush_all(); those files need the machine, so the harness
  * makes the same call.  (A port of the model to older code changes these
  * two, and the hooks above, to what that code did.) */

@@ -23,6 +23,7 @@
 #include <mica/event.h>
 #include <mica/guest_access.h>
 #include <mica/heap.h>
+#include <mica/hypercall.h>
 #include <mica/mm.h>
 
 #ifdef EVTCHN_FUZZ
@@ -150,10 +151,11 @@ static int teardown(void **state)
 
 static long hc_on(struct vcpu *v, uint64_t cmd, const void *arg)
 {
-    struct cpu_regs regs = { .rdi = cmd, .rsi = (uintptr_t)arg };
+    uint64_t a[HYPERCALL_MAX_ARGS] = { cmd, (uintptr_t)arg };
 
     current = v;
-    return do_event_channel_op(&regs);
+    current->hypercall_args = a;
+    return do_event_channel_op((uint32_t)a[0], a[1]);
 }
 
 static long hc(struct domain *d, uint64_t cmd, const void *arg)

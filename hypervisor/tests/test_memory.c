@@ -167,18 +167,18 @@ static int teardown(void **state)
 /* ------------------------------------------------------------- helpers */
 
 static unsigned int restarts;
-
 /* memory_op as a guest sees it: re-issued while it asks to continue. */
 static long memop(struct domain *caller, uint64_t cmd, const void *arg)
 {
-    struct cpu_regs regs = { .rdi = cmd, .rsi = (uintptr_t)arg };
+    uint64_t a[HYPERCALL_MAX_ARGS] = { cmd, (uintptr_t)arg };
     long rc;
 
     current = caller->vcpu0;
     restarts = 0;
-    while ((rc = do_memory_op(&regs)) == -ERESTART) {
+    current->hypercall_args = a;
+    while ((rc = do_memory_op(a[0], a[1])) == -ERESTART) {
         assert_true(++restarts < 100000);
-        assert_int_equal(regs.rsi, (uintptr_t)arg);
+        assert_int_equal(a[1], (uintptr_t)arg);
     }
     return rc;
 }

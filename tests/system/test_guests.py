@@ -186,6 +186,7 @@ EXPECTED = {
         "stack_switch_accepts_a_kernel_stack",
         "callbacks_register_and_unregister",
         "set_trap_table_null_clears_and_reregisters",
+        "refused_trap_table_changes_nothing",
         "trap_gate_flag_masks_events_and_iret_unmasks",
         "trap_gate_without_flag_leaves_events_unmasked",
         "hypervisor_iret_restores_rax_rcx_r11",

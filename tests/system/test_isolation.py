@@ -7,7 +7,8 @@ their fixes its tests escaped (a store through a stale TLB entry landed in a
 validated L1 table or GDT frame), stopped the machine (MMUEXT_NEW_BASEPTR
 with ~0 loaded ~0 << 12 into CR3; SEGBASE_GS_USER_SEL with an LDT selector
 took a #PF in ring 0, a FATAL TRAP) or were wrongly accepted
-(VCPUOP_initialise with state ring 0 cannot load).  Each boot runs a few of
+(VCPUOP_initialise with state ring 0 cannot load) or kept what they
+should have given back (a refused VCPUOP_initialise held its page table).  Each boot runs a few of
 them (kit.only=), so that one that stops the machine shows which it was;
 the tests that must crash the domain run one per boot.
 """
@@ -21,6 +22,7 @@ from mica_qemu import BUILD, EXIT_DOM0_FAILED, EXIT_OK, boot, boot_config_dtb as
 ISOLATION = os.path.join(BUILD, "guests", "isolation.elf")
 ALL = ["stale_writable_tlb_entry_cannot_write_a_new_l1",
        "stale_writable_tlb_entry_cannot_write_a_new_gdt_frame",
+       "vcpu_initialise_refused_keeps_no_reference",
        "vcpu_initialise_refuses_state_ring0_cannot_load",
        "gs_user_sel_with_ldt_selectors_never_faults_in_mica",
        "iret_to_a_good_ldt_code_selector_works",
@@ -29,7 +31,7 @@ ALL = ["stale_writable_tlb_entry_cannot_write_a_new_l1",
        "iret_to_an_unmapped_ldt_page_crashes_the_domain",
        "iret_to_a_not_present_ldt_selector_crashes_the_domain",
        "iret_to_an_ldt_data_selector_crashes_the_domain"]
-CRASHES = ALL[7:]
+CRASHES = ALL[8:]
 
 
 def run(tmp_path, name, only):
@@ -47,7 +49,7 @@ def run(tmp_path, name, only):
     return status, text, results
 
 
-@pytest.mark.parametrize("tests", [ALL[0:3], ALL[3:5], ALL[5:7]],
+@pytest.mark.parametrize("tests", [ALL[0:4], ALL[4:6], ALL[6:8]],
                          ids=["stale-tlb-and-vcpu-state", "ldt-selectors", "new-baseptr-sysctl"])
 def test_unprivileged_guest_cannot_escape(tmp_path, tests):
     status, text, results = run(tmp_path, "isolation-" + tests[0], tests)

@@ -11,7 +11,6 @@
  * corrupt stack pointer still yields a register dump.
  */
 #include <mica/string.h>
-#include <mica/sched.h>
 #include <mica/traps.h>
 #include <mica/x86.h>
 
@@ -49,15 +48,19 @@ struct __packed desc_ptr {
 };
 
 static uint64_t gdt[GDT_ENTRIES] __aligned(PAGE_SIZE);
-static struct idt_gate idt[256] __aligned(PAGE_SIZE);
+static struct idt_gate idt[X86_NR_VECTORS] __aligned(PAGE_SIZE);
 static struct tss64 tss __aligned(128);
 static uint8_t ist_stacks[NR_IST][IST_STACK_SIZE] __aligned(16);
 /* The LDT window: 16 pages (8192 descriptors), unmapped until a guest
- * descriptor load touches a page (arch/x86/pv_desc.c maps it then). */
+ * descriptor load touches a page (arch/x86/pv/pv_desc.c maps it then). */
 static uint8_t ldt_window[LDT_WINDOW_PAGES * PAGE_SIZE] __aligned(PAGE_SIZE);
 extern uint8_t boot_stack_bottom[], boot_stack_top[];
+/* Where the CPU enters the hypervisor from the running guest (syscall
+ * entry; the TSS's RSP0 is kept equal): the boot stack, then the running
+ * vCPU's (arch/x86/pv/context.c). */
+uint64_t cpu_stack_top;
 
-extern const uint64_t entry_stubs[256];
+extern const uint64_t entry_stubs[X86_NR_VECTORS];
 
 static void set_gate(unsigned int vec, uint64_t handler, unsigned int ist,
                      unsigned int dpl)
@@ -141,7 +144,7 @@ void traps_init(void)
         : : "m"(gdtr), "i"(__HYPERVISOR_CS), "i"(__HYPERVISOR_DS), "r"(TSS_SELECTOR)
         : "rax", "memory");
 
-    for (unsigned int v = 0; v < 256; v++)
+    for (unsigned int v = 0; v < X86_NR_VECTORS; v++)
         set_gate(v, entry_stubs[v], 0, 0);
     set_gate(2, entry_stubs[2], IST_NMI, 0);
     set_gate(8, entry_stubs[8], IST_DF, 0);
@@ -220,8 +223,6 @@ void tss_set_rsp0(uint64_t top)
 bool stack_contains(uint64_t lo, uint64_t hi)
 {
     if (lo >= (uint64_t)boot_stack_bottom && hi <= (uint64_t)boot_stack_top)
-        return true;
-    if (vcpu_stack_contains(lo, hi))
         return true;
     for (unsigned int i = 0; i < NR_IST; i++)
         if (lo >= (uint64_t)ist_stacks[i] && hi <= (uint64_t)&ist_stacks[i][IST_STACK_SIZE])

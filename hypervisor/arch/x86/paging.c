@@ -9,7 +9,7 @@
  * 256, so a stray NULL or guest-half pointer faults.
  */
 #include <mica/mm.h>
-#include <mica/pv.h>
+#include <mica/guest_access.h>
 #include <mica/paging.h>
 #include <mica/printk.h>
 #include <mica/string.h>
@@ -192,4 +192,22 @@ void paging_init(paddr_t end, paddr_t m2p_pa, uint64_t m2p_bytes)
     directmap_end = end;
     pr_info("paging: direct map 0-%lu MiB, image W^X%s", end >> 20,
             nx_bit ? " with NX" : " (this CPU has no NX)");
+}
+
+/* The L1 entry mapping va in v's kernel page tables, as a machine
+ * address (update_va_mapping, grant maps by VA, descriptor loads); 0 when there is none (not present, or in the hypervisor's
+ * range).  The tables are validated, so each level is the next's type. */
+uint64_t l1e_maddr_of(const struct vcpu *v, uint64_t va)
+{
+    mfn_t mfn = v->guest_table;
+
+    if (mfn == INVALID_MFN || !guest_range_ok(va, 1))
+        return 0;
+    for (int shift = 39; shift > 12; shift -= 9) {
+        uint64_t e = ((uint64_t *)mm_map_frame(mfn))[(va >> shift) & 511];
+        if (!(e & _PAGE_PRESENT) || !mfn_valid(pte_mfn(e)))
+            return 0;
+        mfn = pte_mfn(e);
+    }
+    return (mfn << PAGE_SHIFT) + ((va >> 12) & 511) * 8;
 }

@@ -10,8 +10,6 @@
  *
  * Assumes an invariant TSC, as every machine Mica targets (and QEMU) has.
  */
-#include <mica/domain.h>
-#include <mica/mm.h>
 #include <mica/paging.h>
 #include <mica/printk.h>
 #include <mica/time.h>

@@ -20,7 +20,7 @@
 #include <mica/traps.h>
 #include <mica/x86.h>
 
-static const char *const vector_names[32] = {
+static const char *const vector_names[X86_NR_EXCEPTIONS] = {
     "divide error", "debug", "NMI", "breakpoint", "overflow",
     "bound range", "invalid opcode", "device not available", "double fault",
     "coprocessor overrun", "invalid TSS", "segment not present",
@@ -34,7 +34,7 @@ static bool in_fatal;
 
 const char *exception_name(uint64_t vector)
 {
-    const char *n = vector < 32 ? vector_names[vector] : NULL;
+    const char *n = vector < X86_NR_EXCEPTIONS ? vector_names[vector] : NULL;
     return n ? n : "reserved";
 }
 
@@ -66,7 +66,7 @@ void dump_backtrace(uint64_t rbp)
     /* Follow saved frame pointers while they stay inside a known stack and
      * move upwards; a corrupt chain ends the walk instead of faulting. */
     for (unsigned int depth = 0; depth < 32 && rbp; depth++) {
-        if ((rbp & 7) || !stack_contains(rbp, rbp + 16))
+        if ((rbp & 7) || !(stack_contains(rbp, rbp + 16) || vcpu_stack_contains(rbp, rbp + 16)))
             break;
         uint64_t next = ((uint64_t *)rbp)[0];
         uint64_t ret = ((uint64_t *)rbp)[1];
@@ -81,7 +81,7 @@ void dump_backtrace(uint64_t rbp)
 
 static void print_error_code(const struct cpu_regs *r)
 {
-    if (r->vector == 14) {
+    if (r->vector == X86_EXC_PF) {
         uint64_t e = r->error_code;
         fatal_printk("Error code: %04lx (%s, %s, %s%s%s)", e,
                      e & 1 ? "protection violation" : "page not present",
@@ -121,14 +121,14 @@ void exception_handler(struct cpu_regs *r)
      * faults such a value raises (#TS, #NP, #SS, #GP, #PF): an NMI, #DB or
      * #MC that happens to arrive on a listed instruction is not its fault. */
     uint64_t fixup;
-    if (r->vector >= 10 && r->vector <= 14 && (r->cs & 3) == 0 && !in_fatal &&
+    if (r->vector >= X86_EXC_TS && r->vector <= X86_EXC_PF && (r->cs & 3) == 0 && !in_fatal &&
         (fixup = extable_fixup(r->rip))) {
-        if (r->vector != 14 || !pv_ldt_fault_in_hypervisor())
+        if (r->vector != X86_EXC_PF || !pv_ldt_fault_in_hypervisor())
             r->rip = fixup;
         return;
     }
-    /* A guest's breakpoint that fired in ring 0 (arch/x86/pv_debug.c). */
-    if (r->vector == 1 && (r->cs & 3) == 0 && !in_fatal) {
+    /* A guest's breakpoint that fired in ring 0 (arch/x86/pv/pv_debug.c). */
+    if (r->vector == X86_EXC_DB && (r->cs & 3) == 0 && !in_fatal) {
         pv_debug_trap_in_hypervisor();
         return;
     }
@@ -139,7 +139,7 @@ void exception_handler(struct cpu_regs *r)
         current && !in_fatal) {
         char why[80];
         /* A selector in the guest's LDT whose page is not mapped yet. */
-        if (r->vector == 14 && pv_ldt_fault_in_hypervisor())
+        if (r->vector == X86_EXC_PF && pv_ldt_fault_in_hypervisor())
             return;
         mica_snprintf(why, sizeof(why), "return to an invalid context (%s at the iret)",
                       exception_name(r->vector));
@@ -152,7 +152,7 @@ void exception_handler(struct cpu_regs *r)
         sched_tick();
         console_tick();
         if ((r->cs & 3) == 3)
-            sched_exit_to_guest(r);
+            pv_exit_to_guest(r);
         return;
     }
     /* COM1 input: to the console that has the focus (common/console.c). */
@@ -161,12 +161,12 @@ void exception_handler(struct cpu_regs *r)
         i8259_eoi();
         console_rx();
         if ((r->cs & 3) == 3)
-            sched_exit_to_guest(r);
+            pv_exit_to_guest(r);
         return;
     }
     /* A device interrupt: none is enabled, so this is a spurious one (the
      * 8259's IRQ 7 or 15 while masked).  Say so once and carry on. */
-    if (r->vector >= 32 && !in_fatal) {
+    if (r->vector >= X86_NR_EXCEPTIONS && !in_fatal) {
         static bool said;
         if (!said)
             pr_warn("ignoring unexpected interrupt vector %lu", r->vector);
@@ -186,7 +186,7 @@ void exception_handler(struct cpu_regs *r)
     in_fatal = true;
     log_set_console(true);
 
-    const char *name = r->vector < 32 ? vector_names[r->vector] : "external interrupt";
+    const char *name = r->vector < X86_NR_EXCEPTIONS ? vector_names[r->vector] : "external interrupt";
     fatal_printk("----[ Mica fatal exception ]----");
     fatal_printk("FATAL TRAP: vector %lu (%s) in the hypervisor, CPU 0",
                  r->vector, name ? name : "reserved");

@@ -5,7 +5,7 @@
  * checks the whole blob (it is untrusted input) and copies out one
  * struct boot_domain per node under /domains; a domain with a bad property
  * is refused and the others still start.  The format is in
- * docs/boot-config.md.  Building the domains is main.c's job.
+ * docs/boot-config.md.  Building the domains is arch/x86/setup.c's job.
  */
 #ifndef MICA_BOOT_CONFIG_H
 #define MICA_BOOT_CONFIG_H
@@ -15,7 +15,6 @@
 #define BOOT_MAX_DOMAINS 16
 #define BOOT_NAME_MAX    32             /* bytes of a domain name, with its NUL */
 #define BOOT_MAX_VCPUS   32
-#define BOOT_MAX_GRANT_FRAMES 64        /* GNTTAB_MAX_FRAMES */
 #define BOOT_MAX_MEMORY_KIB (1ULL << 30) /* 1 TiB */
 #define BOOT_CMDLINE_MAX 1024           /* MAX_GUEST_CMDLINE, with the NUL */
 
@@ -45,7 +44,7 @@ struct boot_config {
     unsigned int nr;               /* nodes seen under /domains (ok or not), in blob order */
 };
 
-/* True when blob starts with the FDT magic (how main.c tells a config
+/* True when blob starts with the FDT magic (how setup.c tells a config
  * module from a kernel). */
 bool boot_config_is_fdt(const void *blob, size_t len);
 
@@ -69,7 +68,7 @@ int boot_config_parse(const void *blob, size_t len, const char *const *module_na
 /*
  * Refuse, in node order, the ok domains whose memory no longer fits in
  * free_kib once the ok domains before them are counted (one report line
- * each).  For main.c, once it knows how much memory is free.  Returns the
+ * each).  For setup.c, once it knows how much memory is free.  Returns the
  * number of domains still ok.
  */
 int boot_config_check_memory(struct boot_config *cfg, uint64_t free_kib,

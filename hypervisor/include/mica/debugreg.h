@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A PV vCPU's debug registers (arch/x86/dr_rules.c: the rules, pure;
- * arch/x86/pv_debug.c: the hardware).  The guest sets them with
+ * arch/x86/pv/pv_debug.c: the hardware).  The guest sets them with
  * HYPERVISOR_set_debugreg or `mov reg, %drN` (emulated), as on Xen; every
  * value is checked here before ring 0 may load it.
  */

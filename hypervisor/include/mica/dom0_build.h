@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Building boot-time domains from the boot modules (arch/x86/dom0_build.c). */
+/* Building boot-time domains from the boot modules (arch/x86/pv/dom0_build.c). */
 #ifndef MICA_DOM0_BUILD_H
 #define MICA_DOM0_BUILD_H
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A domain: for now, what the memory core needs to know about one.  vCPUs,
- * event channels, grants and the scheduler join with their milestones.
+ * A domain and its vCPUs: the fields of every subsystem that keeps state
+ * per domain or per vCPU (each group names its file), the registry of live
+ * domains, and creating and destroying them.
  */
 #ifndef MICA_DOMAIN_H
 #define MICA_DOMAIN_H
@@ -10,6 +11,7 @@
 #include <abi/vcpu.h>
 #include <abi/xen.h>
 #include <mica/debugreg.h>
+#include <mica/traps.h>
 #include <mica/types.h>
 #include <mica/x86.h>
 
@@ -39,19 +41,20 @@ struct vcpu {
     mfn_t guest_table_user;     /* user L4, INVALID_MFN when none */
     bool kernel_mode;           /* guest kernel vs guest user */
     uint8_t iopl;               /* virtual IOPL 0-3 (PHYSDEVOP_set_iopl) */
+    uint64_t *hypercall_args;   /* of the hypercall it is in (mica/hypercall.h) */
 
-    /* Exceptions and callbacks (arch/x86/pv_traps.c). */
-    struct trap_info *trap_ctxt;    /* 256 entries: one page of its own */
+    /* Exceptions and callbacks (arch/x86/pv/pv_traps.c). */
+    struct trap_info *trap_ctxt;    /* X86_NR_VECTORS entries: one page of its own */
     uint64_t event_callback, failsafe_callback, syscall_callback;
     bool syscall_masks;         /* CALLBACKF_mask_events on the syscall callback */
     uint64_t compat_callback[2];    /* CALLBACKTYPE_syscall32, _sysenter: recorded only */
     uint64_t kernel_ss, kernel_sp;  /* stack_switch: the stack for user->kernel */
     uint64_t cr4_guest;         /* CR4 bits the guest set (OSFXSR, OSXMMEXCPT, DE) */
-    struct dr_state dbg;        /* debug registers (arch/x86/pv_debug.c) */
-    mfn_t gdt_frames[14];       /* set_gdt: its descriptor frames (seg_desc) */
+    struct dr_state dbg;        /* debug registers (arch/x86/pv/pv_debug.c) */
+    mfn_t gdt_frames[MAX_GDT_FRAMES];  /* set_gdt: its descriptor frames (seg_desc) */
     unsigned int gdt_nr;
     uint64_t ldt_base, ldt_ents;    /* MMUEXT_SET_LDT */
-    mfn_t ldt_shadow[16];       /* guest LDT frames mapped in the window */
+    mfn_t ldt_shadow[LDT_WINDOW_PAGES]; /* guest LDT frames mapped in the window */
 
     /* Time (common/schedule.c). */
     uint64_t timer_deadline;    /* system time for VIRQ_TIMER, 0 = none */
@@ -69,7 +72,7 @@ struct vcpu {
     struct vcpu *sched_next;    /* the CPU's list of its vCPUs */
     struct vcpu_runstate_info runstate;
 
-    /* What the CPU holds for it while it runs (arch/x86/context.c). */
+    /* What the CPU holds for it while it runs (arch/x86/pv/context.c). */
     uint64_t hv_rsp;            /* its saved hypervisor stack pointer */
     uint8_t *stack;             /* its hypervisor stack */
     uint64_t fs_base, gs_base, gs_shadow;
@@ -142,7 +145,7 @@ struct domain {
 #define DOMAIN_ZOMBIE 2         /* relinquished; frames others hold keep it */
 
 /* The live vcpu_info of v: in shared_info, or where the guest registered
- * it (arch/x86/pv_traps.c). */
+ * it (arch/x86/pv/pv_traps.c). */
 struct vcpu_info *vcpu_info_of(struct vcpu *v);
 struct vcpu_runstate_info;
 void runstate_fill(struct vcpu *v, struct vcpu_runstate_info *ri);
@@ -194,8 +197,7 @@ uint64_t domain_own_frames(const struct domain *d);
 void domain_crash(struct domain *d, const char *why) __noreturn;
 /* VCPUOP_down on a domain's last running vCPU (Linux's halt with events
  * masked: a dead end): handled as a crash. */
-struct cpu_regs;
-void domain_vcpu_down(struct vcpu *v, const struct cpu_regs *r) __noreturn;
+void domain_vcpu_down(struct vcpu *v) __noreturn;
 /* SCHEDOP_shutdown: record and act on a domain's request. */
 void domain_shutdown(struct domain *d, unsigned int reason) __noreturn;
 

@@ -60,8 +60,4 @@ bool evtchn_send_virq(struct vcpu *v, unsigned int virq);
  * vcpu_info's evtchn_upcall_pending set and evtchn_upcall_mask clear. */
 bool evtchn_upcall_pending(struct vcpu *v);
 
-/* Hypercall 32 (declared with the others in mica/hypercall.h). */
-struct cpu_regs;
-long do_event_channel_op(struct cpu_regs *regs);
-
 #endif /* MICA_EVENT_H */

@@ -8,7 +8,7 @@
  * handler (arch/x86/traps.c) resumes at its fixup, which fails the load --
  * and the hypercall, or the domain -- with the registers as they were at
  * the fault.  A #PF in the LDT window is first given the chance to map the
- * guest's LDT page and retry (arch/x86/pv_desc.c).
+ * guest's LDT page and retry (arch/x86/pv/pv_desc.c).
  *
  * From C, wrap the instruction with labels and put the fixup in .fixup:
  *

@@ -66,8 +66,4 @@ unsigned int gnttab_max_frames(const struct domain *d);
 /* Frame i (< gnttab_nr_frames) of d's table. */
 mfn_t gnttab_frame(const struct domain *d, unsigned int i);
 
-/* Hypercall 20: cmd in rdi, uop in rsi, count in rdx. */
-struct cpu_regs;
-long do_grant_table_op(struct cpu_regs *regs);
-
 #endif /* MICA_GRANT_H */

@@ -15,7 +15,7 @@
 enum pgt {
     PGT_none = 0,
     PGT_l1 = 1, PGT_l2 = 2, PGT_l3 = 3, PGT_l4 = 4,   /* level == type */
-    PGT_seg_desc = 5,       /* GDT/LDT frame (with milestone 2) */
+    PGT_seg_desc = 5,       /* GDT/LDT frame: every descriptor checked */
     PGT_writable = 7,
 };
 
@@ -167,10 +167,8 @@ int pt_map_grant(struct pt_ctx *c, uint64_t pte_maddr, uint64_t e,
  * references it holds, and its own slot is cleared (unmap_and_replace). */
 int pt_unmap_grant(struct pt_ctx *c, uint64_t pte_maddr, mfn_t mfn, bool write,
                    uint64_t new_maddr);
-/* Check (and adjust) an L1 entry without taking references. */
-int pt_check_l1e(const struct domain *d, uint64_t *e);
 
-/* mm/hypercalls.c: machine address of the L1 entry mapping va in v's
+/* arch/x86/paging.c: machine address of the L1 entry mapping va in v's
  * kernel page tables, 0 when none. */
 struct vcpu;
 uint64_t l1e_maddr_of(const struct vcpu *v, uint64_t va);

@@ -57,7 +57,7 @@ struct mb2_info {
     uint32_t total_size;        /* bytes of the information block */
 };
 
-/* What the boot loader told Mica (common/main.c), e.g. the firmware
+/* What the boot loader told Mica (arch/x86/setup.c), e.g. the firmware
  * memory map for XENMEM_machine_memory_map. */
 const struct mb2_info *boot_information(void);
 

@@ -56,4 +56,7 @@ uint64_t paging_nx_bit(void);
 void paging_remap_image_page(const void *va, paddr_t pa);
 uint64_t paging_idle_cr3(void);
 
+/* The PAT every PV guest sees (Xen's: WB, WT, UC-, UC, WC, WP, UC, UC). */
+#define PV_PAT 0x0000050100070406UL
+
 #endif /* MICA_PAGING_H */

@@ -31,7 +31,6 @@ void console_write(const char *s, size_t len);
 size_t log_ring_read(uint64_t *pos, char *buf, size_t len);
 uint64_t log_ring_start(void);
 void log_ring_clear(void);
-void console_printf(const char *fmt, ...) __printf(1, 2);
 /* Like printk() but shown at every log level: for fatal reports. */
 void fatal_printk(const char *fmt, ...) __printf(1, 2);
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The scheduler (common/scheduler.c), blocking and timers
- * (common/schedule.c), and switching vCPUs (arch/x86/context.c).
+ * (common/schedule.c), and switching vCPUs (arch/x86/pv/context.c).
  */
 #ifndef MICA_SCHED_H
 #define MICA_SCHED_H
@@ -47,13 +47,14 @@ void sched_all_down(void) __attribute__((noreturn));
 /* The timer interrupt; a vCPU's own timer changed. */
 void sched_tick(void);
 void sched_timer_changed(void);
-/* Last stop before a guest runs: switch if due, then deliver its events. */
-void sched_exit_to_guest(struct cpu_regs *r);
+/* Switch vCPUs if one is due (arch/x86/pv/pv_run.c's pv_exit_to_guest,
+ * the last stop before a guest runs, then delivers its events). */
+void sched_resched(void);
 
 /* SCHEDOP_block: unmask v's events and wait until one is pending. */
 void sched_block(struct vcpu *v);
 
-/* arch/x86/context.c */
+/* arch/x86/pv/context.c */
 int vcpu_arch_init(struct vcpu *v);
 void vcpu_arch_destroy(struct vcpu *v);
 void context_switch(struct vcpu *prev, struct vcpu *next);
@@ -65,6 +66,5 @@ long vcpu_get_context(struct vcpu *v, uint64_t arg);
  * frames, vcpu_info). */
 void vcpu_arch_relinquish(struct vcpu *v);
 bool vcpu_stack_contains(uint64_t lo, uint64_t hi);
-extern uint64_t cpu_stack_top;
 
 #endif /* MICA_SCHED_H */

@@ -19,7 +19,6 @@ void *memchr(const void *s, int c, size_t n);
 size_t strlen(const char *s);
 size_t strnlen(const char *s, size_t max);
 int strcmp(const char *a, const char *b);
-int strncmp(const char *a, const char *b, size_t n);
 #endif
 
 /* Copy at most size-1 bytes and always terminate (when size > 0);

@@ -19,16 +19,18 @@ const char *exception_name(uint64_t vector);
 void *ldt_window_page(unsigned int i);
 void ldt_load(uint64_t nr_ents);
 void tss_set_rsp0(uint64_t top);
-/* The GDT page that shows guest descriptor frame i (0..13). */
+/* A guest GDT: up to 14 frames of its own below Mica's reserved entries;
+ * the GDT page that shows guest descriptor frame i (0..13). */
+#define MAX_GDT_FRAMES 14       /* FIRST_RESERVED_GDT_ENTRY / 512 */
 void *gdt_guest_page(unsigned int i);
 /* The legacy PIC: let COM1's IRQ through; acknowledge an IRQ. */
 void i8259_unmask_serial(void);
 void i8259_eoi(void);
 /* Set the SYSCALL MSRs so guest hypercalls reach syscall_entry. */
 void syscall_init(void);
-/* Learn what FXRSTOR accepts (arch/x86/context.c); after paging_init. */
+/* Learn what FXRSTOR accepts (arch/x86/pv/context.c); after paging_init. */
 void fpu_init(void);
-/* An exception raised by the guest (arch/x86/pv_run.c). */
+/* An exception raised by the guest (arch/x86/pv/pv_run.c). */
 void guest_trap(struct cpu_regs *regs);
 /* Print the frame-pointer chain starting at rbp, symbolized. */
 void dump_backtrace(uint64_t rbp);
@@ -36,8 +38,11 @@ void dump_backtrace(uint64_t rbp);
 enum debug_fault;
 void debug_fault_trigger(enum debug_fault kind);
 
-/* Whether [lo, hi) lies inside one of the hypervisor's stacks. */
+/* Whether [lo, hi) lies inside the boot stack or an IST stack (a vCPU's
+ * own: vcpu_stack_contains). */
 bool stack_contains(uint64_t lo, uint64_t hi);
+/* The stack the CPU enters the hypervisor on from a guest (desc.c). */
+extern uint64_t cpu_stack_top;
 
 /* Symbol lookup for backtraces: the name containing addr, or NULL. */
 const char *symbol_lookup(uint64_t addr, uint64_t *offset, uint64_t *size);

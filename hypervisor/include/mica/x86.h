@@ -26,6 +26,21 @@
 #define X86_EFLAGS_IF   (1UL << 9)
 #define X86_EFLAGS_IOPL (3UL << 12)
 
+/* Exception vectors Mica names (the architecture's numbers, Xen's names). */
+#define X86_EXC_DB   1      /* debug */
+#define X86_EXC_UD   6      /* invalid opcode */
+#define X86_EXC_NM   7      /* device not available */
+#define X86_EXC_DF   8      /* double fault */
+#define X86_EXC_TS   10     /* invalid TSS (to #PF: the segment and page faults) */
+#define X86_EXC_GP   13     /* general protection */
+#define X86_EXC_PF   14     /* page fault */
+#define X86_EXC_AC   17     /* alignment check */
+#define X86_EXC_CP   21     /* control protection */
+#define X86_EXC_VC   29     /* VMM communication */
+#define X86_EXC_SX   30     /* security */
+#define X86_NR_EXCEPTIONS 32    /* vectors 0-31 are the architecture's */
+#define X86_NR_VECTORS    256   /* IDT gates, and entries of a PV trap table */
+
 /* The hypervisor's selectors, in Xen's reserved GDT page (index 7168 on,
  * FIRST_RESERVED_GDT_ENTRY from the public ABI). */
 #define __HYPERVISOR_CS  0xe008

@@ -267,6 +267,26 @@ static void good_context(void)
         expect_rc(HYPERVISOR_vcpu_op(VCPUOP_initialise, 1, &ctx), -XEN_EINVAL, what); \
     } while (0)
 
+/* Decode, then commit: a context refused for its GDT (a frame we map
+ * writable) keeps no reference on the kernel table it named, so that frame
+ * may be mapped writable again.  Before the fix the table stayed vCPU 1's. */
+static int vcpu_initialise_refused_keeps_no_reference(void)
+{
+    uint64_t l4 = kit_scratch_fresh(0);
+
+    expect_true(l4 != 0, "no free frame left");
+    expect_ok(kit_scratch_restore(0), "unmap the frame (an empty L4)");
+    good_context();
+    ctx.ctrlreg[3] = xen_pfn_to_cr3(l4);
+    ctx.gdt_ents = 1;
+    ctx.gdt_frames[0] = virt_to_mfn(vcpu1_stack);
+    expect_rc(HYPERVISOR_vcpu_op(VCPUOP_initialise, 1, &ctx), -XEN_EINVAL,
+              "a GDT frame mapped writable");
+    expect_ok(kit_scratch_map(0, l4, PTE_RW), "map the refused L4 writable");
+    expect_ok(kit_scratch_restore(0), "and unmap it");
+    return KIT_PASS;
+}
+
 static int vcpu_initialise_refuses_state_ring0_cannot_load(void)
 {
     uint32_t *mxcsr = (uint32_t *)&ctx.fpu_ctxt.x[24];
@@ -313,6 +333,8 @@ static const struct kit_test tests[] = {
       stale_writable_tlb_entry_cannot_write_a_new_l1, KIT_MM | KIT_HOSTILE },
     { "stale_writable_tlb_entry_cannot_write_a_new_gdt_frame",
       stale_writable_tlb_entry_cannot_write_a_new_gdt_frame, KIT_MM | KIT_HOSTILE },
+    { "vcpu_initialise_refused_keeps_no_reference",
+      vcpu_initialise_refused_keeps_no_reference, KIT_MM | KIT_HOSTILE },
     { "vcpu_initialise_refuses_state_ring0_cannot_load",
       vcpu_initialise_refuses_state_ring0_cannot_load, KIT_MM | KIT_HOSTILE },
     { "gs_user_sel_with_ldt_selectors_never_faults_in_mica",

@@ -463,6 +463,24 @@ static int set_trap_table_null_clears_and_reregisters(void)
     return KIT_PASS;
 }
 
+/* Decode, then commit: a table refused at its second entry (a handler in
+ * the hypervisor) installs not even its first, which would have sent #UD
+ * to vector 5's stub.  Before the fix the first entry was taken. */
+static int refused_trap_table_changes_nothing(void)
+{
+    static struct trap_info t[3];
+
+    t[0] = (struct trap_info){ .vector = 6, .cs = FLAT_KERNEL_CS, .address = kit_trap_stubs[5] };
+    t[1] = (struct trap_info){ .vector = 3, .cs = FLAT_KERNEL_CS, .address = HV_TEXT };
+    t[2] = (struct trap_info){ 0 };
+    expect_ok(kit_traps_install(NULL), "set_trap_table");
+    expect_rc(HYPERVISOR_set_trap_table(t), -XEN_EINVAL, "a handler in the hypervisor");
+    KIT_PROBE("ud2", : : : KIT_RESUME_CLOBBERS);
+    expect_eq(kit_trap_count, 1, "traps taken by ud2");
+    expect_eq(kit_trap_last.vector, 6, "vector 6's own handler");
+    return KIT_PASS;
+}
+
 /* ---- events masked and unmasked -------------------------------------------- */
 
 static int trap_gate_flag_masks_events_and_iret_unmasks(void)
@@ -876,6 +894,7 @@ static const struct kit_test tests[] = {
     { "callbacks_register_and_unregister", callbacks_register_and_unregister, 0 },
     { "set_trap_table_null_clears_and_reregisters", set_trap_table_null_clears_and_reregisters,
       0 },
+    { "refused_trap_table_changes_nothing", refused_trap_table_changes_nothing, KIT_HOSTILE },
     { "trap_gate_flag_masks_events_and_iret_unmasks",
       trap_gate_flag_masks_events_and_iret_unmasks, KIT_MM },
     { "trap_gate_without_flag_leaves_events_unmasked",

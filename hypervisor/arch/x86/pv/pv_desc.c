@@ -6,7 +6,7 @@
  * and forbids writable mappings of them -- and mapped into the hypervisor's
  * GDT below Mica's reserved entries (7168 on), so selectors below 0xe000 are
  * the guest's.  The window is the hypervisor's GDT itself, remapped to the
- * running vCPU's frames on each context switch (arch/x86/context.c).
+ * running vCPU's frames on each context switch (arch/x86/pv/context.c).
  */
 #include <mica/desc_check.h>
 #include <mica/domain.h>
@@ -19,7 +19,7 @@
 #include <mica/string.h>
 #include <mica/traps.h>
 
-#define MAX_GDT_FRAMES (FIRST_RESERVED_GDT_ENTRY / DESC_PER_PAGE)     /* 14 */
+_Static_assert(MAX_GDT_FRAMES == FIRST_RESERVED_GDT_ENTRY / DESC_PER_PAGE, "GDT frames");
 
 static void drop_frames(struct pt_ctx *c, const mfn_t *f, unsigned int n)
 {
@@ -29,58 +29,81 @@ static void drop_frames(struct pt_ctx *c, const mfn_t *f, unsigned int n)
     }
 }
 
-long pv_vcpu_set_gdt(struct vcpu *v, const uint64_t *frames, uint64_t entries)
+long pv_gdt_take(struct domain *d, const uint64_t *frames, uint64_t entries, struct pv_gdt *g)
 {
-    mfn_t taken[MAX_GDT_FRAMES];
-    struct pt_ctx c = { v->domain, PT_BUDGET, NULL };
+    struct pt_ctx c = { d, PT_BUDGET, NULL };
     unsigned int n = (unsigned int)((entries + DESC_PER_PAGE - 1) / DESC_PER_PAGE), i;
 
     if (entries > FIRST_RESERVED_GDT_ENTRY)
         return -EINVAL;
-    /* Take every new frame first; any refusal undoes what was taken. */
+    /* Take every new frame; any refusal undoes what was taken. */
     for (i = 0; i < n; i++) {
         struct page_info *pg = mfn_valid(frames[i]) ? mfn_to_page(frames[i]) : NULL;
-        if (!pg || !get_page(pg, v->domain))
+        if (!pg || !get_page(pg, d))
             break;
         if (get_page_type(&c, pg, PGT_seg_desc)) {
             put_page(pg);
             break;
         }
-        taken[i] = frames[i];
+        g->frames[i] = frames[i];
     }
+    g->nr = n;
     if (i < n) {
-        drop_frames(&c, taken, i);
+        drop_frames(&c, g->frames, i);
         return -EINVAL;
     }
-    /* Then switch the window (if v is on the CPU) and let the old go. */
-    if (v == current)
-        for (i = 0; i < MAX_GDT_FRAMES; i++)
-            paging_remap_image_page(gdt_guest_page(i),
-                                    i < n ? taken[i] << PAGE_SHIFT : ~(paddr_t)0);
-    drop_frames(&c, v->gdt_frames, v->gdt_nr);
-    memcpy(v->gdt_frames, taken, n * sizeof(taken[0]));
-    v->gdt_nr = n;
-    (void)pt_drain(&c);
     return 0;
 }
 
-long do_set_gdt(struct cpu_regs *regs)
+void pv_gdt_release(struct domain *d, struct pv_gdt *g)
+{
+    struct pt_ctx c = { d, PT_BUDGET, NULL };
+
+    drop_frames(&c, g->frames, g->nr);
+    g->nr = 0;
+    (void)pt_drain(&c);
+}
+
+void pv_gdt_commit(struct vcpu *v, const struct pv_gdt *g)
+{
+    struct pt_ctx c = { v->domain, PT_BUDGET, NULL };
+
+    /* Switch the window (if v is on the CPU), then let the old go. */
+    if (v == current)
+        for (unsigned int i = 0; i < MAX_GDT_FRAMES; i++)
+            paging_remap_image_page(gdt_guest_page(i),
+                                    i < g->nr ? g->frames[i] << PAGE_SHIFT : ~(paddr_t)0);
+    drop_frames(&c, v->gdt_frames, v->gdt_nr);
+    memcpy(v->gdt_frames, g->frames, g->nr * sizeof(g->frames[0]));
+    v->gdt_nr = g->nr;
+    (void)pt_drain(&c);
+}
+
+long pv_vcpu_set_gdt(struct vcpu *v, const uint64_t *frames, uint64_t entries)
+{
+    struct pv_gdt g;
+    long rc = pv_gdt_take(v->domain, frames, entries, &g);
+
+    if (rc == 0)
+        pv_gdt_commit(v, &g);
+    return rc;
+}
+
+long do_set_gdt(uint64_t list, uint64_t entries)
 {
     uint64_t frames[MAX_GDT_FRAMES];
-    uint64_t entries = regs->rsi;
 
     if (entries > FIRST_RESERVED_GDT_ENTRY)
         return -EINVAL;
-    if (copy_from_guest(frames, regs->rdi,
+    if (copy_from_guest(frames, list,
                         (entries + DESC_PER_PAGE - 1) / DESC_PER_PAGE * sizeof(frames[0])))
         return -EFAULT;
     return pv_vcpu_set_gdt(current, frames, entries);
 }
 
-long do_update_descriptor(struct cpu_regs *regs)
+long do_update_descriptor(uint64_t maddr, uint64_t desc)
 {
     struct domain *d = current->domain;
-    uint64_t maddr = regs->rdi, desc = regs->rsi;
     struct pt_ctx c = { d, PT_BUDGET, NULL };
     mfn_t mfn = maddr >> PAGE_SHIFT;
 
@@ -210,7 +233,7 @@ bool pv_ldt_fault(struct vcpu *v, struct cpu_regs *r)
     /* The guest's LDT page is not there or not a descriptor page: a #PF
      * for the guest at the address its LDT names. */
     write_cr2(v->ldt_base + ((uint64_t)i << PAGE_SHIFT) + (cr2 & (PAGE_SIZE - 1)));
-    pv_inject_exception(v, r, 14, 0);
+    pv_inject_exception(v, r, X86_EXC_PF, 0);
     return true;
 }
 

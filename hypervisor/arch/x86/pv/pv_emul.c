@@ -13,6 +13,7 @@
 #include <mica/errno.h>
 #include <mica/guest_access.h>
 #include <mica/hypercall.h>
+#include <mica/paging.h>
 #include <mica/power.h>
 #include <mica/pv.h>
 #include <mica/sched.h>
@@ -347,7 +348,7 @@ bool pv_emulate_privop(struct vcpu *v, struct cpu_regs *r)
                 break;
             unsigned int vec = emulate_mov_dr(v, r, b[len + 1] == 0x23, b[len + 2], rex);
             if (vec == 6) {
-                pv_inject_exception(v, r, 6, 0);
+                pv_inject_exception(v, r, X86_EXC_UD, 0);
                 return true;
             }
             ok = vec == 0, len += 3;
@@ -366,13 +367,13 @@ bool pv_emulate_privop(struct vcpu *v, struct cpu_regs *r)
 }
 
 /* Hypercall 33: only PHYSDEVOP_set_iopl today (cmd in rdi, arg in rsi). */
-long do_physdev_op(struct cpu_regs *regs)
+long do_physdev_op(uint32_t cmd, uint64_t arg)
 {
     struct physdev_set_iopl op;
 
-    if ((uint32_t)regs->rdi != PHYSDEVOP_set_iopl)
+    if (cmd != PHYSDEVOP_set_iopl)
         return -ENOSYS;
-    if (copy_from_guest(&op, regs->rsi, sizeof(op)))
+    if (copy_from_guest(&op, arg, sizeof(op)))
         return -EFAULT;
     if (op.iopl > 3)
         return -EINVAL;

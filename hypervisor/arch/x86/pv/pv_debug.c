@@ -96,17 +96,17 @@ int pv_debug_get(struct vcpu *v, unsigned int reg, uint64_t *value)
 }
 
 /* Hypercall 8: set_debugreg(reg, value). */
-long do_set_debugreg(struct cpu_regs *regs)
+long do_set_debugreg(uint64_t reg, uint64_t value)
 {
-    return pv_debug_set(current, (unsigned int)MIN(regs->rdi, 8UL), regs->rsi);
+    return pv_debug_set(current, (unsigned int)MIN(reg, 8UL), value);
 }
 
 /* Hypercall 9: get_debugreg(reg); the value, or -ENODEV as on Xen. */
-long do_get_debugreg(struct cpu_regs *regs)
+long do_get_debugreg(uint64_t reg)
 {
     uint64_t value;
 
-    if (pv_debug_get(current, (unsigned int)MIN(regs->rdi, 8UL), &value))
+    if (pv_debug_get(current, (unsigned int)MIN(reg, 8UL), &value))
         return -ENODEV;
     return (long)value;
 }

@@ -102,8 +102,10 @@ void sched_all_down(void)
     machine_power_off(some_domain_failed ? MICA_EXIT_DOM0_FAILED : MICA_EXIT_OK);
 }
 
-void domain_vcpu_down(struct vcpu *v, const struct cpu_regs *r)
+void domain_vcpu_down(struct vcpu *v)
 {
+    const struct cpu_regs *r = vcpu_guest_regs(v);
+
     pr_info("domain %u: vCPU %u went down (VCPUOP_down), none is left running",
             v->domain->domain_id, v->vcpu_id);
     dump_guest_regs(r);
@@ -185,6 +187,12 @@ static bool ptwr_fault(struct cpu_regs *r)
     return true;
 }
 
+void pv_exit_to_guest(struct cpu_regs *r)
+{
+    sched_resched();
+    pv_deliver_events(current, r);
+}
+
 void compat_syscall_entry(struct cpu_regs *r);
 void compat_syscall_entry(struct cpu_regs *r)
 {
@@ -196,28 +204,28 @@ void guest_trap(struct cpu_regs *r)
 {
     char why[96];
 
-    if (r->vector == 1)
+    if (r->vector == X86_EXC_DB)
         pv_debug_trap(current);         /* its DR6 gets what happened */
-    if (r->vector == 14 && (ptwr_fault(r) || pv_ldt_fault(current, r)))
+    if (r->vector == X86_EXC_PF && (ptwr_fault(r) || pv_ldt_fault(current, r)))
         goto out;
-    if (r->vector == 6 && pv_emulate_cpuid(current, r))
+    if (r->vector == X86_EXC_UD && pv_emulate_cpuid(current, r))
         goto out;
-    if (r->vector == 13 && pv_emulate_privop(current, r))
+    if (r->vector == X86_EXC_GP && pv_emulate_privop(current, r))
         goto out;
-    if (r->vector == 13 && pv_emulate_int(current, r))
+    if (r->vector == X86_EXC_GP && pv_emulate_int(current, r))
         goto out;
-    if (r->vector < 32 && current->trap_ctxt[r->vector].address) {
+    if (r->vector < X86_NR_EXCEPTIONS && current->trap_ctxt[r->vector].address) {
         pr_debug("d%u: %s (error %#lx, cr2 %#lx) at %#lx goes to the guest",
                  current->domain->domain_id, exception_name(r->vector), r->error_code,
-                 r->vector == 14 ? read_cr2() : 0UL, r->rip);
+                 r->vector == X86_EXC_PF ? read_cr2() : 0UL, r->rip);
         pv_inject_exception(current, r, (unsigned int)r->vector, r->error_code);
         goto out;
     }
     mica_snprintf(why, sizeof(why), "unhandled %s (vector %lu, error %#lx) at %#lx",
-                  r->vector < 32 ? exception_name(r->vector) : "interrupt",
+                  r->vector < X86_NR_EXCEPTIONS ? exception_name(r->vector) : "interrupt",
                   r->vector, r->error_code, r->rip);
     dump_guest_regs(r);
     domain_crash(current->domain, why);
 out:
-    sched_exit_to_guest(r);
+    pv_exit_to_guest(r);
 }

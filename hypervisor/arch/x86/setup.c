@@ -162,8 +162,6 @@ static uint64_t dom0_max_memory(uint64_t initial, uint64_t avail)
     return MAX(ALIGN_DOWN(dom0_size_resolve(&opts.dom0_mem_max, avail), PAGE_SIZE), initial);
 }
 
-_Static_assert(BOOT_MAX_GRANT_FRAMES == GNTTAB_MAX_FRAMES, "grant-frames limit");
-
 /* One boot-time domain to build. */
 struct domain_spec {
     domid_t id;

@@ -18,6 +18,7 @@
 #include <mica/event.h>
 #include <mica/errno.h>
 #include <mica/guest_access.h>
+#include <mica/heap.h>
 #include <mica/hypercall.h>
 #include <mica/mm.h>
 #include <mica/printk.h>
@@ -51,8 +52,9 @@ struct vcpu_info *vcpu_info_of(struct vcpu *v)
 
 static bool has_errcode(unsigned int vector)
 {
-    return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 ||
-           vector == 21 || vector == 29 || vector == 30;
+    return vector == X86_EXC_DF || (vector >= X86_EXC_TS && vector <= X86_EXC_PF) ||
+           vector == X86_EXC_AC || vector == X86_EXC_CP || vector == X86_EXC_VC ||
+           vector == X86_EXC_SX;
 }
 
 /* Kernel and user mode differ by the loaded L4 and the active GS base
@@ -121,12 +123,12 @@ void pv_inject_exception(struct vcpu *v, struct cpu_regs *r, unsigned int vector
     unsigned int tbf = TBF_EXCEPTION | (has_errcode(vector) ? TBF_EXCEPTION_ERRCODE : 0) |
                        ((t->flags & 4) ? TBF_INTERRUPT : 0);
 
-    if (vector == 14) {
+    if (vector == X86_EXC_PF) {
         vcpu_info_of(v)->arch.cr2 = read_cr2();
         /* The hardware says "user" always (the kernel runs in ring 3). */
         error_code = (error_code & ~4UL) | (v->kernel_mode ? 0 : 4);
     }
-    if (vector == 7)                    /* #NM: TS is the guest's to set again */
+    if (vector == X86_EXC_NM)           /* #NM: TS is the guest's to set again */
         write_cr0(read_cr0() & ~X86_CR0_TS);
     bounce(v, r, t->address, tbf, error_code);
 }
@@ -153,7 +155,7 @@ bool pv_emulate_int(struct vcpu *v, struct cpu_regs *r)
         r->rip += 2;
         bounce(v, r, t->address, TBF_EXCEPTION | ((t->flags & 4) ? TBF_INTERRUPT : 0), 0);
     } else {
-        pv_inject_exception(v, r, 13, (n << 3) | 2);
+        pv_inject_exception(v, r, X86_EXC_GP, (n << 3) | 2);
     }
     return true;
 }
@@ -163,7 +165,7 @@ void pv_user_syscall(struct vcpu *v, struct cpu_regs *r)
 {
     if (!v->syscall_callback) {
         r->rip -= 2;                    /* as Xen: #UD on the syscall */
-        pv_inject_exception(v, r, 6, 0);
+        pv_inject_exception(v, r, X86_EXC_UD, 0);
         return;
     }
     bounce(v, r, v->syscall_callback, v->syscall_masks ? TBF_INTERRUPT : 0, 0);
@@ -172,26 +174,41 @@ void pv_user_syscall(struct vcpu *v, struct cpu_regs *r)
 
 /* ---- hypercalls ------------------------------------------------------------ */
 
-long do_set_trap_table(struct cpu_regs *regs)
+/* Decode, then commit: the whole table (up to X86_NR_VECTORS entries and
+ * its terminator) is read once and checked before any entry is installed,
+ * so a refused table leaves the vCPU's as it was. */
+long do_set_trap_table(uint64_t table)
 {
     struct vcpu *v = current;
-    uint64_t table = regs->rdi;
-    struct trap_info t;
+    struct trap_info *traps, t;
+    unsigned int n;
+    long rc = 0;
 
     if (!table) {
-        memset(v->trap_ctxt, 0, 256 * sizeof(*v->trap_ctxt));
+        memset(v->trap_ctxt, 0, X86_NR_VECTORS * sizeof(*v->trap_ctxt));
         return 0;
     }
-    for (unsigned int i = 0; i <= 256; i++) {
-        if (copy_from_guest(&t, table + i * sizeof(t), sizeof(t)))
-            return -EFAULT;
-        if (t.address == 0)
-            return 0;                   /* the terminator */
-        if (!guest_range_ok(t.address, 1))
-            return -EINVAL;             /* never a handler in the hypervisor */
-        v->trap_ctxt[t.vector] = t;
+    if (!(traps = xzalloc(X86_NR_VECTORS * sizeof(*traps))))
+        return -ENOMEM;
+    for (n = 0; n <= X86_NR_VECTORS; n++) {
+        struct trap_info *e = n < X86_NR_VECTORS ? &traps[n] : &t;
+        if (copy_from_guest(e, table + n * sizeof(*e), sizeof(*e))) {
+            rc = -EFAULT;
+            break;
+        }
+        if (e->address == 0)
+            break;                      /* the terminator */
+        if (!guest_range_ok(e->address, 1)) {
+            rc = -EINVAL;               /* never a handler in the hypervisor */
+            break;
+        }
     }
-    return -EINVAL;                     /* no terminator */
+    if (rc == 0 && n > X86_NR_VECTORS)
+        rc = -EINVAL;                   /* no terminator */
+    for (unsigned int i = 0; rc == 0 && i < n; i++)
+        v->trap_ctxt[traps[i].vector] = traps[i];
+    xfree(traps);
+    return rc;
 }
 
 static long set_callback(struct vcpu *v, unsigned int type, uint64_t address,
@@ -224,30 +241,30 @@ static long set_callback(struct vcpu *v, unsigned int type, uint64_t address,
     }
 }
 
-long do_set_callbacks(struct cpu_regs *regs)
+long do_set_callbacks(uint64_t event, uint64_t failsafe, uint64_t syscall)
 {
     struct vcpu *v = current;
     long rc;
 
-    if ((rc = set_callback(v, CALLBACKTYPE_event, regs->rdi, 0)) ||
-        (rc = set_callback(v, CALLBACKTYPE_failsafe, regs->rsi, 0)) ||
-        (rc = set_callback(v, CALLBACKTYPE_syscall, regs->rdx, 0)))
+    if ((rc = set_callback(v, CALLBACKTYPE_event, event, 0)) ||
+        (rc = set_callback(v, CALLBACKTYPE_failsafe, failsafe, 0)) ||
+        (rc = set_callback(v, CALLBACKTYPE_syscall, syscall, 0)))
         return rc;
     return 0;
 }
 
-long do_callback_op(struct cpu_regs *regs)
+long do_callback_op(uint64_t cmd, uint64_t arg)
 {
     struct callback_register reg;
     struct callback_unregister unreg;
 
-    switch (regs->rdi) {
+    switch (cmd) {
     case CALLBACKOP_register:
-        if (copy_from_guest(&reg, regs->rsi, sizeof(reg)))
+        if (copy_from_guest(&reg, arg, sizeof(reg)))
             return -EFAULT;
         return set_callback(current, reg.type, reg.address, reg.flags);
     case CALLBACKOP_unregister:
-        if (copy_from_guest(&unreg, regs->rsi, sizeof(unreg)))
+        if (copy_from_guest(&unreg, arg, sizeof(unreg)))
             return -EFAULT;
         return set_callback(current, unreg.type, 0, 0);
     default:
@@ -255,18 +272,18 @@ long do_callback_op(struct cpu_regs *regs)
     }
 }
 
-long do_stack_switch(struct cpu_regs *regs)
+long do_stack_switch(uint64_t ss, uint64_t sp)
 {
-    if (!guest_range_ok(regs->rsi - 1, 1))
+    if (!guest_range_ok(sp - 1, 1))
         return -EINVAL;
-    current->kernel_ss = regs->rdi | 3;
-    current->kernel_sp = regs->rsi;
+    current->kernel_ss = ss | 3;
+    current->kernel_sp = sp;
     return 0;
 }
 
-long do_fpu_taskswitch(struct cpu_regs *regs)
+long do_fpu_taskswitch(uint64_t set)
 {
-    if (regs->rdi)
+    if (set)
         write_cr0(read_cr0() | X86_CR0_TS);
     else
         write_cr0(read_cr0() & ~X86_CR0_TS);
@@ -275,13 +292,12 @@ long do_fpu_taskswitch(struct cpu_regs *regs)
 
 void load_user_gs_sel(uint16_t sel);
 
-long do_set_segment_base(struct cpu_regs *regs)
+long do_set_segment_base(uint64_t which, uint64_t base)
 {
-    uint64_t base = regs->rsi;
 
-    if (!guest_range_ok(base, 1) && regs->rdi != SEGBASE_GS_USER_SEL)
+    if (!guest_range_ok(base, 1) && which != SEGBASE_GS_USER_SEL)
         return -EINVAL;
-    switch (regs->rdi) {
+    switch (which) {
     case SEGBASE_FS:
         return wrmsr_safe(MSR_FS_BASE, base) ? -EINVAL : 0;
     case SEGBASE_GS_USER:

@@ -29,10 +29,8 @@ static void flush_one(uint64_t va)
  * L1 entries then map its frames and may set its M2P entries, mmuext_op
  * pins and unpins its tables (building that domain).  As in Xen, naming oneself by id is
  * -ESRCH.  Returns the owner of mapped frames (NULL: the caller's own). */
-static int foreign_owner(const struct domain *d, uint64_t fd, const struct domain **owner)
+static int foreign_owner(const struct domain *d, domid_t id, const struct domain **owner)
 {
-    domid_t id = (domid_t)fd;
-
     *owner = NULL;
     if (id == DOMID_SELF || (id == DOMID_IO && d->is_privileged))
         return 0;
@@ -56,7 +54,7 @@ static int batch_start(uint64_t *count, uint64_t pdone, uint32_t *done)
 
 /* End of a batch (or of its share of the work): drain, then either finish
  * or ask to be continued from request i. */
-static long batch_end(struct pt_ctx *c, struct cpu_regs *regs, long rc, uint64_t i,
+static long batch_end(struct pt_ctx *c, long rc, uint64_t reqs, uint64_t i,
                       uint64_t count, size_t size, uint64_t pdone, uint32_t done)
 {
     if (rc != -ERESTART) {
@@ -66,10 +64,8 @@ static long batch_end(struct pt_ctx *c, struct cpu_regs *regs, long rc, uint64_t
     }
     if (pdone)
         (void)copy_to_guest(pdone, &done, sizeof(done));
-    if (rc == -ERESTART) {
-        regs->rdi += i * size;
-        regs->rsi = (count - i) | MMU_UPDATE_PREEMPTED;
-    }
+    if (rc == -ERESTART)
+        return hypercall_continue(reqs + i * size, (count - i) | MMU_UPDATE_PREEMPTED);
     return rc;
 }
 
@@ -95,16 +91,14 @@ static long mmu_update_one(struct pt_ctx *c, const void *p)
 }
 
 /*
- * Run a batch of `size`-byte requests at rdi (count in rsi, done count at
- * rdx, foreign domain in r10) through one(): the common shape of mmu_update
- * and mmuext_op.  Stops at the first error, which it returns; continues
+ * Run a batch of count `size`-byte requests at reqs (done count at pdone)
+ * through one(): the common shape of mmu_update and mmuext_op.  Stops at the first error, which it returns; continues
  * itself (-ERESTART) when the budget runs out.
  */
-static long run_batch(struct cpu_regs *regs, size_t size,
-                      long (*one)(struct pt_ctx *c, const void *req))
+static long mmu_batch(uint64_t reqs, uint64_t count, uint64_t pdone, domid_t foreigndom,
+                      size_t size, long (*one)(struct pt_ctx *c, const void *req))
 {
     struct domain *d = current->domain;
-    uint64_t reqs = regs->rdi, count = regs->rsi, pdone = regs->rdx;
     struct pt_ctx c = { d, PT_BUDGET, NULL };
     uint64_t req[3];                /* the largest request: 24 bytes */
     uint32_t done;
@@ -113,7 +107,7 @@ static long run_batch(struct cpu_regs *regs, size_t size,
 
     if ((rc = batch_start(&count, pdone, &done)))
         return rc;
-    if ((rc = foreign_owner(d, regs->r10, &c.pg_owner)))
+    if ((rc = foreign_owner(d, foreigndom, &c.pg_owner)))
         return rc;
     rc = pt_drain(&c);
     for (; rc == 0 && i < count; i++) {
@@ -129,16 +123,37 @@ static long run_batch(struct cpu_regs *regs, size_t size,
             break;
         done++;
     }
-    return batch_end(&c, regs, rc, i, count, size, pdone, done);
+    return batch_end(&c, rc, reqs, i, count, size, pdone, done);
 }
 
-long do_mmu_update(struct cpu_regs *regs)
+long do_mmu_update(uint64_t reqs, uint64_t count, uint64_t pdone, domid_t foreigndom)
 {
-    return run_batch(regs, sizeof(struct mmu_update), mmu_update_one);
+    return mmu_batch(reqs, count, pdone, foreigndom, sizeof(struct mmu_update), mmu_update_one);
 }
 
 _Static_assert(sizeof(struct mmu_update) <= 24 && sizeof(struct mmuext_op) <= 24,
-               "run_batch's request buffer");
+               "mmu_batch's request buffer");
+
+/* A reference and an L4 type reference on mfn (INVALID_MFN: none). */
+static long take_l4(struct pt_ctx *c, mfn_t mfn)
+{
+    if (mfn == INVALID_MFN)
+        return 0;
+    if (!mfn_valid(mfn) || !get_page(mfn_to_page(mfn), c->d))
+        return -EINVAL;
+    long rc = get_page_type(c, mfn_to_page(mfn), PGT_l4);
+    if (rc)
+        put_page(mfn_to_page(mfn));
+    return rc;
+}
+
+static void drop_l4(struct pt_ctx *c, mfn_t mfn)
+{
+    if (mfn == INVALID_MFN)
+        return;
+    put_page_type(c, mfn_to_page(mfn));
+    put_page(mfn_to_page(mfn));
+}
 
 /* Switch a base pointer: take the new L4 first (it may need validating,
  * which may be continued), then drop the old.  mfn is a validated L4 of
@@ -153,35 +168,37 @@ static long new_baseptr(struct pt_ctx *c, mfn_t *slot, mfn_t mfn, bool load)
             tlb_flush_all();
         return 0;
     }
-    if (mfn != INVALID_MFN) {
-        if (!mfn_valid(mfn) || !get_page(mfn_to_page(mfn), c->d))
-            return -EINVAL;
-        int rc = get_page_type(c, mfn_to_page(mfn), PGT_l4);
-        if (rc) {
-            put_page(mfn_to_page(mfn));
-            return rc;
-        }
-    }
+    long rc = take_l4(c, mfn);
+    if (rc)
+        return rc;
     mfn_t old = *slot;
     *slot = mfn;
     if (load)
         write_cr3(mfn << PAGE_SHIFT);
     tlb_flush_all();
-    if (old != INVALID_MFN) {
-        put_page_type(c, mfn_to_page(old));
-        put_page(mfn_to_page(old));
-    }
+    drop_l4(c, old);
     return 0;
 }
 
-/* A down vCPU's base pointers (VCPUOP_initialise). */
+/* A down vCPU's base pointers (VCPUOP_initialise, and none on its way
+ * out): both new tables are taken before either is installed, so a refusal
+ * leaves v's as they were. */
 long pv_vcpu_set_baseptrs(struct vcpu *v, mfn_t kernel, mfn_t user)
 {
     struct pt_ctx c = { v->domain, PT_BUDGET, NULL };
-    long rc = new_baseptr(&c, &v->guest_table, kernel, false);
+    long rc = take_l4(&c, kernel);
 
-    if (rc == 0)
-        rc = new_baseptr(&c, &v->guest_table_user, user, false);
+    if (rc == 0 && (rc = take_l4(&c, user)))
+        drop_l4(&c, kernel);
+    if (rc == 0) {
+        mfn_t old_kernel = v->guest_table, old_user = v->guest_table_user;
+        v->guest_table = kernel;
+        v->guest_table_user = user;
+        if (kernel != old_kernel || user != old_user)
+            tlb_flush_all();            /* see new_baseptr */
+        drop_l4(&c, old_kernel);
+        drop_l4(&c, old_user);
+    }
     int drc = pt_drain(&c);
     return rc == 0 && drc == -ERESTART ? 0 : rc;
 }
@@ -297,32 +314,13 @@ static long mmuext_one(struct pt_ctx *c, const void *p)
     }
 }
 
-long do_mmuext_op(struct cpu_regs *regs)
+long do_mmuext_op(uint64_t ops, uint64_t count, uint64_t pdone, domid_t foreigndom)
 {
-    return run_batch(regs, sizeof(struct mmuext_op), mmuext_one);
+    return mmu_batch(ops, count, pdone, foreigndom, sizeof(struct mmuext_op), mmuext_one);
 }
 
-/* The L1 entry mapping va in the current kernel page tables, as a machine
- * address; 0 when there is none (not present, or in the hypervisor's
- * range).  The tables are validated, so each level is the next's type. */
-uint64_t l1e_maddr_of(const struct vcpu *v, uint64_t va)
+long do_update_va_mapping(uint64_t va, uint64_t val, uint64_t flags)
 {
-    mfn_t mfn = v->guest_table;
-
-    if (mfn == INVALID_MFN || !guest_range_ok(va, 1))
-        return 0;
-    for (int shift = 39; shift > 12; shift -= 9) {
-        uint64_t e = ((uint64_t *)mm_map_frame(mfn))[(va >> shift) & 511];
-        if (!(e & _PAGE_PRESENT) || !mfn_valid(pte_mfn(e)))
-            return 0;
-        mfn = pte_mfn(e);
-    }
-    return (mfn << PAGE_SHIFT) + ((va >> 12) & 511) * 8;
-}
-
-long do_update_va_mapping(struct cpu_regs *regs)
-{
-    uint64_t va = regs->rdi, val = regs->rsi, flags = regs->rdx;
     struct pt_ctx c = { current->domain, PT_BUDGET, NULL };
     uint64_t mask;
     long rc;

@@ -39,10 +39,6 @@
 static uint8_t vcpu_stacks[NR_VCPU_STACKS][VCPU_STACK_SIZE] __aligned(16);
 static bool stack_used[NR_VCPU_STACKS];
 
-/* Where the CPU enters the hypervisor from the running guest (syscall
- * entry; the TSS's RSP0 is kept equal). */
-uint64_t cpu_stack_top;
-
 static uint64_t stack_top(const struct vcpu *v)
 {
     return (uint64_t)v->stack + VCPU_STACK_SIZE;
@@ -235,11 +231,11 @@ long vcpu_initialise(struct vcpu *v, uint64_t arg)
 
     if (v->state != VCPU_DOWN)
         return -EEXIST;
-    if (!(traps = xzalloc(256 * sizeof(*traps))))
+    if (!(traps = xzalloc(X86_NR_VECTORS * sizeof(*traps))))
         return -ENOMEM;
     if (copy_from_guest(&h, arg, sizeof(h)) ||
         copy_from_guest(traps, arg + offsetof(struct vcpu_guest_context, trap_ctxt),
-                        256 * sizeof(*traps)) ||
+                        X86_NR_VECTORS * sizeof(*traps)) ||
         copy_from_guest(&t, arg + offsetof(struct vcpu_guest_context, ldt_base), sizeof(t)))
         goto out;
     rc = -EINVAL;
@@ -258,7 +254,7 @@ long vcpu_initialise(struct vcpu *v, uint64_t arg)
         (t.syscall_callback_eip && !guest_range_ok(t.syscall_callback_eip, 1)) ||
         ((h.flags & VGCF_i387_valid) && !fxsave_image_ok(h.fpu, mxcsr_mask)))
         goto out;
-    for (unsigned int i = 0; i < 256; i++)
+    for (unsigned int i = 0; i < X86_NR_VECTORS; i++)
         if (traps[i].address && !guest_range_ok(traps[i].address, 1))
             goto out;
     /* Its debug registers, as set_debugreg takes them (virtual CR4.DE
@@ -269,13 +265,19 @@ long vcpu_initialise(struct vcpu *v, uint64_t arg)
     for (unsigned int i = 0; i < sizeof(dregs); i++)
         if (dr_write(&dbg, dregs[i], t.debugreg[dregs[i]], 0))
             goto out;
+    /* What takes references, each all or nothing: the GDT frames (held,
+     * not yet installed), then the page tables; only then the GDT. */
+    struct pv_gdt gdt;
+    if ((rc = pv_gdt_take(v->domain, t.gdt_frames, t.gdt_ents, &gdt)))
+        goto out;
     if ((rc = pv_vcpu_set_baseptrs(v, xen_cr3_to_pfn(t.ctrlreg[3]),
-                                   t.ctrlreg[1] ? xen_cr3_to_pfn(t.ctrlreg[1]) : INVALID_MFN)))
+                                   t.ctrlreg[1] ? xen_cr3_to_pfn(t.ctrlreg[1]) : INVALID_MFN))) {
+        pv_gdt_release(v->domain, &gdt);
         goto out;
-    if ((rc = pv_vcpu_set_gdt(v, t.gdt_frames, t.gdt_ents)))
-        goto out;
-    memset(v->trap_ctxt, 0, 256 * sizeof(*v->trap_ctxt));
-    for (unsigned int i = 0; i < 256; i++)
+    }
+    pv_gdt_commit(v, &gdt);
+    memset(v->trap_ctxt, 0, X86_NR_VECTORS * sizeof(*v->trap_ctxt));
+    for (unsigned int i = 0; i < X86_NR_VECTORS; i++)
         if (traps[i].address)
             v->trap_ctxt[traps[i].vector] = traps[i];
     const struct cpu_user_regs *u = &h.user_regs;
@@ -312,7 +314,7 @@ out:
 }
 
 /* Where v's guest registers are: the frame on its stack once it has run. */
-static struct cpu_regs *guest_regs(struct vcpu *v)
+struct cpu_regs *vcpu_guest_regs(struct vcpu *v)
 {
     return v->started_at ? (struct cpu_regs *)(stack_top(v) - sizeof(struct cpu_regs))
                          : &v->regs;
@@ -321,7 +323,7 @@ static struct cpu_regs *guest_regs(struct vcpu *v)
 /* The inverse of vcpu_initialise, for the toolstack (v is not running). */
 long vcpu_get_context(struct vcpu *v, uint64_t arg)
 {
-    const struct cpu_regs *r = guest_regs(v);
+    const struct cpu_regs *r = vcpu_guest_regs(v);
     struct ctx_head h = { .flags = VGCF_i387_valid |
                           (v->kernel_mode ? VGCF_in_kernel : 0) |
                           (v->state != VCPU_DOWN ? VGCF_online : 0) |
@@ -356,15 +358,15 @@ long vcpu_get_context(struct vcpu *v, uint64_t arg)
         t.ctrlreg[3] = xen_pfn_to_cr3(v->guest_table);
     if (v->guest_table_user != INVALID_MFN)
         t.ctrlreg[1] = xen_pfn_to_cr3(v->guest_table_user);
-    if (!(traps = xzalloc(256 * sizeof(*traps))))
+    if (!(traps = xzalloc(X86_NR_VECTORS * sizeof(*traps))))
         return -ENOMEM;
     unsigned int n = 0;
-    for (unsigned int i = 0; i < 256; i++)
+    for (unsigned int i = 0; i < X86_NR_VECTORS; i++)
         if (v->trap_ctxt[i].address)
             traps[n++] = v->trap_ctxt[i];
     long rc = copy_to_guest(arg, &h, sizeof(h)) ||
               copy_to_guest(arg + offsetof(struct vcpu_guest_context, trap_ctxt), traps,
-                            256 * sizeof(*traps)) ||
+                            X86_NR_VECTORS * sizeof(*traps)) ||
               copy_to_guest(arg + offsetof(struct vcpu_guest_context, ldt_base), &t, sizeof(t))
               ? -EFAULT : 0;
     xfree(traps);
@@ -395,6 +397,6 @@ void vcpu_first_run(struct vcpu *v)
     *frame = v->regs;
     frame->rflags = (frame->rflags & GUEST_RFLAGS_KEEP) | X86_EFLAGS_IF | 2;
     frame->vector = 0;                  /* leave by IRETQ: all registers */
-    sched_exit_to_guest(frame);
+    pv_exit_to_guest(frame);
     guest_exit(frame);
 }
