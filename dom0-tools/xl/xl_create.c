@@ -27,6 +27,7 @@
 #include "xl.h"
 #include "xl_block.h"
 #include "xl_create.h"
+#include "xl_net.h"
 #include "xl_xs.h"
 
 #define RAMDISK_MAX (512u << 20)
@@ -60,6 +61,12 @@ int xl_create_domain(struct xl *x, const struct xl_domain_config *dc, bool pause
     }
     for (unsigned int i = 0; i < dc->n_disks; i++)
         if (xl_block_check(&dc->disks[i], why, sizeof(why))) {
+            fprintf(x->err, "xl: create %s: %s\n", dc->name, why);
+            mica_kernel_free(&kernel);
+            return XL_FAIL;
+        }
+    for (unsigned int i = 0; i < dc->n_vifs; i++)
+        if (xl_net_check(&dc->vifs[i], why, sizeof(why))) {
             fprintf(x->err, "xl: create %s: %s\n", dc->name, why);
             mica_kernel_free(&kernel);
             return XL_FAIL;
@@ -122,6 +129,16 @@ int xl_create_domain(struct xl *x, const struct xl_domain_config *dc, bool pause
             goto fail;
         }
     if (dc->n_disks && xl_block_start_backend(why, sizeof(why))) {
+        fprintf(x->err, "xl: create %s (domain %u): %s\n", dc->name, id, why);
+        goto fail;
+    }
+    /* Networks: the same, and netback. */
+    for (unsigned int i = 0; i < dc->n_vifs; i++)
+        if (xl_net_add(h, id, &dc->vifs[i], why, sizeof(why))) {
+            fprintf(x->err, "xl: create %s (domain %u): %s\n", dc->name, id, why);
+            goto fail;
+        }
+    if (dc->n_vifs && xl_net_start_backend(why, sizeof(why))) {
         fprintf(x->err, "xl: create %s (domain %u): %s\n", dc->name, id, why);
         goto fail;
     }

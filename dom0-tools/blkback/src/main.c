@@ -23,6 +23,7 @@
 
 #include <xenstore.h>
 
+#include "be_daemon.h"
 #include "be_dev.h"
 #include "be_log.h"
 #include "be_loop.h"
@@ -45,74 +46,15 @@ static void usage(FILE *f)
 }
 
 /*
- * Hold the pid file's lock for our lifetime: the fd (>= 0) that holds it,
- * -2 if another blkback holds it, -1 on error.
- *
- * A blkback killed with -9 may still have writes in the kernel's io_uring
- * workers after it is gone; one landing after a successor redid that
- * request and the guest wrote the sectors anew would undo the newer data.
- * So the lock's file is also registered with our io_uring (blk_io_init):
- * the ring holds the lock until the kernel has finished every request of
- * the ring.  A successor that finds the lock held by a pid that no longer
- * exists is looking at such a ring and waits for it.
+ * The pid file's lock says "a blkback runs".  A blkback killed with -9
+ * may still have writes in the kernel's io_uring workers after it is
+ * gone; one landing after a successor redid that request and the guest
+ * wrote the sectors anew would undo the newer data.  So the lock's file
+ * is also registered with our io_uring (blk_io_init): the ring holds the
+ * lock until the kernel has finished every request of the ring, and a
+ * successor that finds the lock held by a pid that no longer exists waits
+ * for it (be_take_pidfile).
  */
-static int take_pidfile(const char *path)
-{
-    char buf[32];
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    int n;
-
-    if (fd < 0)
-        return -1;
-    if (flock(fd, LOCK_EX | LOCK_NB)) {
-        ssize_t got = errno == EWOULDBLOCK ? pread(fd, buf, sizeof(buf) - 1, 0) : -1;
-        long pid = got > 0 ? (buf[got] = '\0', strtol(buf, NULL, 10)) : 0;
-
-        if (got < 0 || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH) {
-            int e = errno;
-            close(fd);
-            errno = e;
-            return got < 0 ? -1 : -2;
-        }
-        be_log("blkback %ld is gone but its I/O ring still holds %s: waiting", pid, path);
-        if (flock(fd, LOCK_EX)) {
-            close(fd);
-            return -1;
-        }
-    }
-    n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-    if (ftruncate(fd, 0) || pwrite(fd, buf, (size_t)n, 0) != n) {
-        close(fd);
-        return -1;
-    }
-    return fd;                  /* stays open: the lock is ours */
-}
-
-/* Detach.  Of the descriptors the caller had, only keep_fd (the log)
- * stays: whatever else xl had open (its xenstore connection) is not ours. */
-static void daemonize(int keep_fd)
-{
-    pid_t pid = fork();
-    int fd;
-
-    if (pid < 0) {
-        perror("blkback: fork");
-        exit(1);
-    }
-    if (pid > 0)
-        _exit(0);
-    setsid();
-    for (fd = 3; fd < 1024; fd++)
-        if (fd != keep_fd)
-            close(fd);
-    if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-        dup2(fd, 0);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        if (fd > 2)
-            close(fd);
-    }
-}
 
 static void io_ready(struct pollable *p, uint32_t events)
 {
@@ -157,8 +99,8 @@ int main(int argc, char **argv)
     }
     be_log_to(logf ? logf : stderr);
     if (daemon)
-        daemonize(logf ? fileno(logf) : -1);
-    if ((got = take_pidfile(pidfile)) < 0) {
+        be_daemonize(logf ? fileno(logf) : -1, "blkback");
+    if ((got = be_take_pidfile(pidfile, "blkback")) < 0) {
         if (got == -2) {
             be_log("another blkback holds %s: exiting", pidfile);
             return 0;
