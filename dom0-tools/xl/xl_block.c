@@ -151,10 +151,9 @@ int xl_block_start_backend(char *why, size_t why_len)
 int cmd_block_attach(struct xl *x, int argc, char **argv)
 {
     struct xl_disk d;
-    char spec[1024] = "", why[256];
+    char spec[1024], why[256];
     struct xs_handle *h;
     domid_t id;
-    size_t used = 0;
     int rc = XL_FAIL;
 
     optind = 1;
@@ -164,15 +163,8 @@ int cmd_block_attach(struct xl *x, int argc, char **argv)
         return xl_usage(x, argv[0]);
     if (xl_find_domain(x, argv[optind], &id))
         return XL_FAIL;
-    /* Xen joins the remaining arguments into one disk spec. */
-    for (int i = optind + 1; i < argc; i++) {
-        int n = snprintf(spec + used, sizeof(spec) - used, "%s%s", used ? "," : "", argv[i]);
-        if (n < 0 || (size_t)n >= sizeof(spec) - used) {
-            fprintf(x->err, "xl: block-attach: disk spec too long\n");
-            return XL_FAIL;
-        }
-        used += (size_t)n;
-    }
+    if (xl_dev_join_spec(x, argc, argv, optind + 1, spec, sizeof(spec), "block-attach"))
+        return XL_FAIL;
     if (xl_cfg_disk(spec, "block-attach", &d, x->err)) {
         xl_disk_free(&d);
         return XL_FAIL;
@@ -230,57 +222,26 @@ int cmd_block_detach(struct xl *x, int argc, char **argv)
 
 /* Xen's columns: Vdev BE handle state evt-ch ring-ref BE-path (handle is
  * the front end's domain; -1 where the front end has not said). */
-static void list_one(struct xl *x, struct xs_handle *h, domid_t id)
+static void list_row(struct xl *x, struct xs_handle *h, domid_t id, const char *fe,
+                     unsigned long devid)
 {
-    char dir[64], fe[96], be[96];
-    unsigned n = 0;
-    char **ids;
+    char path[160], *be;
+    unsigned len;
 
-    snprintf(dir, sizeof(dir), "/local/domain/%u/device/vbd", id);
-    if (!(ids = xs_directory(h, XBT_NULL, dir, &n)))
-        return;
-    for (unsigned i = 0; i < n; i++) {
-        char *end;
-        unsigned long devid = strtoul(ids[i], &end, 10);
-        char *bep, path[160];
-        unsigned len;
-
-        if (*end || !*ids[i])
-            continue;
-        snprintf(fe, sizeof(fe), "%s/%s", dir, ids[i]);
-        snprintf(path, sizeof(path), "%s/backend", fe);
-        bep = xs_read(h, XBT_NULL, path, &len);
-        snprintf(be, sizeof(be), "%s", bep ? bep : "");
-        free(bep);
-        fprintf(x->out, "%-5lu %-3d %-6u %-5d %-6d %-8d %-30s\n", devid,
-                xl_dev_read_int(h, fe, "backend-id", -1), id, xl_dev_read_int(h, fe, "state", -1),
-                xl_dev_read_int(h, fe, "event-channel", -1), xl_dev_read_int(h, fe, "ring-ref", -1), be);
-    }
-    free(ids);
+    snprintf(path, sizeof(path), "%s/backend", fe);
+    be = xs_read(h, XBT_NULL, path, &len);
+    fprintf(x->out, "%-5lu %-3d %-6u %-5d %-6d %-8d %-30s\n", devid,
+            xl_dev_read_int(h, fe, "backend-id", -1), id, xl_dev_read_int(h, fe, "state", -1),
+            xl_dev_read_int(h, fe, "event-channel", -1), xl_dev_read_int(h, fe, "ring-ref", -1),
+            be ? be : "");
+    free(be);
 }
 
 int cmd_block_list(struct xl *x, int argc, char **argv)
 {
-    struct mica_ctl_domaininfo *doms;
-    struct xs_handle *h;
-    unsigned n;
+    char head[96];
 
-    optind = 1;
-    if (xl_getopt(x, argc, argv, "") != -1)
-        return XL_FAIL;
-    if (argc - optind < 1)
-        return xl_usage(x, argv[0]);
-    if (xl_select_domains(x, argc, argv, &doms, &n))
-        return XL_FAIL;
-    if (!(h = xl_dev_xs(x, "block-list"))) {
-        free(doms);
-        return XL_FAIL;
-    }
-    fprintf(x->out, "%-5s %-3s %-6s %-5s %-6s %-8s %-30s\n", "Vdev", "BE", "handle", "state",
-            "evt-ch", "ring-ref", "BE-path");
-    for (unsigned i = 0; i < n; i++)
-        list_one(x, h, doms[i].domain);
-    xs_close(h);
-    free(doms);
-    return XL_OK;
+    snprintf(head, sizeof(head), "%-5s %-3s %-6s %-5s %-6s %-8s %-30s", "Vdev", "BE", "handle",
+             "state", "evt-ch", "ring-ref", "BE-path");
+    return xl_dev_list(x, argc, argv, "vbd", head, list_row);
 }

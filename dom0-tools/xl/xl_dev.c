@@ -2,6 +2,7 @@
 /* Device trees, back-end daemons and detach (see xl_dev.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -156,6 +157,67 @@ void xl_dev_detach(struct xl *x, struct xs_handle *h, const char *fe, const char
     xs_rm(h, XBT_NULL, fe);
     xs_rm(h, XBT_NULL, be);
     xs_rm(h, XBT_NULL, lx);
+}
+
+int xl_dev_join_spec(struct xl *x, int argc, char **argv, int from, char *spec, size_t len,
+                     const char *cmd)
+{
+    size_t used = 0;
+
+    spec[0] = '\0';
+    for (int i = from; i < argc; i++) {
+        int n = snprintf(spec + used, len - used, "%s%s", used ? "," : "", argv[i]);
+        if (n < 0 || (size_t)n >= len - used) {
+            fprintf(x->err, "xl: %s: spec too long\n", cmd);
+            return -1;
+        }
+        used += (size_t)n;
+    }
+    return 0;
+}
+
+int xl_dev_list(struct xl *x, int argc, char **argv, const char *kind, const char *header,
+                void (*row)(struct xl *x, struct xs_handle *h, domid_t id, const char *fe,
+                            unsigned long devid))
+{
+    struct mica_ctl_domaininfo *doms;
+    struct xs_handle *h;
+    unsigned n;
+
+    optind = 1;
+    if (xl_getopt(x, argc, argv, "") != -1)
+        return XL_FAIL;
+    if (argc - optind < 1)
+        return xl_usage(x, argv[0]);
+    if (xl_select_domains(x, argc, argv, &doms, &n))
+        return XL_FAIL;
+    if (!(h = xl_dev_xs(x, argv[0]))) {
+        free(doms);
+        return XL_FAIL;
+    }
+    fprintf(x->out, "%s\n", header);
+    for (unsigned i = 0; i < n; i++) {
+        char dir[64], fe[96];
+        unsigned cnt = 0;
+        char **ids;
+
+        snprintf(dir, sizeof(dir), "/local/domain/%u/device/%s", doms[i].domain, kind);
+        if (!(ids = xs_directory(h, XBT_NULL, dir, &cnt)))
+            continue;
+        for (unsigned k = 0; k < cnt; k++) {
+            char *end;
+            unsigned long devid = strtoul(ids[k], &end, 10);
+
+            if (*end || !*ids[k])
+                continue;
+            snprintf(fe, sizeof(fe), "%s/%s", dir, ids[k]);
+            row(x, h, doms[i].domain, fe, devid);
+        }
+        free(ids);
+    }
+    xs_close(h);
+    free(doms);
+    return XL_OK;
 }
 
 struct xs_handle *xl_dev_xs(struct xl *x, const char *what)

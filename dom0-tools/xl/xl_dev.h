@@ -50,6 +50,17 @@ int xl_dev_start_backend(const char *prog, const char *env, const char *pidfile,
 void xl_dev_detach(struct xl *x, struct xs_handle *h, const char *fe, const char *be,
                    const char *lx, const char *what);
 
+/* Xen's attach commands take the spec as the arguments from argv[from]
+ * on, joined by commas.  0, or -1 having said why (cmd names the command). */
+int xl_dev_join_spec(struct xl *x, int argc, char **argv, int from, char *spec, size_t len,
+                     const char *cmd);
+
+/* A *-list command: `header` (a line), then for every selected domain
+ * and every numeric device/<kind>/<devid> of it, row(). */
+int xl_dev_list(struct xl *x, int argc, char **argv, const char *kind, const char *header,
+                void (*row)(struct xl *x, struct xs_handle *h, domid_t id, const char *fe,
+                            unsigned long devid));
+
 /* A decimal key of dir, or dflt. */
 int xl_dev_read_int(struct xs_handle *h, const char *dir, const char *key, int dflt);
 /* A socket connection to xenstored, or NULL having said why. */

@@ -172,10 +172,9 @@ static uint32_t free_devid(struct xs_handle *h, domid_t id)
 int cmd_network_attach(struct xl *x, int argc, char **argv)
 {
     struct xl_vif v;
-    char spec[1024] = "", why[256];
+    char spec[1024], why[256];
     struct xs_handle *h;
     domid_t id;
-    size_t used = 0;
     int rc = XL_FAIL;
 
     optind = 1;
@@ -185,15 +184,8 @@ int cmd_network_attach(struct xl *x, int argc, char **argv)
         return xl_usage(x, argv[0]);
     if (xl_find_domain(x, argv[optind], &id))
         return XL_FAIL;
-    /* Xen joins the remaining arguments into one vif spec. */
-    for (int i = optind + 1; i < argc; i++) {
-        int n = snprintf(spec + used, sizeof(spec) - used, "%s%s", used ? "," : "", argv[i]);
-        if (n < 0 || (size_t)n >= sizeof(spec) - used) {
-            fprintf(x->err, "xl: network-attach: vif spec too long\n");
-            return XL_FAIL;
-        }
-        used += (size_t)n;
-    }
+    if (xl_dev_join_spec(x, argc, argv, optind + 1, spec, sizeof(spec), "network-attach"))
+        return XL_FAIL;
     if (!(h = xl_dev_xs(x, "network-attach")))
         return XL_FAIL;
     if (xl_cfg_vif(spec, "network-attach", free_devid(h, id), &v, x->err)) {
@@ -275,60 +267,32 @@ int cmd_network_detach(struct xl *x, int argc, char **argv)
 
 /* Xen's columns: Idx BE Mac Addr. handle state evt-ch tx-/rx-ring-ref
  * BE-path (the front end's view; -1 where it has not written). */
-static void list_one(struct xl *x, struct xs_handle *h, domid_t id)
+static void list_row(struct xl *x, struct xs_handle *h, domid_t id, const char *fe,
+                     unsigned long devid)
 {
-    char dir[64], fe[96], path[128];
-    unsigned n = 0, len;
-    char **ids;
+    char path[160], *be, *mac;
+    unsigned len;
 
-    snprintf(dir, sizeof(dir), "/local/domain/%u/device/vif", id);
-    if (!(ids = xs_directory(h, XBT_NULL, dir, &n)))
-        return;
-    for (unsigned i = 0; i < n; i++) {
-        char *end, *be, *mac;
-        unsigned long devid = strtoul(ids[i], &end, 10);
-
-        if (*end || !*ids[i])
-            continue;
-        snprintf(fe, sizeof(fe), "%s/%s", dir, ids[i]);
-        snprintf(path, sizeof(path), "%s/backend", fe);
-        be = xs_read(h, XBT_NULL, path, &len);
-        snprintf(path, sizeof(path), "%s/mac", fe);
-        mac = xs_read(h, XBT_NULL, path, &len);
-        fprintf(x->out, "%-3lu %-2d %-17s %-6d %-5d %-6d %5d/%-11d %-30s\n", devid,
-                xl_dev_read_int(h, fe, "backend-id", -1), mac ? mac : "-",
-                xl_dev_read_int(h, fe, "handle", -1), xl_dev_read_int(h, fe, "state", -1),
-                xl_dev_read_int(h, fe, "event-channel", -1),
-                xl_dev_read_int(h, fe, "tx-ring-ref", -1),
-                xl_dev_read_int(h, fe, "rx-ring-ref", -1), be ? be : "");
-        free(be);
-        free(mac);
-    }
-    free(ids);
+    (void)id;
+    snprintf(path, sizeof(path), "%s/backend", fe);
+    be = xs_read(h, XBT_NULL, path, &len);
+    snprintf(path, sizeof(path), "%s/mac", fe);
+    mac = xs_read(h, XBT_NULL, path, &len);
+    fprintf(x->out, "%-3lu %-2d %-17s %-6d %-5d %-6d %5d/%-11d %-30s\n", devid,
+            xl_dev_read_int(h, fe, "backend-id", -1), mac ? mac : "-",
+            xl_dev_read_int(h, fe, "handle", -1), xl_dev_read_int(h, fe, "state", -1),
+            xl_dev_read_int(h, fe, "event-channel", -1),
+            xl_dev_read_int(h, fe, "tx-ring-ref", -1), xl_dev_read_int(h, fe, "rx-ring-ref", -1),
+            be ? be : "");
+    free(be);
+    free(mac);
 }
 
 int cmd_network_list(struct xl *x, int argc, char **argv)
 {
-    struct mica_ctl_domaininfo *doms;
-    struct xs_handle *h;
-    unsigned n;
+    char head[128];
 
-    optind = 1;
-    if (xl_getopt(x, argc, argv, "") != -1)
-        return XL_FAIL;
-    if (argc - optind < 1)
-        return xl_usage(x, argv[0]);
-    if (xl_select_domains(x, argc, argv, &doms, &n))
-        return XL_FAIL;
-    if (!(h = xl_dev_xs(x, "network-list"))) {
-        free(doms);
-        return XL_FAIL;
-    }
-    fprintf(x->out, "%-3s %-2s %-17s %-6s %-5s %-6s %5s/%-11s %-30s\n", "Idx", "BE",
-            "Mac Addr.", "handle", "state", "evt-ch", "tx-", "rx-ring-ref", "BE-path");
-    for (unsigned i = 0; i < n; i++)
-        list_one(x, h, doms[i].domain);
-    xs_close(h);
-    free(doms);
-    return XL_OK;
+    snprintf(head, sizeof(head), "%-3s %-2s %-17s %-6s %-5s %-6s %5s/%-11s %-30s", "Idx", "BE",
+             "Mac Addr.", "handle", "state", "evt-ch", "tx-", "rx-ring-ref", "BE-path");
+    return xl_dev_list(x, argc, argv, "vif", head, list_row);
 }

@@ -43,6 +43,8 @@ def guest_shell(sh):
     assert out.splitlines()[-1] == "0", out
 
 
+# A listener's stdin is a pipe that stays open: busybox nc stops at EOF on
+# stdin, and a background job reading the console would be stopped (SIGTTIN).
 def wait_file(sh, path, tries=1500, runner=run):
     """Until path is non-empty (0.2 s steps); its contents."""
     out, rc = runner(sh, f"i=0; while [ ! -s {path} ] && [ $i -lt {tries} ]; do sleep 0.2; "
@@ -96,10 +98,24 @@ def test_ping_both_ways(dom0):
     print(f"netback ping dom0 -> guest: avg {rtt(out):.3f} ms")
 
 
+def vif_counts(sh):
+    """The vif's packet and byte counters in dom0 (its tx is to the guest)."""
+    d = f"/sys/class/net/vif{test_create_with_a_vif.domid}.0/statistics"
+    out, rc = run(sh, f"cat {d}/rx_packets {d}/rx_bytes {d}/tx_packets {d}/tx_bytes")
+    return [int(x) for x in out.split()[-4:]]
+
+
+def print_sizes(what, before, after):
+    d = [a - b for a, b in zip(after, before)]
+    print(f"netback {what}: guest -> dom0 {d[0]} packets, {d[1] // max(d[0], 1)} bytes "
+          f"each; dom0 -> guest {d[2]} packets, {d[3] // max(d[2], 1)} bytes each")
+
+
 def test_tcp_guest_to_dom0(dom0):
     """8 MiB of random bytes over TCP; the sha256 in dom0 matches the
     guest's.  Throughput printed for the report, not asserted."""
-    run(dom0, "rm -f /tmp/g2d; (nc -l -p 5000 | sha256sum > /tmp/g2d) & sleep 1")
+    run(dom0, "rm -f /tmp/g2d; (sleep 900 | nc -l -p 5000 | sha256sum > /tmp/g2d) & sleep 1")
+    before = vif_counts(dom0)
     guest_shell(dom0)
     out, rc = gsh(dom0, f"dd if=/dev/urandom of=/tmp/pat bs=1M count={PAT_MIB} 2>/dev/null "
                         "&& sha256sum /tmp/pat")
@@ -109,6 +125,7 @@ def test_tcp_guest_to_dom0(dom0):
     print(f"netback TCP guest -> dom0: {PAT_MIB} MiB in {t:.2f} s = {PAT_MIB / t:.1f} MiB/s")
     back_to_dom0(dom0)
     assert sha(wait_file(dom0, "/tmp/g2d")) == want
+    print_sizes("TCP guest -> dom0", before, vif_counts(dom0))
     test_tcp_guest_to_dom0.want = want
 
 
@@ -118,12 +135,14 @@ def test_tcp_dom0_to_guest(dom0):
     assert rc == 0, out
     want = sha(out)
     guest_shell(dom0)
-    gsh(dom0, "rm -f /tmp/d2g; (nc -l -p 5001 | sha256sum > /tmp/d2g) & sleep 1")
+    gsh(dom0, "rm -f /tmp/d2g; (sleep 900 | nc -l -p 5001 | sha256sum > /tmp/d2g) & sleep 1")
     back_to_dom0(dom0)
     up = 'cut -d" " -f1 /proc/uptime'
+    before = vif_counts(dom0)
     out, rc = run(dom0, f"a=$({up}); nc {GUEST_IP} 5001 < /tmp/pat; r=$?; b=$({up}); "
                         "echo $a $b; [ $r -eq 0 ]")
     assert rc == 0, out
+    print_sizes("TCP dom0 -> guest", before, vif_counts(dom0))
     a, b = map(float, out.splitlines()[-1].split())
     print(f"netback TCP dom0 -> guest: {PAT_MIB} MiB in {b - a:.2f} s = "
           f"{PAT_MIB / (b - a):.1f} MiB/s")
@@ -170,11 +189,11 @@ def test_netback_restarts_under_traffic(dom0):
     pace = (f"i=0; while [ $i -lt {chunks} ]; do dd if=/tmp/pat bs=100k skip=$i count=1 "
             "2>/dev/null; sleep 0.25; i=$((i+1)); done")
     out, rc = run(dom0, f"head -c {chunks * 100}k /tmp/pat | sha256sum; rm -f /tmp/r2; "
-                        "(nc -l -p 5002 | sha256sum > /tmp/r2) & sleep 1")
+                        "(sleep 900 | nc -l -p 5002 | sha256sum > /tmp/r2) & sleep 1")
     want_d2g = sha(out)
     guest_shell(dom0)
     out, rc = gsh(dom0, f"head -c {chunks * 100}k /tmp/pat | sha256sum; rm -f /tmp/r3; "
-                        "(nc -l -p 5003 | sha256sum > /tmp/r3) & "
+                        "(sleep 900 | nc -l -p 5003 | sha256sum > /tmp/r3) & "
                         f"(({pace}) | nc {DOM0_IP} 5002) & sleep 1")
     want_g2d = sha(out)
     back_to_dom0(dom0)

@@ -2,9 +2,11 @@
 /* Pid file and detaching (see be_daemon.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -65,4 +67,71 @@ void be_daemonize(int keep_fd, const char *prog)
         if (fd > 2)
             close(fd);
     }
+}
+
+static void usage(FILE *f, const char *prog, const char *default_pidfile, const char *usage_sim)
+{
+    fprintf(f,
+"usage: %s [options]\n"
+"  -d, --daemon          detach (fork, new session, stdio to /dev/null)\n"
+"  -p, --pidfile FILE    lock FILE and write our pid to it; if another\n"
+"                        %s holds it, exit 0 (%s)\n"
+"  -l, --log FILE        log to FILE instead of stderr\n"
+"  -r, --ring-dir DIR    simulated guests in DIR instead of the hypervisor\n"
+"                        (tests: %s)\n", prog, prog, default_pidfile, usage_sim);
+}
+
+int be_daemon_start(int argc, char **argv, const char *prog, const char *default_pidfile,
+                    const char *usage_sim, struct be_opts *o)
+{
+    static const struct option longopts[] = {
+        { "daemon", no_argument, NULL, 'd' },
+        { "pidfile", required_argument, NULL, 'p' },
+        { "log", required_argument, NULL, 'l' },
+        { "ring-dir", required_argument, NULL, 'r' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    const char *logpath = NULL;
+    bool daemon = false;
+    int opt;
+
+    *o = (struct be_opts){ .prog = prog, .pidfile = default_pidfile, .pid_fd = -1 };
+    while ((opt = getopt_long(argc, argv, "dp:l:r:h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'd': daemon = true; break;
+        case 'p': o->pidfile = optarg; break;
+        case 'l': logpath = optarg; break;
+        case 'r': o->ring_dir = optarg; break;
+        case 'h': usage(stdout, prog, default_pidfile, usage_sim); return 0;
+        default: usage(stderr, prog, default_pidfile, usage_sim); return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr, prog, default_pidfile, usage_sim);
+        return 2;
+    }
+    if (logpath && !(o->log = fopen(logpath, "a"))) {
+        fprintf(stderr, "%s: %s: %s\n", prog, logpath, strerror(errno));
+        return 2;
+    }
+    be_log_to(o->log ? o->log : stderr);
+    if (daemon)
+        be_daemonize(o->log ? fileno(o->log) : -1, prog);
+    if ((o->pid_fd = be_take_pidfile(o->pidfile, prog)) < 0) {
+        if (o->pid_fd == -2) {
+            be_log("another %s holds %s: exiting", prog, o->pidfile);
+            return 0;
+        }
+        be_log("pid file %s: %s", o->pidfile, strerror(errno));
+        return 1;
+    }
+    return -1;
+}
+
+void be_daemon_end(struct be_opts *o)
+{
+    unlink(o->pidfile);
+    if (o->log)
+        fclose(o->log);
 }

@@ -7,6 +7,29 @@
 #ifndef BE_DAEMON_H
 #define BE_DAEMON_H
 
+#include <stdbool.h>
+#include <stdio.h>
+
+/* What every back end's command line says (-d, -p, -l, -r). */
+struct be_opts {
+    const char *prog;           /* "blkback", for messages */
+    const char *pidfile;
+    const char *ring_dir;       /* the sim platform's directory, or NULL */
+    FILE *log;                  /* NULL: stderr */
+    int pid_fd;                 /* holds the pid file's lock */
+};
+
+/*
+ * Parse the options (usage_sim: how the sim directory looks, for -h),
+ * open the log, detach if asked, take the pid file.  -1: go on and
+ * serve; otherwise the status to exit with (0 when another instance
+ * holds the pid file).
+ */
+int be_daemon_start(int argc, char **argv, const char *prog, const char *default_pidfile,
+                    const char *usage_sim, struct be_opts *o);
+/* The pid file removed, the log closed. */
+void be_daemon_end(struct be_opts *o);
+
 /*
  * Lock `path` and write our pid to it: the fd (>= 0) that holds the lock
  * (keep it open), -2 if a live process holds it, -1 on error (errno).

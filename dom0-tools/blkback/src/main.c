@@ -11,14 +11,9 @@
  * xenstore and each ring say they are.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <signal.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <xenstore.h>
@@ -32,18 +27,6 @@
 
 #define DEFAULT_PIDFILE "/run/blkback.pid"
 #define IO_ENTRIES 256
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-"usage: blkback [options]\n"
-"  -d, --daemon          detach (fork, new session, stdio to /dev/null)\n"
-"  -p, --pidfile FILE    lock FILE and write our pid to it; if another\n"
-"                        blkback holds it, exit 0 (" DEFAULT_PIDFILE ")\n"
-"  -l, --log FILE        log to FILE instead of stderr\n"
-"  -r, --ring-dir DIR    simulated guests in DIR instead of the hypervisor\n"
-"                        (tests: <domid>.mem, <domid>.<port>.{up,down})\n");
-}
 
 /*
  * The pid file's lock says "a blkback runs".  A blkback killed with -9
@@ -65,56 +48,21 @@ static void io_ready(struct pollable *p, uint32_t events)
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "daemon", no_argument, NULL, 'd' },
-        { "pidfile", required_argument, NULL, 'p' },
-        { "log", required_argument, NULL, 'l' },
-        { "ring-dir", required_argument, NULL, 'r' },
-        { "help", no_argument, NULL, 'h' },
-        { 0 },
-    };
-    const char *pidfile = DEFAULT_PIDFILE, *logpath = NULL, *ring_dir = NULL;
     struct pollable io_p = { .fd = -1 };
-    bool daemon = false;
-    FILE *logf = NULL;
-    int opt, rc = 1, got;
+    struct be_opts o;
+    int rc = be_daemon_start(argc, argv, "blkback", DEFAULT_PIDFILE,
+                             "<domid>.mem, <domid>.<port>.{up,down}", &o);
 
-    while ((opt = getopt_long(argc, argv, "dp:l:r:h", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'd': daemon = true; break;
-        case 'p': pidfile = optarg; break;
-        case 'l': logpath = optarg; break;
-        case 'r': ring_dir = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (optind != argc) {
-        usage(stderr);
-        return 2;
-    }
-    if (logpath && !(logf = fopen(logpath, "a"))) {
-        fprintf(stderr, "blkback: %s: %s\n", logpath, strerror(errno));
-        return 2;
-    }
-    be_log_to(logf ? logf : stderr);
-    if (daemon)
-        be_daemonize(logf ? fileno(logf) : -1, "blkback");
-    if ((got = be_take_pidfile(pidfile, "blkback")) < 0) {
-        if (got == -2) {
-            be_log("another blkback holds %s: exiting", pidfile);
-            return 0;
-        }
-        be_log("pid file %s: %s", pidfile, strerror(errno));
-        return 1;
-    }
-    if (be_loop_init() || blk_io_init(IO_ENTRIES, got))
+    if (rc >= 0)
+        return rc;
+    rc = 1;
+    if (be_loop_init() || blk_io_init(IO_ENTRIES, o.pid_fd))
         goto out;
     io_p.fd = blk_io_fd();
     io_p.ready = io_ready;
     if (be_loop_add(&io_p, EPOLLIN))
         goto out;
-    if (!(be.plat = ring_dir ? be_plat_sim(ring_dir) : be_plat_xen()))
+    if (!(be.plat = o.ring_dir ? be_plat_sim(o.ring_dir) : be_plat_xen()))
         goto out;
     if (!(be.xs = xs_open(0))) {
         be_log("cannot reach xenstored: %s", strerror(errno));
@@ -133,8 +81,6 @@ out:
         be.plat->fini();
     blk_io_fini();
     be_loop_fini();
-    unlink(pidfile);
-    if (logf)
-        fclose(logf);
+    be_daemon_end(&o);
     return rc;
 }

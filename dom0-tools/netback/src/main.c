@@ -12,7 +12,6 @@
  * every vif up where xenstore and each ring say it is (net_ring.h).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,67 +27,20 @@
 
 #define DEFAULT_PIDFILE "/run/netback.pid"
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-"usage: netback [options]\n"
-"  -d, --daemon          detach (fork, new session, stdio to /dev/null)\n"
-"  -p, --pidfile FILE    lock FILE and write our pid to it; if another\n"
-"                        netback holds it, exit 0 (" DEFAULT_PIDFILE ")\n"
-"  -l, --log FILE        log to FILE instead of stderr\n"
-"  -r, --ring-dir DIR    simulated guests in DIR instead of the hypervisor\n"
-"                        (tests: <domid>.mem, <domid>.<port>.{up,down},\n"
-"                        TAPs as sockets <vif>.tap -> <vif>.host)\n");
-}
-
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "daemon", no_argument, NULL, 'd' },
-        { "pidfile", required_argument, NULL, 'p' },
-        { "log", required_argument, NULL, 'l' },
-        { "ring-dir", required_argument, NULL, 'r' },
-        { "help", no_argument, NULL, 'h' },
-        { 0 },
-    };
-    const char *pidfile = DEFAULT_PIDFILE, *logpath = NULL, *ring_dir = NULL;
-    bool daemon = false;
-    FILE *logf = NULL;
-    int opt, rc = 1, got;
+    struct be_opts o;
+    int rc = be_daemon_start(argc, argv, "netback", DEFAULT_PIDFILE,
+                             "<domid>.mem, <domid>.<port>.{up,down}, TAPs as sockets "
+                             "<vif>.tap -> <vif>.host", &o);
 
-    while ((opt = getopt_long(argc, argv, "dp:l:r:h", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'd': daemon = true; break;
-        case 'p': pidfile = optarg; break;
-        case 'l': logpath = optarg; break;
-        case 'r': ring_dir = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (optind != argc) {
-        usage(stderr);
-        return 2;
-    }
-    if (logpath && !(logf = fopen(logpath, "a"))) {
-        fprintf(stderr, "netback: %s: %s\n", logpath, strerror(errno));
-        return 2;
-    }
-    be_log_to(logf ? logf : stderr);
-    if (daemon)
-        be_daemonize(logf ? fileno(logf) : -1, "netback");
-    if ((got = be_take_pidfile(pidfile, "netback")) < 0) {
-        if (got == -2) {
-            be_log("another netback holds %s: exiting", pidfile);
-            return 0;
-        }
-        be_log("pid file %s: %s", pidfile, strerror(errno));
-        return 1;
-    }
-    net_vif_sim_dir = ring_dir;
+    if (rc >= 0)
+        return rc;
+    rc = 1;
+    net_vif_sim_dir = o.ring_dir;
     if (be_loop_init())
         goto out;
-    if (!(be.plat = ring_dir ? be_plat_sim(ring_dir) : be_plat_xen()))
+    if (!(be.plat = o.ring_dir ? be_plat_sim(o.ring_dir) : be_plat_xen()))
         goto out;
     if (!(be.xs = xs_open(0))) {
         be_log("cannot reach xenstored: %s", strerror(errno));
@@ -106,8 +58,6 @@ out:
     if (be.plat)
         be.plat->fini();
     be_loop_fini();
-    unlink(pidfile);
-    if (logf)
-        fclose(logf);
+    be_daemon_end(&o);
     return rc;
 }
