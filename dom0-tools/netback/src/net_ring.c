@@ -114,8 +114,10 @@ const struct net_ring_stats *net_ring_stats(const struct net_ring *r)
 
 /* ---- transmit ---- */
 
-/* Copy a checked packet out of the guest and hand it to the TAP. */
-static int16_t tx_send(struct net_ring *r, const struct net_tx_pkt *p)
+/* Copy a checked packet out of the guest into txbuf, behind its
+ * virtio-net header.  OKAY, or ERROR (a refused grant, offloads its
+ * headers do not allow). */
+static int16_t tx_copy(struct net_ring *r, const struct net_tx_pkt *p)
 {
     struct virtio_net_hdr h;
     size_t off = NET_VNET_HDR;
@@ -143,13 +145,19 @@ static int16_t tx_send(struct net_ring *r, const struct net_tx_pkt *p)
         return NETIF_RSP_ERROR;
     }
     memcpy(r->txbuf, &h, sizeof(h));
+    return NETIF_RSP_OKAY;
+}
+
+/* The copied packet to dom0.  A packet the TAP will not take (its link
+ * is down) is counted as dropped; it was answered already. */
+static void tx_write(struct net_ring *r, const struct net_tx_pkt *p)
+{
     if (net_tap_write(r->tap, r->txbuf, NET_VNET_HDR + p->len)) {
-        r->stats.tx_dropped++;  /* the TAP is down, or its queue full */
-        return NETIF_RSP_DROPPED;
+        r->stats.tx_dropped++;
+        return;
     }
     r->stats.tx_packets++;
     r->stats.tx_bytes += p->len;
-    return NETIF_RSP_OKAY;
 }
 
 static void tx_respond(struct net_ring *r, const struct net_tx_pkt *p, int16_t status)
@@ -163,14 +171,19 @@ static void tx_respond(struct net_ring *r, const struct net_tx_pkt *p, int16_t s
         r->stats.tx_errors++;
 }
 
+/*
+ * Each packet is answered as soon as its data is copied, before it goes
+ * to the TAP: netfront frees a sent packet only on its response, TCP
+ * lets a socket have only a couple of packets not yet freed, and
+ * writing to the TAP runs dom0's network stack on the packet first.
+ */
 static void tx_serve(struct net_ring *r)
 {
     while (!r->stopped) {
-        bool put = false;
-
         while (r->ntxq < NET_TX_MAX_SLOTS &&
                ring_back_get_request(&r->tx, &r->txq[r->ntxq])) {
             enum net_tx_verdict v = net_tx_decode(r->txq, ++r->ntxq, &r->pkt);
+            int16_t status;
 
             if (v == NET_TX_MORE)
                 continue;
@@ -181,16 +194,19 @@ static void tx_serve(struct net_ring *r)
             if (v == NET_TX_DROP && noisy(r))
                 be_log("%s: tx packet id %u (%u slots, %u bytes): malformed, refused",
                        r->name, r->pkt.id[0], r->pkt.nslots, r->pkt.len);
-            tx_respond(r, &r->pkt, v == NET_TX_OK ? tx_send(r, &r->pkt) : NETIF_RSP_ERROR);
+            status = v == NET_TX_OK ? tx_copy(r, &r->pkt) : NETIF_RSP_ERROR;
+            tx_respond(r, &r->pkt, status);
             r->ntxq = 0;
-            put = true;
+            if (ring_back_push(&r->tx))
+                r->notify = true;
+            flush(r);
+            if (status == NETIF_RSP_OKAY)
+                tx_write(r, &r->pkt);
         }
         if (ring_broken(&r->tx)) {
             stop(r, "the front end's transmit index is impossible");
             return;
         }
-        if (put && ring_back_push(&r->tx))
-            r->notify = true;
         if (!ring_back_final_check(&r->tx))
             break;
     }
@@ -300,9 +316,11 @@ void net_ring_tap_ready(struct net_ring *r)
             break;
         }
         r->rx_len = 0;
+        /* Each frame published at once: the guest starts on it while we
+         * copy the next (netfront asks for no event while it polls). */
+        rx_push(r);
+        flush(r);
     }
-    rx_push(r);
-    flush(r);
 }
 
 void net_ring_kick(void *ring)

@@ -7,9 +7,11 @@
  *   transmit (guest -> dom0): requests taken in ring order; a packet's
  *     chain of slots decoded and checked (net_req.c); its data copied
  *     from the guest's (read-only) grants into one buffer behind a
- *     virtio-net header; written to the TAP; every slot answered (OKAY,
- *     ERROR for a refused packet, DROPPED if the TAP would not take it,
- *     NULL for extra-info slots).
+ *     virtio-net header; every slot answered (OKAY, ERROR for a refused
+ *     packet, NULL for extra-info slots) and then the packet written to
+ *     the TAP (one the TAP will not take, its link down, is counted as
+ *     dropped: netfront frees a packet only on its answer, so the answer
+ *     does not wait for dom0's network stack).
  *   receive (dom0 -> guest): a frame read from the TAP; as many of the
  *     guest's posted buffers taken as it needs (one per 4 KiB, one more
  *     for a GSO extra); data copied in; each response written in the
@@ -28,7 +30,8 @@
  * rings at the shared rsp_prod.  Transmit requests between rsp_prod and
  * req_prod were taken by a dead process but not answered: they are sent
  * again (a packet may reach dom0 twice; IP allows that, and TCP drops
- * the duplicate).  Receive requests between rsp_prod and req_prod are
+ * the duplicate).  One answered but not yet written when the process
+ * died is lost, as a dropped packet.  Receive requests between rsp_prod and req_prod are
  * buffers the guest posted and still waits on: they are used as if new.
  * A frame the dead process held is lost, as on a wire.
  */

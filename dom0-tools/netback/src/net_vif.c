@@ -31,6 +31,7 @@ struct vif {
     void *tx_sring, *rx_sring;
     struct net_ring *ring;
     struct be_evtchn *evtchn;
+    bool failed;                /* setup failed: its TAP goes too */
 };
 
 static void vif_release(struct be_dev *d);
@@ -105,6 +106,7 @@ static int vif_setup(struct be_dev *d)
     d->priv = v;
     if (!(v->tap = net_tap_open(v->ifname, net_vif_sim_dir)) || run_script(d, v, "online")) {
         be_write(d, "hotplug-status", "error");
+        v->failed = true;
         vif_release(d);
         return -1;
     }
@@ -288,7 +290,7 @@ static void vif_release(struct be_dev *d)
         return;
     vif_disconnect(d);
     tap_poll(v, false);
-    destroy = going(d);
+    destroy = v->failed || going(d);
     if (v->tap && destroy)
         run_script(d, v, "offline");
     net_tap_close(v->tap, destroy);

@@ -170,3 +170,17 @@ def test_two_guests_do_not_see_each_others_packets(env):
     assert a.send(fa, 10, 1) == (1, RSP_OKAY)
     assert b.send(fb, 10, 1) == (1, RSP_OKAY)
     assert a.host_recv()[1] == fa and b.host_recv()[1] == fb
+
+
+def test_a_failing_hotplug_script_closes_the_vif_and_leaves_no_tap(env, tmp_path):
+    script = tmp_path / "no-bridge"
+    script.write_text("#!/bin/sh\n[ \"$1\" = offline ] && exit 0\necho no bridge >&2\nexit 1\n")
+    script.chmod(0o755)
+    g = Guest(env, 5)
+    v = Vif(env, g, script=str(script))
+    v.wait_state(6)
+    assert v.key("hotplug-status") == "error"
+    # (each watch event on the closed device may try again; each try
+    # that fails takes its TAP away again)
+    wait_for(lambda: "vif5.0 removed" in env.log(), 10, "TAP removed")
+    wait_for(lambda: not os.path.exists(f"{env.ring_dir}/vif5.0.tap"), 10, "no TAP")
