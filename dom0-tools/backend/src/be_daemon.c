@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "be_daemon.h"
+#include "be_dev.h"
+#include "be_loop.h"
 #include "be_log.h"
 
 int be_take_pidfile(const char *path, const char *prog)
@@ -127,6 +129,30 @@ int be_daemon_start(int argc, char **argv, const char *prog, const char *default
         return 1;
     }
     return -1;
+}
+
+int be_daemon_serve(const struct be_opts *o, const struct be_type *type)
+{
+    int rc = 1;
+
+    if (!(be.plat = o->ring_dir ? be_plat_sim(o->ring_dir) : be_plat_xen()))
+        return 1;
+    if (!(be.xs = xs_open(0))) {
+        be_log("cannot reach xenstored: %s", strerror(errno));
+    } else {
+        if (!be_dev_init(type)) {
+            be_log("%s %d serving %s devices (%s)", o->prog, (int)getpid(), type->name,
+                   be.plat->name);
+            be_loop_run();
+            rc = 0;
+        }
+        be_dev_fini();
+        xs_close(be.xs);
+        be.xs = NULL;
+    }
+    be.plat->fini();
+    be.plat = NULL;
+    return rc;
 }
 
 void be_daemon_end(struct be_opts *o)

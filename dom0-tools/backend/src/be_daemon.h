@@ -27,6 +27,11 @@ struct be_opts {
  */
 int be_daemon_start(int argc, char **argv, const char *prog, const char *default_pidfile,
                     const char *usage_sim, struct be_opts *o);
+struct be_type;
+/* With the loop made: the platform (sim or xen), xenstore, the devices
+ * of `type` served until SIGTERM; everything let go again.  The exit
+ * status. */
+int be_daemon_serve(const struct be_opts *o, const struct be_type *type);
 /* The pid file removed, the log closed. */
 void be_daemon_end(struct be_opts *o);
 

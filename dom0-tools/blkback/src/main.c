@@ -10,17 +10,11 @@
  * (even -9) and start it again, and it takes every device up where
  * xenstore and each ring say they are.
  */
-#include <errno.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/epoll.h>
-#include <unistd.h>
 
-#include <xenstore.h>
 
 #include "be_daemon.h"
-#include "be_dev.h"
-#include "be_log.h"
 #include "be_loop.h"
 #include "blk_io.h"
 #include "blk_vbd.h"
@@ -62,23 +56,8 @@ int main(int argc, char **argv)
     io_p.ready = io_ready;
     if (be_loop_add(&io_p, EPOLLIN))
         goto out;
-    if (!(be.plat = o.ring_dir ? be_plat_sim(o.ring_dir) : be_plat_xen()))
-        goto out;
-    if (!(be.xs = xs_open(0))) {
-        be_log("cannot reach xenstored: %s", strerror(errno));
-        goto out;
-    }
-    if (!be_dev_init(&blk_vbd_type)) {
-        be_log("blkback %d serving vbd devices (%s)", (int)getpid(), be.plat->name);
-        be_loop_run();
-        rc = 0;
-    }
-    be_dev_fini();
+    rc = be_daemon_serve(&o, &blk_vbd_type);
 out:
-    if (be.xs)
-        xs_close(be.xs);
-    if (be.plat)
-        be.plat->fini();
     blk_io_fini();
     be_loop_fini();
     be_daemon_end(&o);

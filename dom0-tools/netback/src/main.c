@@ -11,17 +11,10 @@
  * devices do not hold: kill it (even -9) and start it again, and it takes
  * every vif up where xenstore and each ring say it is (net_ring.h).
  */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
-#include <xenstore.h>
 
 #include "be_daemon.h"
-#include "be_dev.h"
-#include "be_log.h"
 #include "be_loop.h"
 #include "net_vif.h"
 
@@ -40,23 +33,8 @@ int main(int argc, char **argv)
     net_vif_sim_dir = o.ring_dir;
     if (be_loop_init())
         goto out;
-    if (!(be.plat = o.ring_dir ? be_plat_sim(o.ring_dir) : be_plat_xen()))
-        goto out;
-    if (!(be.xs = xs_open(0))) {
-        be_log("cannot reach xenstored: %s", strerror(errno));
-        goto out;
-    }
-    if (!be_dev_init(&net_vif_type)) {
-        be_log("netback %d serving vif devices (%s)", (int)getpid(), be.plat->name);
-        be_loop_run();
-        rc = 0;
-    }
-    be_dev_fini();
+    rc = be_daemon_serve(&o, &net_vif_type);
 out:
-    if (be.xs)
-        xs_close(be.xs);
-    if (be.plat)
-        be.plat->fini();
     be_loop_fini();
     be_daemon_end(&o);
     return rc;
