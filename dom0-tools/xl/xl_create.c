@@ -142,6 +142,11 @@ int xl_create_domain(struct xl *x, const struct xl_domain_config *dc, bool pause
         fprintf(x->err, "xl: create %s (domain %u): %s\n", dc->name, id, why);
         goto fail;
     }
+    for (unsigned int i = 0; i < dc->n_vifs; i++)
+        if (xl_net_wait_hotplug(h, id, dc->vifs[i].devid, why, sizeof(why))) {
+            fprintf(x->err, "xl: create %s (domain %u): %s\n", dc->name, id, why);
+            goto fail;
+        }
     if (!paused && mica_domain_unpause(x->m, id)) {
         snprintf(why, sizeof(why), "unpause domain %u", id);
         xl_error(x, why, errno);

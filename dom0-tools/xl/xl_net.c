@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "xl_dev.h"
 #include "xl_net.h"
@@ -31,7 +32,7 @@
 #define SCRIPT_DIR      "/etc/xen/scripts"
 #define DEFAULT_SCRIPT  "vif-bridge"
 #define DEFAULT_BRIDGE  "xenbr0"
-#define MAX_VIFS        64u
+#define HOTPLUG_WAIT_MS 10000u
 
 struct vif_add {
     domid_t domid;
@@ -145,6 +146,34 @@ int xl_net_start_backend(char *why, size_t why_len)
                                 why_len);
 }
 
+int xl_net_wait_hotplug(struct xs_handle *h, domid_t domid, uint32_t devid, char *why,
+                        size_t why_len)
+{
+    char fe[96], be[96], path[128];
+    struct timespec ts = { .tv_nsec = 100 * 1000000 };
+
+    paths(domid, devid, fe, be);
+    snprintf(path, sizeof(path), "%s/hotplug-status", be);
+    for (unsigned waited = 0; waited < HOTPLUG_WAIT_MS; waited += 100) {
+        unsigned len;
+        char *v = xs_read(h, XBT_NULL, path, &len);
+        bool ok = v && !strcmp(v, "connected"), bad = v && !strcmp(v, "error");
+
+        free(v);
+        if (ok)
+            return 0;
+        if (bad) {
+            snprintf(why, why_len, "vif %u: the hotplug script failed (is there a bridge? "
+                     "see " NETBACK_LOG ")", devid);
+            return -1;
+        }
+        nanosleep(&ts, NULL);
+    }
+    snprintf(why, why_len, "vif %u: netback did not set it up in %u s (see " NETBACK_LOG ")",
+             devid, HOTPLUG_WAIT_MS / 1000);
+    return -1;
+}
+
 /* ---- commands ---- */
 
 /* The lowest devid no vif of domain id uses (as libxl picks). */
@@ -167,6 +196,21 @@ static uint32_t free_devid(struct xs_handle *h, domid_t id)
     } while (used);
     free(ids);
     return devid;
+}
+
+/* A vif netback could not set up: said why, and its trees removed (as
+ * libxl does when a device's hotplug fails). */
+static void remove_trees(struct xl *x, struct xs_handle *h, domid_t id, uint32_t devid,
+                         const char *why)
+{
+    char fe[96], be[96], lx[96];
+
+    fprintf(x->err, "xl: network-attach to domain %u: %s\n", id, why);
+    paths(id, devid, fe, be);
+    snprintf(lx, sizeof(lx), "/libxl/%u/device/vif/%u", id, devid);
+    xs_rm(h, XBT_NULL, fe);
+    xs_rm(h, XBT_NULL, be);
+    xs_rm(h, XBT_NULL, lx);
 }
 
 int cmd_network_attach(struct xl *x, int argc, char **argv)
@@ -195,6 +239,8 @@ int cmd_network_attach(struct xl *x, int argc, char **argv)
     }
     if (xl_net_add(h, id, &v, why, sizeof(why)) || xl_net_start_backend(why, sizeof(why)))
         fprintf(x->err, "xl: network-attach to domain %u: %s\n", id, why);
+    else if (xl_net_wait_hotplug(h, id, v.devid, why, sizeof(why)))
+        remove_trees(x, h, id, v.devid, why);
     else
         rc = XL_OK;
     xs_close(h);

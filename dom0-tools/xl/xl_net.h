@@ -22,6 +22,11 @@ int xl_net_add(struct xs_handle *h, domid_t domid, const struct xl_vif *v, char 
 /* Start netback unless one runs (its pid file is locked).  0, or -1 with why. */
 int xl_net_start_backend(char *why, size_t why_len);
 
+/* Wait (10 s at most, as libxl waits for hotplug scripts) until netback
+ * says the vif's TAP is on its bridge.  0, or -1 with why. */
+int xl_net_wait_hotplug(struct xs_handle *h, domid_t domid, uint32_t devid, char *why,
+                        size_t why_len);
+
 int cmd_network_attach(struct xl *x, int argc, char **argv);
 int cmd_network_detach(struct xl *x, int argc, char **argv);
 int cmd_network_list(struct xl *x, int argc, char **argv);

@@ -179,6 +179,21 @@ def test_attach_and_detach_while_the_guest_runs(dom0):
     back_to_dom0(dom0)
 
 
+def test_a_missing_bridge_is_named_and_nothing_is_made(dom0):
+    """The hotplug script fails without its bridge: network-attach says so
+    and leaves no device; xl create says so and leaves no domain."""
+    out, rc = run(dom0, f"xl network-attach {NAME} bridge=nosuchbr; echo rc=$?; "
+                        f"xl network-list {NAME}")
+    assert "rc=1" in out and "hotplug script failed" in out, out
+    assert not re.search(r"^1 ", out, re.M), out
+    out, rc = run(dom0, "xl create /tmp/net.cfg 'name=\"nobr\"' 'vif=[\"bridge=nosuchbr\"]'")
+    assert rc == 1 and "hotplug script failed" in out, out
+    out, rc = run(dom0, "xl domid nobr")
+    assert rc != 0, out
+    out, rc = run(dom0, "ls /sys/class/net")
+    assert set(re.findall(r"\bvif\d+\.\d+\b", out)) == {f"vif{test_create_with_a_vif.domid}.0"}, out
+
+
 def test_netback_restarts_under_traffic(dom0):
     """kill -9 of netback while TCP streams run both ways (each sender
     paced to take about 20 s, so the kill lands mid-stream: checked by the
