@@ -305,7 +305,16 @@ void net_ring_tap_ready(struct net_ring *r)
         if (!r->rx_len) {
             ssize_t n = net_tap_read(r->tap, r->rxbuf, sizeof(r->rxbuf));
 
-            if (n <= 0)
+            if (n < 0) {
+                /* The device was taken away under us (ip link del):
+                 * stop polling it, so its error does not spin the loop;
+                 * the guest's next event tries again. */
+                if (noisy(r))
+                    be_log("%s: TAP read: %s", r->name, strerror(errno));
+                set_tap(r, false);
+                break;
+            }
+            if (n == 0)
                 break;
             if ((size_t)n < NET_VNET_HDR)
                 continue;
