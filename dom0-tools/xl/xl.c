@@ -15,6 +15,7 @@
 
 #include "xl.h"
 #include "xl_block.h"
+#include "xl_net.h"
 
 static int cmd_help(struct xl *x, int argc, char **argv);
 
@@ -64,6 +65,13 @@ static const struct xl_cmd cmds[] = {
     { "block-detach", cmd_block_detach, "Destroy a domain's virtual block device",
       "<Domain> <DevId>" },
     { "block-list", cmd_block_list, "List virtual block devices for a domain",
+      "<Domain(s)>" },
+    { "network-attach", cmd_network_attach, "Create a new virtual network device",
+      "<Domain> [type=<type>] [mac=<mac>] [bridge=<bridge>] [ip=<ip>] [script=<script>] "
+      "[backend=<BackDomain>] [vifname=<name>] [mtu=<mtu>] [model=<model>]" },
+    { "network-detach", cmd_network_detach, "Destroy a domain's virtual network device",
+      "<Domain> <DevId|mac>" },
+    { "network-list", cmd_network_list, "List virtual network interfaces for a domain",
       "<Domain(s)>" },
     { "help", cmd_help, "Print this help", "[command]" },
 };

@@ -8,7 +8,8 @@
  * xl_monitor.c (the per-domain monitor), xl_shutdown.c (shutdown, reboot, sysrq),
  * xl_console.c (console), xl_uptime.c (uptime), xl_rename.c (rename),
  * xl_sched.c (sched-credit2), xl_mem.c (mem-set, mem-max), xl_block.c
- * (block-attach, block-detach, block-list), xl_cfg.c (xl.cfg files), xl_xs.c (xenstore).
+ * (block-attach, block-detach, block-list), xl_net.c (network-attach, network-detach,
+ * network-list), xl_dev.c (what disks and networks share), xl_cfg.c (xl.cfg files), xl_xs.c (xenstore).
  */
 #ifndef XL_H
 #define XL_H

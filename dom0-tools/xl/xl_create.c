@@ -27,6 +27,7 @@
 #include "xl.h"
 #include "xl_block.h"
 #include "xl_create.h"
+#include "xl_net.h"
 #include "xl_xs.h"
 
 #define RAMDISK_MAX (512u << 20)
@@ -59,6 +60,11 @@ int xl_create_domain(struct xl *x, const struct xl_domain_config *dc, bool pause
     }
     for (unsigned int i = 0; i < dc->n_disks; i++)
         if (xl_block_check(&dc->disks[i], why, sizeof(why))) {
+            fprintf(x->err, "xl: create %s: %s\n", dc->name, why);
+            return XL_FAIL;
+        }
+    for (unsigned int i = 0; i < dc->n_vifs; i++)
+        if (xl_net_check(&dc->vifs[i], why, sizeof(why))) {
             fprintf(x->err, "xl: create %s: %s\n", dc->name, why);
             return XL_FAIL;
         }
@@ -130,6 +136,21 @@ int xl_create_domain(struct xl *x, const struct xl_domain_config *dc, bool pause
         fprintf(x->err, "xl: create %s (domain %u): %s\n", dc->name, id, why);
         goto fail;
     }
+    /* Networks: the same, and netback. */
+    for (unsigned int i = 0; i < dc->n_vifs; i++)
+        if (xl_net_add(h, id, &dc->vifs[i], why, sizeof(why))) {
+            fprintf(x->err, "xl: create %s (domain %u): %s\n", dc->name, id, why);
+            goto fail;
+        }
+    if (dc->n_vifs && xl_net_start_backend(why, sizeof(why))) {
+        fprintf(x->err, "xl: create %s (domain %u): %s\n", dc->name, id, why);
+        goto fail;
+    }
+    for (unsigned int i = 0; i < dc->n_vifs; i++)
+        if (xl_net_wait_hotplug(h, id, dc->vifs[i].devid, why, sizeof(why))) {
+            fprintf(x->err, "xl: create %s (domain %u): %s\n", dc->name, id, why);
+            goto fail;
+        }
     if (!paused && mica_domain_unpause(x->m, id)) {
         snprintf(why, sizeof(why), "unpause domain %u", id);
         xl_error(x, why, errno);

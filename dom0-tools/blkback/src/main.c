@@ -10,21 +10,11 @@
  * (even -9) and start it again, and it takes every device up where
  * xenstore and each ring say they are.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/epoll.h>
-#include <signal.h>
-#include <sys/file.h>
-#include <unistd.h>
 
-#include <xenstore.h>
 
-#include "be_dev.h"
-#include "be_log.h"
+#include "be_daemon.h"
 #include "be_loop.h"
 #include "blk_io.h"
 #include "blk_vbd.h"
@@ -32,87 +22,16 @@
 #define DEFAULT_PIDFILE "/run/blkback.pid"
 #define IO_ENTRIES 256
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-"usage: blkback [options]\n"
-"  -d, --daemon          detach (fork, new session, stdio to /dev/null)\n"
-"  -p, --pidfile FILE    lock FILE and write our pid to it; if another\n"
-"                        blkback holds it, exit 0 (" DEFAULT_PIDFILE ")\n"
-"  -l, --log FILE        log to FILE instead of stderr\n"
-"  -r, --ring-dir DIR    simulated guests in DIR instead of the hypervisor\n"
-"                        (tests: <domid>.mem, <domid>.<port>.{up,down})\n");
-}
-
 /*
- * Hold the pid file's lock for our lifetime: the fd (>= 0) that holds it,
- * -2 if another blkback holds it, -1 on error.
- *
- * A blkback killed with -9 may still have writes in the kernel's io_uring
- * workers after it is gone; one landing after a successor redid that
- * request and the guest wrote the sectors anew would undo the newer data.
- * So the lock's file is also registered with our io_uring (blk_io_init):
- * the ring holds the lock until the kernel has finished every request of
- * the ring.  A successor that finds the lock held by a pid that no longer
- * exists is looking at such a ring and waits for it.
+ * The pid file's lock says "a blkback runs".  A blkback killed with -9
+ * may still have writes in the kernel's io_uring workers after it is
+ * gone; one landing after a successor redid that request and the guest
+ * wrote the sectors anew would undo the newer data.  So the lock's file
+ * is also registered with our io_uring (blk_io_init): the ring holds the
+ * lock until the kernel has finished every request of the ring, and a
+ * successor that finds the lock held by a pid that no longer exists waits
+ * for it (be_take_pidfile).
  */
-static int take_pidfile(const char *path)
-{
-    char buf[32];
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    int n;
-
-    if (fd < 0)
-        return -1;
-    if (flock(fd, LOCK_EX | LOCK_NB)) {
-        ssize_t got = errno == EWOULDBLOCK ? pread(fd, buf, sizeof(buf) - 1, 0) : -1;
-        long pid = got > 0 ? (buf[got] = '\0', strtol(buf, NULL, 10)) : 0;
-
-        if (got < 0 || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH) {
-            int e = errno;
-            close(fd);
-            errno = e;
-            return got < 0 ? -1 : -2;
-        }
-        be_log("blkback %ld is gone but its I/O ring still holds %s: waiting", pid, path);
-        if (flock(fd, LOCK_EX)) {
-            close(fd);
-            return -1;
-        }
-    }
-    n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-    if (ftruncate(fd, 0) || pwrite(fd, buf, (size_t)n, 0) != n) {
-        close(fd);
-        return -1;
-    }
-    return fd;                  /* stays open: the lock is ours */
-}
-
-/* Detach.  Of the descriptors the caller had, only keep_fd (the log)
- * stays: whatever else xl had open (its xenstore connection) is not ours. */
-static void daemonize(int keep_fd)
-{
-    pid_t pid = fork();
-    int fd;
-
-    if (pid < 0) {
-        perror("blkback: fork");
-        exit(1);
-    }
-    if (pid > 0)
-        _exit(0);
-    setsid();
-    for (fd = 3; fd < 1024; fd++)
-        if (fd != keep_fd)
-            close(fd);
-    if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-        dup2(fd, 0);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        if (fd > 2)
-            close(fd);
-    }
-}
 
 static void io_ready(struct pollable *p, uint32_t events)
 {
@@ -123,76 +42,24 @@ static void io_ready(struct pollable *p, uint32_t events)
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "daemon", no_argument, NULL, 'd' },
-        { "pidfile", required_argument, NULL, 'p' },
-        { "log", required_argument, NULL, 'l' },
-        { "ring-dir", required_argument, NULL, 'r' },
-        { "help", no_argument, NULL, 'h' },
-        { 0 },
-    };
-    const char *pidfile = DEFAULT_PIDFILE, *logpath = NULL, *ring_dir = NULL;
     struct pollable io_p = { .fd = -1 };
-    bool daemon = false;
-    FILE *logf = NULL;
-    int opt, rc = 1, got;
+    struct be_opts o;
+    int rc = be_daemon_start(argc, argv, "blkback", DEFAULT_PIDFILE,
+                             "<domid>.mem, <domid>.<port>.{up,down}", &o);
 
-    while ((opt = getopt_long(argc, argv, "dp:l:r:h", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'd': daemon = true; break;
-        case 'p': pidfile = optarg; break;
-        case 'l': logpath = optarg; break;
-        case 'r': ring_dir = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (optind != argc) {
-        usage(stderr);
-        return 2;
-    }
-    if (logpath && !(logf = fopen(logpath, "a"))) {
-        fprintf(stderr, "blkback: %s: %s\n", logpath, strerror(errno));
-        return 2;
-    }
-    be_log_to(logf ? logf : stderr);
-    if (daemon)
-        daemonize(logf ? fileno(logf) : -1);
-    if ((got = take_pidfile(pidfile)) < 0) {
-        if (got == -2) {
-            be_log("another blkback holds %s: exiting", pidfile);
-            return 0;
-        }
-        be_log("pid file %s: %s", pidfile, strerror(errno));
-        return 1;
-    }
-    if (be_loop_init() || blk_io_init(IO_ENTRIES, got))
+    if (rc >= 0)
+        return rc;
+    rc = 1;
+    if (be_loop_init() || blk_io_init(IO_ENTRIES, o.pid_fd))
         goto out;
     io_p.fd = blk_io_fd();
     io_p.ready = io_ready;
     if (be_loop_add(&io_p, EPOLLIN))
         goto out;
-    if (!(be.plat = ring_dir ? be_plat_sim(ring_dir) : be_plat_xen()))
-        goto out;
-    if (!(be.xs = xs_open(0))) {
-        be_log("cannot reach xenstored: %s", strerror(errno));
-        goto out;
-    }
-    if (!be_dev_init(&blk_vbd_type)) {
-        be_log("blkback %d serving vbd devices (%s)", (int)getpid(), be.plat->name);
-        be_loop_run();
-        rc = 0;
-    }
-    be_dev_fini();
+    rc = be_daemon_serve(&o, &blk_vbd_type);
 out:
-    if (be.xs)
-        xs_close(be.xs);
-    if (be.plat)
-        be.plat->fini();
     blk_io_fini();
     be_loop_fini();
-    unlink(pidfile);
-    if (logf)
-        fclose(logf);
+    be_daemon_end(&o);
     return rc;
 }
