@@ -95,7 +95,7 @@ def test_builder_creates_runs_and_destroys_children(tmp_path):
     assert re.search(r"^\(d\d+\) kit: note: granted d0 frame 0x[0-9a-f]+ as ref 8$",
                      text, re.M), text
     # The children that run to the end pass their own checks (the probe too).
-    finished = re.findall(r"^\(d\d+\) kit: 6 passed, 0 failed, 0 skipped$", text, re.M)
+    finished = re.findall(r"^\(d\d+\) kit: 7 passed, 0 failed, 0 skipped$", text, re.M)
     assert len(finished) == modes.count("exit") + 1, text
     assert "probe: the control hypercall refused us (EPERM) every time" in text, text
     assert status == EXIT_OK
