@@ -139,9 +139,8 @@ static void setup_memory(paddr_t info_pa)
  * gives all but a reserve), raised to min:, lowered to max: (max wins),
  * and no more than there is.
  */
-static uint64_t dom0_memory(void)
+static uint64_t dom0_memory(uint64_t avail)
 {
-    uint64_t avail = mm_free_frames() << PAGE_SHIFT;
     uint64_t reserve = MiB(4);      /* for the hypervisor's own later needs */
     uint64_t want = opts.dom0_mem.set ? dom0_size_resolve(&opts.dom0_mem, avail) : MiB(256);
 
@@ -295,7 +294,7 @@ static void start_dom0(void)
         pr_info("dom0 initramfs: module 1, %lu bytes",
                 boot_info.modules[1].end - boot_info.modules[1].start);
     uint64_t avail = mm_free_frames() << PAGE_SHIFT;
-    uint64_t mem = dom0_memory(), max = dom0_max_memory(mem, avail);
+    uint64_t mem = dom0_memory(avail), max = dom0_max_memory(mem, avail);
     if (opts.dom0_mem.set || opts.dom0_mem_max.set || opts.dom0_mem_min.set)
         pr_info("dom0_mem: %lu MiB, up to %lu MiB", mem >> 20, max >> 20);
     struct domain_spec s = {
